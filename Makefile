@@ -1,0 +1,58 @@
+# Every target sets up what it needs; see README.md.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PELICAN := $(PY) -m pelican
+# Fail the build on any logged error (Pelican only logs a plugin that fails to load).
+PELICAN_FLAGS := --fatal errors
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: build serve publish test lint clean browser
+
+$(VENV)/.site: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet .
+	touch $@
+
+$(VENV)/.test: $(VENV)/.site
+	$(PY) -m pip install --quiet ".[test]"
+	touch $@
+
+# Builds into a scratch folder and swaps it in, so a failed build never leaves a
+# half-written output/ behind.
+build: $(VENV)/.site
+	rm -rf output.tmp
+	$(PELICAN) content -s pelicanconf.py -o output.tmp $(PELICAN_FLAGS)
+	rm -rf output && mv output.tmp output
+
+serve: build
+	$(PELICAN) content -s pelicanconf.py -o output $(PELICAN_FLAGS) \
+		--autoreload --listen --bind $(HOST) --port $(PORT)
+
+publish: $(VENV)/.site
+	rm -rf output.tmp
+	$(PELICAN) content -s publishconf.py -o output.tmp $(PELICAN_FLAGS)
+	rm -rf output && mv output.tmp output
+
+browser: $(VENV)/.test
+	@$(PY) tests/browser.py || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's chromium for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
+	      && $(PY) tests/browser.py; \
+	  else \
+	    echo "No Chromium found: install Debian's 'chromium', run 'playwright install chromium'," \
+	         "or set CHROMIUM_PATH." >&2; exit 1; \
+	  fi; }
+
+test: $(VENV)/.test browser
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.test
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+clean:
+	rm -rf output output.tmp cache .pytest_cache

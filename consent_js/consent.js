@@ -1,0 +1,175 @@
+// Cloud 7 cookie consent. Loaded synchronously in <head>: before the first paint it
+// decides whether to ask (no flash, no layout shift), and it loads Google Analytics
+// only for a visitor who accepted. Settings arrive as data-* attributes on this tag.
+(() => {
+  "use strict";
+  const config = document.currentScript.dataset;
+  const html = document.documentElement;
+  const ANALYTICS_COOKIE = /^(_ga|_ga_.+|_gid|_gat.*)$/;
+  const RECORD = /^v1\.(\d{4}-\d\d-\d\d)\.a([01])\.(\d{1,12})$/;
+  const maxAge = Number(config.maxAge);
+  const gpc = "gpc" in config && navigator.globalPrivacyControl === true;
+  let current = readChoice();
+  let analyticsStarted = false;
+
+  function readCookies() {
+    try {
+      return document.cookie ? document.cookie.split("; ") : [];
+    } catch {
+      return []; // cookies blocked: there is no stored choice
+    }
+  }
+
+  // An expired, unreadable, forged or out-of-date record is no choice at all.
+  function readChoice() {
+    const prefix = `${config.cookie}=`;
+    const cookie = readCookies().find((c) => c.startsWith(prefix));
+    const record = cookie && RECORD.exec(cookie.slice(prefix.length));
+    if (!record || record[1] !== config.revision) return null;
+    const decidedAt = Number(record[3]) * 1000;
+    const age = Date.now() - decidedAt;
+    if (age < -60_000 || age > maxAge * 1000) return null;
+    return { analytics: record[2] === "1", revision: record[1], decidedAt: new Date(decidedAt) };
+  }
+
+  function storeChoice(analytics) {
+    const now = Math.floor(Date.now() / 1000);
+    const secure = location.protocol === "https:" ? "; Secure" : "";
+    try {
+      document.cookie = `${config.cookie}=v1.${config.revision}.a${analytics ? 1 : 0}.${now}; Max-Age=${maxAge}; Path=/; SameSite=Lax${secure}`;
+    } catch {
+      // Cookies blocked: the choice holds for this page only.
+    }
+    current = { analytics, revision: config.revision, decidedAt: new Date(now * 1000) };
+  }
+
+  function gtag() {
+    (window.dataLayer = window.dataLayer || []).push(arguments);
+  }
+
+  function startAnalytics() {
+    const id = config.measurementId;
+    if (analyticsStarted) {
+      gtag("consent", "update", { analytics_storage: "granted" });
+      for (const tagId of configuredTagIds()) window[`ga-disable-${tagId}`] = false;
+      return;
+    }
+    analyticsStarted = true;
+    gtag("consent", "default", {
+      ad_storage: "denied",
+      ad_user_data: "denied",
+      ad_personalization: "denied",
+      analytics_storage: "denied",
+    });
+    gtag("consent", "update", { analytics_storage: "granted" });
+    if (id) {
+      const script = document.createElement("script");
+      script.async = true;
+      script.src = `https://www.googletagmanager.com/gtag/js?id=${encodeURIComponent(id)}`;
+      document.head.append(script);
+      gtag("js", new Date());
+      gtag("config", id);
+    }
+    whenReady(runGatedScripts);
+  }
+
+  function configuredTagIds() {
+    return (window.dataLayer || []).filter((c) => c[0] === "config").map((c) => c[1]);
+  }
+
+  // Stop every Google tag on the page and delete its cookies wherever GA4 may have
+  // written them: on this host and on each parent domain.
+  function stopAnalytics() {
+    if (analyticsStarted) {
+      gtag("consent", "update", { analytics_storage: "denied" });
+      for (const tagId of configuredTagIds()) window[`ga-disable-${tagId}`] = true;
+    }
+    const labels = location.hostname.split(".");
+    const domains = [""];
+    for (let i = 0; i < labels.length - 1; i++) domains.push(`; Domain=${labels.slice(i).join(".")}`);
+    for (const cookie of readCookies()) {
+      const name = cookie.split("=", 1)[0];
+      if (!ANALYTICS_COOKIE.test(name)) continue;
+      for (const domain of domains) document.cookie = `${name}=; Max-Age=0; Path=/${domain}`;
+    }
+  }
+
+  // Tags gated at build time (type="text/plain" data-consent="analytics") run in order.
+  function runGatedScripts() {
+    for (const gated of document.querySelectorAll('script[type="text/plain"][data-consent="analytics"]')) {
+      const script = document.createElement("script");
+      for (const { name, value } of gated.attributes) {
+        if (!/^(type|data-consent|data-src|data-module)$/.test(name)) script.setAttribute(name, value);
+      }
+      if ("module" in gated.dataset) script.type = "module";
+      script.async = gated.hasAttribute("async");
+      script.src = gated.dataset.src;
+      gated.replaceWith(script);
+    }
+  }
+
+  function whenReady(run) {
+    if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", run);
+    else run();
+  }
+
+  function choice() {
+    if (current) return { ...current, source: "visitor" };
+    return gpc ? { analytics: false, revision: config.revision, decidedAt: null, source: "gpc" } : null;
+  }
+
+  let openSettings = () => {};
+  // For tag authors: read the choice, open the settings, or listen for "cloud7:consent".
+  window.cloud7Consent = { choice, open: () => whenReady(() => openSettings()) };
+
+  if (current?.analytics) startAnalytics();
+  else if (!current && !gpc) html.classList.add("c7c-ask");
+
+  whenReady(() => {
+    const root = document.getElementById("c7c");
+    const banner = document.getElementById("c7c-banner");
+    const dialog = document.getElementById("c7c-details");
+    if (!root || !banner || !dialog) return;
+    const ask = banner.querySelector(".c7c-ask");
+    const done = banner.querySelector(".c7c-done");
+    const analyticsBox = dialog.querySelector("#c7c-analytics");
+
+    function decide(analytics) {
+      storeChoice(analytics);
+      if (analytics) startAnalytics();
+      else stopAnalytics();
+      html.classList.remove("c7c-ask");
+      ask.hidden = true;
+      for (const message of done.querySelectorAll("[data-consent-message]")) {
+        message.hidden = message.dataset.consentMessage !== (analytics ? "accept" : "reject");
+      }
+      done.hidden = false;
+      banner.hidden = false;
+      done.focus();
+      window.dispatchEvent(new CustomEvent("cloud7:consent", { detail: choice() }));
+    }
+
+    openSettings = () => {
+      analyticsBox.checked = Boolean(current?.analytics);
+      dialog.querySelector(".c7c-gpc").hidden = !(gpc && !current);
+      dialog.returnValue = "";
+      if (!dialog.open) dialog.showModal();
+    };
+
+    banner.hidden = !html.classList.contains("c7c-ask");
+    for (const button of banner.querySelectorAll("[data-consent-choice]")) {
+      button.addEventListener("click", () => decide(button.dataset.consentChoice === "accept"));
+    }
+    for (const opener of document.querySelectorAll("[data-consent-open]")) {
+      opener.hidden = false;
+      opener.addEventListener("click", () => openSettings());
+    }
+    banner.querySelector("[data-consent-hide]").addEventListener("click", () => {
+      banner.hidden = true;
+      root.focus();
+    });
+    dialog.addEventListener("close", () => {
+      if (dialog.returnValue === "save") decide(analyticsBox.checked);
+    });
+  });
+})();

@@ -1,0 +1,102 @@
+"""Pelican settings for local development (`make build`, `make serve`)."""
+
+SITENAME = "Cloud 7"
+SITEURL = ""
+SITE_DESCRIPTION = "Cloud hosting, managed Kubernetes and backup, with people who answer the phone."
+AUTHOR = "Cloud 7"
+DEFAULT_LANG = "en"
+TIMEZONE = "Europe/Amsterdam"
+DEFAULT_DATE_FORMAT = "%-d %B %Y"
+
+PATH = "content"
+THEME = "theme"
+PAGE_PATHS = ["pages"]
+ARTICLE_PATHS = ["news"]
+STATIC_PATHS = ["images"]
+
+PLUGIN_PATHS = ["plugins"]
+PLUGINS = ["consent_banner", "policy_versions"]
+
+# Who to write to about personal data; the privacy policy and the contact page show it.
+CONTACT_EMAIL = "privacy@cloud7.example"
+CONTACT_PHONE = "+31 20 555 0107"
+# Where the callback/quotation and newsletter forms post to. With none set, the pages
+# show how to reach Cloud 7 instead of a form that goes nowhere.
+CONTACT_FORM_ACTION = ""
+NEWSLETTER_FORM_ACTION = ""
+
+# URLs: stable, folder-style, never changed once published.
+PAGE_URL = "{slug}/"
+PAGE_SAVE_AS = "{slug}/index.html"
+ARTICLE_URL = "news/{slug}/"
+ARTICLE_SAVE_AS = "news/{slug}/index.html"
+INDEX_SAVE_AS = "news/index.html"
+INDEX_URL = "news/"
+CATEGORY_URL = "news/category/{slug}/"
+CATEGORY_SAVE_AS = "news/category/{slug}/index.html"
+CATEGORIES_SAVE_AS = ""
+TAG_URL = "news/tag/{slug}/"
+TAG_SAVE_AS = "news/tag/{slug}/index.html"
+TAGS_SAVE_AS = ""
+ARCHIVES_URL = "news/archives/"
+ARCHIVES_SAVE_AS = "news/archives/index.html"
+AUTHOR_SAVE_AS = ""
+AUTHORS_SAVE_AS = ""
+DIRECT_TEMPLATES = ["index", "archives", "sitemap", "robots"]
+SITEMAP_SAVE_AS = "sitemap.xml"
+ROBOTS_SAVE_AS = "robots.txt"
+
+DEFAULT_PAGINATION = 5
+PAGINATION_PATTERNS = (
+    (1, "{url}", "{save_as}"),
+    (2, "{base_name}/page/{number}/", "{base_name}/page/{number}/index.html"),
+)
+
+DISPLAY_CATEGORIES_ON_MENU = False
+# Pages appear in the header in the order of their `Order:` metadata.
+PAGE_ORDER_BY = "order"
+SUMMARY_MAX_LENGTH = 40
+
+# Feeds are switched on in publishconf.py.
+FEED_ALL_ATOM = None
+CATEGORY_FEED_ATOM = None
+TRANSLATION_FEED_ATOM = None
+AUTHOR_FEED_ATOM = None
+AUTHOR_FEED_RSS = None
+
+# Every build is fatal on errors (see the Makefile); keep the content cache on so
+# rebuilds stay fast.
+CACHE_CONTENT = True
+LOAD_CONTENT_CACHE = True
+CACHE_PATH = "cache"
+
+POLICY_VERSIONS = {
+    "source": "policies/privacy-policy",
+    "url": "privacy-policy/",
+}
+
+CONSENT = {
+    # Cloud 7's Google Analytics 4 property.
+    "measurement_id": "G-C7SITE2026",
+    "cookie_name": "cloud7_consent",
+    "lifetime_months": 6,
+    "honour_gpc": True,
+    # The cookies the site may set besides the consent cookie itself. This list
+    # feeds the banner's details, the policy's cookie table and the checks.
+    "cookies": [
+        {
+            "name": "_ga",
+            "provider": "Google Analytics",
+            "purpose": "Tells visits from different people apart, so we can count visitors.",
+            "duration": "2 years",
+            "category": "analytics",
+        },
+        {
+            "name": "_ga_*",
+            "provider": "Google Analytics",
+            "purpose": "Keeps the state of your visit, so pages you view count as one visit.",
+            "duration": "2 years",
+            "category": "analytics",
+        },
+    ],
+}

@@ -1,0 +1,3 @@
+from .consent_banner import register
+
+__all__ = ["register"]

@@ -1,0 +1,84 @@
+"""Make Google tags in a page inert until the visitor accepts analytics.
+
+A gated tag becomes ``<script type="text/plain" data-consent="analytics" data-src=…>``:
+browsers neither fetch nor run it, and consent.js turns it back into a real script
+after consent. Inline snippets move to a file of their own, so that a strict
+Content-Security-Policy (no 'unsafe-inline') still lets them run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from collections.abc import Callable
+
+SCRIPT = re.compile(r"<script\b([^>]*)>(.*?)</script\s*>", re.I | re.S)
+GOOGLE_HOST = re.compile(
+    r"googletagmanager\.com|google-analytics\.com|analytics\.google\.com", re.I
+)
+GOOGLE_CODE = re.compile(
+    r"\bgtag\s*\(|\bdataLayer\b|GoogleAnalyticsObject|googletagmanager\.com|google-analytics\.com"
+)
+NOSCRIPT_IFRAME = re.compile(
+    r"<noscript\b[^>]*>\s*<iframe\b[^>]*googletagmanager\.com.*?</noscript\s*>", re.I | re.S
+)
+ATTRIBUTE = re.compile(r"""([^\s=/>]+)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s>]+))?""")
+# Scripts the browser runs: no type, or a JavaScript one.
+RUNNABLE_TYPES = {"", "text/javascript", "application/javascript", "module"}
+QUICK_CHECK = re.compile(r"google|gtag|datalayer", re.I)
+
+
+def _attributes(source: str) -> dict[str, str | None]:
+    attrs: dict[str, str | None] = {}
+    for name, value in ATTRIBUTE.findall(source):
+        attrs[name.lower()] = html.unescape(value.strip("\"'")) if value else None
+    return attrs
+
+
+def _render(attrs: dict[str, str | None]) -> str:
+    return "".join(f" {k}" if v is None else f' {k}="{html.escape(v)}"' for k, v in attrs.items())
+
+
+def gate_google_tags(page: str, save_inline: Callable[[str], str]) -> tuple[str, list[str]]:
+    """Return the page with every Google tag gated, and a description of each.
+
+    ``save_inline(code)`` stores an inline snippet and returns the URL it is served at.
+    """
+    if not QUICK_CHECK.search(page):
+        return page, []
+    gated: list[str] = []
+
+    def gate(match: re.Match) -> str:
+        attrs = _attributes(match.group(1))
+        code = match.group(2)
+        if (attrs.get("type") or "").strip().lower() not in RUNNABLE_TYPES:
+            return match.group(0)  # data blocks, templates, already gated
+        src = attrs.pop("src", None)
+        if src is not None:
+            if not GOOGLE_HOST.search(src):
+                return match.group(0)
+            gated.append(f"script {src}")
+        elif GOOGLE_CODE.search(code):
+            src = save_inline(code)
+            gated.append(f"inline script moved to {src}")
+        else:
+            return match.group(0)
+        module = attrs.pop("type", None) == "module"
+        attrs = {
+            "type": "text/plain",
+            "data-consent": "analytics",
+            "data-src": src,
+            **({"data-module": None} if module else {}),
+            **attrs,
+        }
+        return f"<script{_render(attrs)}></script>"
+
+    page = SCRIPT.sub(gate, page)
+    page, removed = NOSCRIPT_IFRAME.subn("", page)
+    gated += ["Tag Manager <noscript> iframe removed"] * removed
+    return page, gated
+
+
+def inline_file_name(code: str) -> str:
+    return f"gated-{hashlib.sha256(code.encode()).hexdigest()[:12]}.js"

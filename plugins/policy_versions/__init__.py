@@ -1,0 +1,3 @@
+from .policy_versions import register
+
+__all__ = ["register"]

@@ -1,0 +1,44 @@
+"""Which Chromium the browser tests drive, and how it is started.
+
+Order: ``CHROMIUM_PATH`` when set; Playwright's own Chromium when it is installed
+(a developer's laptop); otherwise Debian's ``chromium`` from the PATH. Run as a
+script, it exits 1 when no browser is found, so ``make browser`` can install one.
+"""
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+# Chromium phones home at start-up unless told not to; no test may reach a real host.
+CHROMIUM_ARGS = [
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+def chromium_executable(playwright) -> str | None:
+    """The executable to launch; None means Playwright's own browser."""
+    if override := os.environ.get("CHROMIUM_PATH"):
+        if not Path(override).exists():
+            raise FileNotFoundError(f"CHROMIUM_PATH={override} does not exist")
+        return override
+    if Path(playwright.chromium.executable_path).exists():
+        return None
+    if system := shutil.which("chromium") or shutil.which("chromium-browser"):
+        return system
+    raise FileNotFoundError("no Chromium: set CHROMIUM_PATH or install 'chromium'")
+
+
+if __name__ == "__main__":
+    from playwright.sync_api import sync_playwright
+
+    try:
+        with sync_playwright() as playwright:
+            found = chromium_executable(playwright)
+    except FileNotFoundError as error:
+        print(error, file=sys.stderr)
+        sys.exit(1)
+    print(f"Browser tests use {found or 'Playwright’s own Chromium'}")

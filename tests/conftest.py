@@ -1,0 +1,211 @@
+"""Shared fixtures: build the site with the real Pelican CLI, serve it, drive Chromium."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "plugins"))
+sys.path.insert(0, str(Path(__file__).parent))
+
+from browser import CHROMIUM_ARGS, chromium_executable  # noqa: E402
+
+# Builds are pinned to a day on which the 2026-12-01 policy is in force.
+PINNED_DAY = dt.date(2026, 12, 15)
+SITE_HOST = "www.cloud7.test"
+
+
+def epoch(day: dt.date) -> str:
+    return str(int(dt.datetime(day.year, day.month, day.day, 12, tzinfo=dt.UTC).timestamp()))
+
+
+def build_site(
+    output: Path,
+    content: Path = ROOT / "content",
+    day: dt.date = PINNED_DAY,
+    settings_file: str = "pelicanconf.py",
+    **overrides,
+) -> subprocess.CompletedProcess:
+    """Run Pelican as `make build` does; overrides become -e SETTING=JSON pairs."""
+    overrides.setdefault("CACHE_PATH", str(output.parent / f"{output.name}-cache"))
+    extra = [f"{key}={json.dumps(value)}" for key, value in overrides.items()]
+    command = [
+        sys.executable,
+        "-m",
+        "pelican",
+        str(content),
+        "-s",
+        str(ROOT / settings_file),
+        "-o",
+        str(output),
+        "--fatal",
+        "errors",
+        "-e",
+        *extra,
+    ]
+    env = {**os.environ, "SOURCE_DATE_EPOCH": epoch(day)}
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+
+
+def build_or_fail(output: Path, **kwargs) -> Path:
+    result = build_site(output, **kwargs)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return output
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory) -> Path:
+    """The real content, built once per test session."""
+    return build_or_fail(tmp_path_factory.mktemp("site") / "output")
+
+
+def copy_content(target: Path) -> Path:
+    """A writable copy of the real content, for tests that plant a problem in it."""
+    shutil.copytree(ROOT / "content", target)
+    return target
+
+
+def html_pages(folder: Path) -> list[Path]:
+    return sorted(folder.rglob("*.html"))
+
+
+class Server:
+    """Serves a folder over HTTP on a free loopback port, with optional headers."""
+
+    def __init__(self, folder: Path, headers: dict[str, str] | None = None) -> None:
+        extra = headers or {}
+
+        class Handler(SimpleHTTPRequestHandler):
+            def end_headers(self) -> None:
+                for name, value in extra.items():
+                    self.send_header(name, value)
+                super().end_headers()
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(Handler, directory=str(folder)))
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, path: str = "/", host: str = SITE_HOST) -> str:
+        return f"http://{host}:{self.port}{path}"
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture(scope="session")
+def server(site):
+    served = Server(site)
+    yield served
+    served.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    # *.cloud7.test resolves to this machine, so parent-domain cookies are real;
+    # every other name fails to resolve, so nothing can reach the outside world.
+    rules = "MAP *.cloud7.test 127.0.0.1, MAP * ~NOTFOUND"
+    with sync_playwright() as p:
+        launched = p.chromium.launch(
+            executable_path=chromium_executable(p),
+            args=[*CHROMIUM_ARGS, f"--host-resolver-rules={rules}"],
+        )
+        yield launched
+        launched.close()
+
+
+GOOGLE = r"^https?://([a-z0-9-]+\.)*(google(-analytics|tagmanager|apis|adservices|syndication)?|gstatic|doubleclick)\.[a-z]+(\.[a-z]+)?(:\d+)?/"
+GTAG_STUB = (Path(__file__).parent / "google_stub.js").read_text()
+
+
+class Visitor:
+    """One fresh browser context: what it requested, and what went wrong in it."""
+
+    def __init__(self, context, server: Server) -> None:
+        import re
+
+        self.context = context
+        self.server = server
+        self.google_requests: list[str] = []
+        self.foreign_requests: list[str] = []
+        self.failed_requests: list[str] = []
+        self.errors: list[str] = []
+        google = re.compile(GOOGLE)
+
+        def fake_google(route) -> None:
+            self.google_requests.append(route.request.url)
+            if "/gtag/js" in route.request.url:
+                route.fulfill(status=200, content_type="text/javascript", body=GTAG_STUB)
+            else:
+                route.fulfill(status=204, body="")
+
+        context.route(google, fake_google)
+        site = f"{SITE_HOST}:{server.port}"
+
+        def on_request(request) -> None:
+            host = request.url.split("/")[2] if "://" in request.url else ""
+            if host != site and not google.match(request.url) and "://" in request.url:
+                self.foreign_requests.append(request.url)
+
+        context.on("request", on_request)
+        context.on("requestfailed", lambda r: self.failed_requests.append(f"{r.url} {r.failure}"))
+        self.page = context.new_page()
+        self.page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
+        self.page.on(
+            "console",
+            lambda m: self.errors.append(f"console: {m.text}") if m.type == "error" else None,
+        )
+
+    def open(self, path: str = "/"):
+        response = self.page.goto(self.server.url(path))
+        self.page.wait_for_load_state("load")
+        return response
+
+    def cookies(self) -> dict[str, dict]:
+        return {c["name"]: c for c in self.context.cookies()}
+
+    def analytics_cookies(self) -> list[dict]:
+        return [c for c in self.context.cookies() if c["name"].startswith(("_ga", "_gid", "_gat"))]
+
+
+@pytest.fixture
+def visitor(browser, server):
+    context = browser.new_context()
+    yield Visitor(context, server)
+    context.close()
+
+
+AXE_SOURCE = None
+
+
+def axe_violations(page) -> list[str]:
+    """Run axe-core (from the axe-playwright-python package) on the page as it is."""
+    global AXE_SOURCE
+    if AXE_SOURCE is None:
+        import axe_playwright_python
+
+        AXE_SOURCE = (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text()
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.evaluate(AXE_SOURCE)
+    result = page.evaluate("axe.run(document)")
+    return [
+        f"{v['id']}: {v['help']} ({', '.join(n['target'][0] for n in v['nodes'][:3])})"
+        for v in result["violations"]
+    ]

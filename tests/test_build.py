@@ -1,0 +1,137 @@
+"""The site as Pelican writes it: every template, stable URLs, nothing third-party."""
+
+import re
+import xml.etree.ElementTree as ET
+
+from bs4 import BeautifulSoup
+from conftest import build_or_fail, build_site, copy_content, html_pages
+
+STABLE_URLS = [
+    "index.html",
+    "404.html",
+    "services/index.html",
+    "about/index.html",
+    "contact/index.html",
+    "newsletter/index.html",
+    "news/index.html",
+    "news/page/2/index.html",
+    "news/archives/index.html",
+    "news/category/company/index.html",
+    "news/tag/kubernetes/index.html",
+    "news/managed-kubernetes-is-now-generally-available/index.html",
+    "privacy-policy/index.html",
+    "privacy-policy/history/index.html",
+    "privacy-policy/2022-12-08/index.html",
+    "privacy-policy/2026-12-01/index.html",
+    "privacy-policy/2026-12-01/changes/index.html",
+    "sitemap.xml",
+    "robots.txt",
+    "theme/css/site.css",
+]
+
+
+def soup(path):
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+
+
+def test_every_published_url_is_written(tmp_path):
+    # Two articles a page, so the news index paginates.
+    out = build_or_fail(tmp_path / "out", DEFAULT_PAGINATION=2)
+    missing = [url for url in STABLE_URLS if not (out / url).is_file()]
+    assert missing == []
+
+
+def test_every_page_has_title_description_canonical_and_open_graph(site):
+    for page in html_pages(site):
+        doc = soup(page)
+        assert doc.html["lang"] == "en", page
+        assert doc.title.string.strip(), page
+        assert doc.find("meta", attrs={"name": "description"})["content"].strip(), page
+        assert doc.find("link", rel="canonical")["href"].startswith("/"), page
+        for prop in ("og:title", "og:description", "og:url", "og:type"):
+            assert doc.find("meta", property=prop), (page, prop)
+        assert doc.find("main", id="main") and doc.find("a", href="#main"), page
+        assert len(doc.find_all("h1")) == 1, page
+
+
+def test_no_page_loads_anything_from_another_host(site):
+    loaded = []
+    for page in html_pages(site):
+        doc = soup(page)
+        for tag in doc.find_all(["script", "img", "iframe", "source", "video", "audio"]):
+            loaded.append((page, tag.get("src", "")))
+        for link in doc.find_all("link"):
+            if not {"canonical", "alternate"} & set(link.get("rel", [])):
+                loaded.append((page, link.get("href", "")))
+        for style in doc.find_all("style"):
+            loaded += [(page, url) for url in re.findall(r"url\(([^)]*)\)", style.text)]
+    foreign = [(p.name, url) for p, url in loaded if re.match(r"^(https?:)?//", url)]
+    assert loaded and foreign == []
+    css = (site / "theme/css/site.css").read_text()
+    assert "@import" not in css and "url(" not in css
+
+
+def test_sitemap_lists_pages_news_and_policy_versions(site):
+    urls = {loc.text for loc in ET.parse(site / "sitemap.xml").iter() if loc.tag.endswith("loc")}
+    for expected in ("/", "/services/", "/news/", "/privacy-policy/2022-12-08/"):
+        assert expected in urls
+    assert "Sitemap: /sitemap.xml" in (site / "robots.txt").read_text()
+
+
+def test_publish_uses_absolute_urls_and_writes_the_news_feed(tmp_path):
+    out = build_or_fail(tmp_path / "out", settings_file="publishconf.py")
+    home = soup(out / "index.html")
+    assert home.find("link", rel="canonical")["href"] == "https://www.cloud7.example/"
+    feed = (out / "news/feed.atom").read_text()
+    assert "Managed Kubernetes" in feed and "https://www.cloud7.example/news/" in feed
+
+
+def test_contact_page_shows_a_form_only_when_it_has_somewhere_to_post(tmp_path, site):
+    without = soup(site / "contact/index.html").find("main")
+    assert without.find("form") is None
+    assert without.find("a", href="mailto:privacy@cloud7.example")
+
+    out = build_or_fail(
+        tmp_path / "out", CONTACT_FORM_ACTION="https://forms.cloud7.example/callback"
+    )
+    form = soup(out / "contact/index.html").find("main").find("form")
+    assert form["action"] == "https://forms.cloud7.example/callback"
+    labels = {label.get_text(strip=True) for label in form.find_all("label")}
+    assert {"Name", "Phone number", "E-mail address", "Country of residence", "Message"} <= labels
+    hint = form.find(id=form.find("textarea")["aria-describedby"]).get_text()
+    assert "special categories of personal data" in hint
+
+
+def test_newsletter_page_shows_a_form_only_when_configured(tmp_path, site):
+    assert soup(site / "newsletter/index.html").find("main").find("form") is None
+    out = build_or_fail(
+        tmp_path / "out", NEWSLETTER_FORM_ACTION="https://forms.cloud7.example/news"
+    )
+    assert soup(out / "newsletter/index.html").find("main").find("form")["action"].endswith("/news")
+
+
+def test_marketing_adds_a_news_item_with_one_markdown_file(tmp_path):
+    content = copy_content(tmp_path / "content")
+    (content / "news/2026-11-01-green-energy.md").write_text(
+        "Title: All regions now run on green energy\nDate: 2026-11-01 09:00\n"
+        "Category: Company\nTags: energy\nSummary: Every region is renewable.\n\nBody.\n"
+    )
+    out = build_or_fail(tmp_path / "out", content=content)
+    article = out / "news/all-regions-now-run-on-green-energy/index.html"
+    assert "All regions now run on green energy" in article.read_text()
+    assert "/news/all-regions-now-run-on-green-energy/" in (out / "news/index.html").read_text()
+    assert (out / "news/tag/energy/index.html").is_file()
+
+
+def test_broken_metadata_fails_the_build_naming_the_file(tmp_path):
+    content = copy_content(tmp_path / "content")
+    (content / "news/2026-11-02-broken.md").write_text("Title: Broken\nDate: not a date\n\nBody.\n")
+    result = build_site(tmp_path / "out", content=content)
+    assert result.returncode != 0
+    assert "2026-11-02-broken.md" in result.stdout + result.stderr
+
+
+def test_a_plugin_that_fails_to_load_fails_the_build(tmp_path):
+    result = build_site(tmp_path / "out", PLUGINS=["consent_banner", "no_such_plugin"])
+    assert result.returncode != 0
+    assert "no_such_plugin" in result.stdout + result.stderr

@@ -1,0 +1,46 @@
+"""Every page type in real Chromium: loads cleanly, stays on our host, passes axe."""
+
+import pytest
+from conftest import axe_violations
+
+PAGE_TYPES = [
+    "/",
+    "/services/",
+    "/contact/",
+    "/newsletter/",
+    "/news/",
+    "/news/managed-kubernetes-is-now-generally-available/",
+    "/news/category/company/",
+    "/news/tag/kubernetes/",
+    "/news/archives/",
+    "/404.html",
+    "/privacy-policy/",
+    "/privacy-policy/2022-12-08/",
+    "/privacy-policy/history/",
+    "/privacy-policy/2026-12-01/changes/",
+]
+
+
+@pytest.mark.parametrize("path", PAGE_TYPES)
+def test_page_loads_cleanly_from_our_host_only(visitor, path):
+    response = visitor.open(path)
+    assert response.ok, f"{path}: HTTP {response.status}"
+    assert visitor.errors == []
+    assert visitor.failed_requests == []
+    assert visitor.foreign_requests == []
+    assert visitor.google_requests == []
+
+
+@pytest.mark.parametrize("path", PAGE_TYPES)
+def test_page_has_no_accessibility_violation(visitor, path):
+    visitor.open(path)
+    assert axe_violations(visitor.page) == []
+
+
+def test_pages_read_without_javascript(browser, server):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(server.url("/privacy-policy/"))
+    assert page.get_by_role("heading", level=1).inner_text() == "Privacy Policy"
+    assert not page.locator("#c7c-banner").is_visible()
+    context.close()
