@@ -53,8 +53,14 @@ PAGINATION_PATTERNS = (
 )
 
 DISPLAY_CATEGORIES_ON_MENU = False
-# Pages appear in the header in the order of their `Order:` metadata.
-PAGE_ORDER_BY = "order"
+
+
+def by_order_metadata(page) -> int:
+    """Header navigation order: a page's `Order:` metadata, lowest first."""
+    return int(page.metadata.get("order", 999))
+
+
+PAGE_ORDER_BY = by_order_metadata
 SUMMARY_MAX_LENGTH = 40
 
 # Feeds are switched on in publishconf.py.

@@ -54,7 +54,7 @@ def build_site(
         "-e",
         *extra,
     ]
-    env = {**os.environ, "SOURCE_DATE_EPOCH": epoch(day)}
+    env = {**os.environ, "SOURCE_DATE_EPOCH": epoch(day), "COLUMNS": "1000"}
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
 
 

@@ -167,7 +167,7 @@ class PolicyVersionsGenerator(Generator):
         return sorted(p for p in self.source_dir.iterdir() if p.suffix.lstrip(".") in extensions)
 
     def read_version(self, path: Path, config: dict) -> PolicyVersion:
-        where = os.path.relpath(path)
+        where = os.path.relpath(path, self.path)
         named = FILE_NAME.match(path.name)
         if not named:
             raise PolicyError(

@@ -1,0 +1,237 @@
+"""Versioned privacy policy: URLs, statuses, redline, fidelity and bad input."""
+
+import datetime as dt
+import re
+import shutil
+
+import pytest
+from bs4 import BeautifulSoup
+from conftest import ROOT, build_or_fail, build_site, copy_content
+from policy_versions.policy_versions import PolicyVersion, assign_periods, consent_revision
+
+SEED = ROOT.parent / "shared/seeds/000_92e4958f3e973229.txt"
+POLICIES = "policies/privacy-policy"
+BEFORE_NEW_VERSION = dt.date(2026, 11, 24)  # 2022-12-08 in force, 2026-12-01 upcoming
+AFTER_NEW_VERSION = dt.date(2026, 12, 15)
+
+
+def main_of(path):
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser").find("main")
+
+
+def text_of(path) -> str:
+    return " ".join(main_of(path).get_text().split())
+
+
+@pytest.fixture(scope="module")
+def before(tmp_path_factory):
+    return build_or_fail(tmp_path_factory.mktemp("before") / "out", day=BEFORE_NEW_VERSION)
+
+
+def test_the_version_in_force_is_served_at_the_policy_url(site):
+    current = main_of(site / "privacy-policy/index.html")
+    permanent = main_of(site / "privacy-policy/2026-12-01/index.html")
+    assert current == permanent
+    page = (site / "privacy-policy/index.html").read_text()
+    assert '<link rel="canonical" href="/privacy-policy/2026-12-01/">' in page
+
+
+def test_each_version_shows_its_period_and_status(site):
+    old = text_of(site / "privacy-policy/2022-12-08/index.html")
+    new = text_of(site / "privacy-policy/2026-12-01/index.html")
+    assert "Superseded In force from 8 December 2022 to 30 November 2026" in old
+    assert "In force In force from 1 December 2026" in new
+
+
+def test_a_superseded_version_links_to_the_one_in_force(site):
+    notice = main_of(site / "privacy-policy/2022-12-08/index.html").find(role="note")
+    assert "no longer in force" in notice.get_text()
+    assert notice.find("a")["href"] == "/privacy-policy/"
+
+
+def test_before_the_new_version_the_old_one_is_in_force_and_announces_it(before):
+    current = text_of(before / "privacy-policy/index.html")
+    assert "In force In force from 8 December 2022 to 30 November 2026" in current
+    assert "A new version takes effect on 1 December 2026. See what changes." in current
+    link = main_of(before / "privacy-policy/index.html").find("a", string="See what changes")
+    assert link["href"] == "/privacy-policy/2026-12-01/changes/"
+    upcoming = text_of(before / "privacy-policy/2026-12-01/index.html")
+    assert upcoming.startswith("Privacy Policy Upcoming In force from 1 December 2026")
+    assert "not in force yet" in upcoming
+
+
+def test_after_the_new_version_nothing_is_announced(site):
+    assert "takes effect on" not in text_of(site / "privacy-policy/index.html")
+
+
+def test_before_the_first_version_the_build_fails(tmp_path):
+    result = build_site(tmp_path / "out", day=dt.date(2022, 12, 7))
+    assert result.returncode != 0
+    assert "no policy version is in force on 2022-12-07" in result.stdout + result.stderr
+    assert not (tmp_path / "out/index.html").exists()
+
+
+def test_history_lists_versions_newest_first_with_links_to_changes(site):
+    history = main_of(site / "privacy-policy/history/index.html")
+    items = history.select("ol.versions > li")
+    assert [li.h2.a["href"] for li in items] == [
+        "/privacy-policy/2026-12-01/",
+        "/privacy-policy/2022-12-08/",
+    ]
+    assert "In force In force from 1 December 2026" in " ".join(items[0].get_text().split())
+    assert "Nothing else has changed" in items[0].get_text()
+    assert items[0].find("a", href="/privacy-policy/2026-12-01/changes/")
+    assert "Superseded" in items[1].get_text() and "First published" in items[1].get_text()
+    assert not items[1].find("a", href=re.compile("changes"))
+
+
+def test_redline_marks_exactly_the_section_table_link_and_address(site):
+    redline = main_of(site / "privacy-policy/2026-12-01/changes/index.html").find(class_="redline")
+    deleted = [" ".join(d.get_text().split()) for d in redline.find_all("del")]
+    inserted = redline.find_all("ins")
+    assert deleted == ["Info@Cloud", "Info@Cloud"]
+    links = [a["href"] for ins in inserted for a in ins.find_all("a")]
+    assert (
+        links
+        == ["https://tools.google.com/dlpage/gaoptout"] + ["mailto:privacy@cloud7.example"] * 3
+    )
+    blocks = [ins for ins in inserted if "block" in ins.get("class", [])]
+    assert blocks[0].get_text() == "How can you change your cookie settings?"
+    assert blocks[-1].table and "cloud7_consent" in blocks[-1].get_text()
+    # Every other insertion lies between that heading and the table: one section.
+    assert all(b.find_previous_sibling() in blocks[:i] or i == 0 for i, b in enumerate(blocks))
+    # Unchanged text is folded, yet all of it is there.
+    assert redline.find("details", class_="unchanged").summary
+    assert "Information about your rights" in redline.get_text()
+
+
+def test_the_old_version_is_the_seed_word_for_word(site):
+    page = text_of(site / "privacy-policy/2022-12-08/index.html")
+    lines = [" ".join(line.replace("•", "").split()) for line in SEED.read_text().splitlines()]
+    missing = [line for line in lines if line and line not in page]
+    assert missing == []
+
+
+def test_the_new_version_takes_address_and_cookie_table_from_settings(tmp_path):
+    consent = {
+        "measurement_id": "G-TEST1234",
+        "cookies": [
+            {
+                "name": "_ga",
+                "provider": "Google Analytics",
+                "purpose": "Counts visitors.",
+                "duration": "2 years",
+                "category": "analytics",
+            }
+        ],
+        "lifetime_months": 3,
+    }
+    out = build_or_fail(tmp_path / "out", CONTACT_EMAIL="dpo@cloud7.example", CONSENT=consent)
+    page = main_of(out / "privacy-policy/2026-12-01/index.html")
+    assert page.find("a", href="mailto:dpo@cloud7.example")
+    rows = [[td.get_text() for td in tr.find_all("td")] for tr in page.table.tbody.find_all("tr")]
+    assert rows[0][0] == "cloud7_consent" and rows[0][3] == "3 months"
+    assert rows[1] == ["_ga", "Google Analytics", "Counts visitors.", "2 years"]
+    assert "{" not in page.get_text()
+
+
+def test_the_consent_revision_is_the_newest_started_version_asking_for_it():
+    def version(day: str, reconsent: bool) -> PolicyVersion:
+        return PolicyVersion(
+            source_path=f"{day}.md",
+            title="P",
+            effective=dt.date.fromisoformat(day),
+            summary="",
+            reconsent=reconsent,
+            content="",
+            url="",
+            save_as="",
+        )
+
+    versions = [version("2022-12-08", False), version("2024-01-01", False)]
+    assign_periods(versions, dt.date(2025, 1, 1))
+    assert consent_revision(versions, dt.date(2025, 1, 1)) == "2022-12-08"
+    versions += [version("2026-12-01", True), version("2027-06-01", True)]
+    assign_periods(versions, dt.date(2026, 12, 15))
+    assert consent_revision(versions, dt.date(2026, 12, 15)) == "2026-12-01"
+    assert [v.status for v in versions] == ["superseded", "superseded", "in force", "upcoming"]
+
+
+def test_revision_reaches_the_banner(site, before):
+    assert 'data-revision="2026-12-01"' in (site / "index.html").read_text()
+    assert 'data-revision="2022-12-08"' in (before / "index.html").read_text()
+
+
+def test_legal_publishes_a_version_by_adding_one_file(tmp_path):
+    content = copy_content(tmp_path / "content")
+    source = (content / POLICIES / "2026-12-01.md").read_text()
+    (content / POLICIES / "2027-03-01.md").write_text(
+        source.replace("Effective: 2026-12-01", "Effective: 2027-03-01")
+        .replace("Reconsent: yes\n", "")
+        .replace("One cookie", "one cookie")
+    )
+    out = build_or_fail(tmp_path / "out", content=content, day=dt.date(2027, 3, 1))
+    assert "In force In force from 1 March 2027" in text_of(out / "privacy-policy/index.html")
+    assert (out / "privacy-policy/2027-03-01/changes/index.html").is_file()
+    assert 'data-revision="2026-12-01"' in (out / "index.html").read_text()
+
+
+BAD_INPUT = {
+    "missing effective date": (
+        "2025-01-01.md",
+        "Title: Privacy Policy\n\nText.\n",
+        "missing 'Effective: YYYY-MM-DD'",
+    ),
+    "malformed effective date": (
+        "2025-01-01.md",
+        "Title: Privacy Policy\nEffective: 1 Jan 2025\n\nText.\n",
+        "'Effective' must be a YYYY-MM-DD date",
+    ),
+    "impossible effective date": (
+        "2025-02-30.md",
+        "Title: Privacy Policy\nEffective: 2025-02-30\n\nText.\n",
+        "'2025-02-30' is not a valid date",
+    ),
+    "name disagrees with metadata": (
+        "2025-01-01.md",
+        "Title: Privacy Policy\nEffective: 2025-01-02\n\nText.\n",
+        "the file name says 2025-01-01 but 'Effective' says 2025-01-02",
+    ),
+    "file not named by date": (
+        "latest.md",
+        "Title: Privacy Policy\nEffective: 2025-01-01\n\nText.\n",
+        "name the file by its effective date",
+    ),
+    "unknown reconsent": (
+        "2025-01-01.md",
+        "Title: Privacy Policy\nEffective: 2025-01-01\nReconsent: maybe\n\nText.\n",
+        "'Reconsent' must be yes or no, not 'maybe'",
+    ),
+    "unknown placeholder": (
+        "2025-01-01.md",
+        "Title: Privacy Policy\nEffective: 2025-01-01\n\nMail {contact}.\n",
+        "unknown placeholder {contact}",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", BAD_INPUT)
+def test_bad_policy_input_fails_naming_the_file(tmp_path, case):
+    name, text, message = BAD_INPUT[case]
+    content = copy_content(tmp_path / "content")
+    (content / POLICIES / name).write_text(text)
+    result = build_site(tmp_path / "out", content=content)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert f"{POLICIES}/{name}" in output and message in output, output
+    assert not (tmp_path / "out/index.html").exists()
+
+
+def test_two_versions_with_the_same_date_fail_naming_both(tmp_path):
+    content = copy_content(tmp_path / "content")
+    shutil.copy(content / POLICIES / "2022-12-08.md", content / POLICIES / "2022-12-08.markdown")
+    result = build_site(tmp_path / "out", content=content)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "two versions take effect on 2022-12-08" in output
+    assert "2022-12-08.md" in output and "2022-12-08.markdown" in output
