@@ -21,6 +21,24 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from browser import CHROMIUM_ARGS, chromium_executable  # noqa: E402
 
+# One page of each type the site has.
+PAGE_TYPES = [
+    "/",
+    "/services/",
+    "/contact/",
+    "/newsletter/",
+    "/news/",
+    "/news/managed-kubernetes-is-now-generally-available/",
+    "/news/category/company/",
+    "/news/tag/kubernetes/",
+    "/news/archives/",
+    "/404.html",
+    "/privacy-policy/",
+    "/privacy-policy/2022-12-08/",
+    "/privacy-policy/history/",
+    "/privacy-policy/2026-12-01/changes/",
+]
+
 # Builds are pinned to a day on which the 2026-12-01 policy is in force.
 PINNED_DAY = dt.date(2026, 12, 15)
 SITE_HOST = "www.cloud7.test"
@@ -178,6 +196,16 @@ class Visitor:
         self.page.wait_for_load_state("load")
         return response
 
+    def banner_visible(self) -> bool:
+        return self.page.locator("#c7c-banner").is_visible()
+
+    def storage(self) -> list[str]:
+        """Keys in localStorage and sessionStorage."""
+        return self.page.evaluate("[...Object.keys(localStorage), ...Object.keys(sessionStorage)]")
+
+    def click(self, name: str) -> None:
+        self.page.get_by_role("button", name=name, exact=True).click()
+
     def cookies(self) -> dict[str, dict]:
         return {c["name"]: c for c in self.context.cookies()}
 
@@ -186,10 +214,23 @@ class Visitor:
 
 
 @pytest.fixture
-def visitor(browser, server):
-    context = browser.new_context()
-    yield Visitor(context, server)
-    context.close()
+def new_visitor(browser, server):
+    """Make visitors with their own context options; closed after the test."""
+    contexts = []
+
+    def make(served: Server = server, **options) -> Visitor:
+        context = browser.new_context(**options)
+        contexts.append(context)
+        return Visitor(context, served)
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def visitor(new_visitor):
+    return new_visitor()
 
 
 AXE_SOURCE = None

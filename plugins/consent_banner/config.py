@@ -22,6 +22,7 @@ DEFAULT_TEXTS = {
     "necessary_body": (
         "These make the website work and remember your cookie choice. They are always on."
     ),
+    "necessary_label": "Always on",
     "analytics_title": "Analytics cookies",
     "analytics_body": (
         "Google Analytics tells us how people use the website: pages visited, time "

@@ -154,8 +154,10 @@ def finalized(pelican) -> None:
     if _build is None:
         return
     _build.write_assets()
+    # A warning, so that it shows in every build log: whoever pasted the tag learns
+    # that it now waits for consent.
     for where, tag in _build.gated:
-        logger.info("consent_banner: gated in %s: %s", where, tag)
+        logger.warning("consent_banner: gated in %s: %s", where, tag)
     _build = None
 
 

@@ -1,0 +1,194 @@
+"""The consent_banner plugin at build time: settings, injection, gating, assets."""
+
+import re
+
+import pytest
+from conftest import build_or_fail, build_site, html_pages
+from consent_banner.config import ConsentConfigError, check_config
+from consent_banner.consent_banner import Build, InjectionError
+from consent_banner.gate_google_tags import gate_google_tags
+
+HEAD = re.compile(r'<link rel="stylesheet" href="/consent/consent\.[0-9a-f]{10}\.css"><script ')
+
+
+def test_every_html_page_gets_the_banner_exactly_once(site):
+    pages = html_pages(site)
+    assert len(pages) > 20
+    for page in pages:
+        text = page.read_text()
+        assert len(HEAD.findall(text)) == 1, page
+        assert text.count('id="c7c-banner"') == 1, page
+        assert text.count("data-consent-open hidden>Cookie settings</button>") == 1, page
+        # Early in the page: the banner comes straight after <body>.
+        assert re.search(r"<body[^>]*><div id=\"c7c\"", text), page
+
+
+def test_assets_are_minified_and_named_by_their_content(site):
+    import hashlib
+
+    assets = sorted((site / "consent").glob("consent.*"), key=lambda a: a.suffix)
+    assert [a.suffix for a in assets] == [".css", ".js"]
+    for asset in assets:
+        digest = hashlib.sha256(asset.read_bytes()).hexdigest()[:10]
+        assert asset.name == f"consent.{digest}{asset.suffix}"
+        assert "\n\n" not in asset.read_text()
+
+
+def test_the_banner_survives_the_content_cache_and_autoreload(tmp_path):
+    from conftest import ROOT
+    from pelican import Pelican
+    from pelican.settings import read_settings
+
+    settings = read_settings(
+        str(ROOT / "pelicanconf.py"),
+        override={
+            "PATH": str(ROOT / "content"),
+            "OUTPUT_PATH": str(tmp_path / "out"),
+            "CACHE_PATH": str(tmp_path / "cache"),
+            "POLICY_VERSIONS": {"today": "2026-12-15"},
+        },
+    )
+    site = Pelican(settings)
+    for _ in range(3):  # a cold build, then two rebuilds from the cache, as autoreload does
+        site.run()
+        pages = html_pages(tmp_path / "out")
+        assert all(len(HEAD.findall(p.read_text())) == 1 for p in pages)
+    assert (tmp_path / "cache").is_dir()
+
+
+def build(tmp_path):
+    settings = {
+        "CONSENT": {"measurement_id": "G-TEST1234"},
+        "COOKIE_INVENTORY": [],
+        "OUTPUT_PATH": str(tmp_path),
+        "SITENAME": "Cloud 7",
+    }
+    built = Build(settings)
+    built.render({"CONSENT_REVISION": "2026-12-01", "POLICY_URL": "privacy-policy/"})
+    return built
+
+
+PAGE = (
+    "<!DOCTYPE html>\r\n<html><head><title>T</title></head>\r\n"
+    '<body class="x"><p>Hello</p><footer><!-- cookie-settings --></footer></body></html>'
+)
+
+
+def test_injection_is_idempotent_and_keeps_every_other_byte(tmp_path):
+    built = build(tmp_path)
+    once = built.inject(PAGE, "t.html")
+    assert built.inject(once, "t.html") == once
+    restored = once.replace(built.head, "").replace(built.body, "")
+    assert restored.replace(built.settings_button, "<!-- cookie-settings -->") == PAGE
+
+
+def test_a_theme_without_the_footer_slot_still_gets_cookie_settings(tmp_path):
+    built = build(tmp_path)
+    page = built.inject("<html><head></head><BODY><p>x</p></BODY></html>", "t.html")
+    assert built.settings_button in page
+
+
+@pytest.mark.parametrize("page", ["<html><body>no head</body></html>", "<head></head>"])
+def test_a_page_that_cannot_be_injected_fails_naming_it(tmp_path, page):
+    with pytest.raises(InjectionError, match="broken.html"):
+        build(tmp_path).inject(page, "broken.html")
+
+
+def saved(code: str) -> str:
+    return "/consent/gated.js"
+
+
+@pytest.mark.parametrize(
+    "snippet",
+    [
+        '<script async src="https://www.googletagmanager.com/gtag/js?id=G-ABC123"></script>',
+        "<script src='https://www.googletagmanager.com/gtag/js?id=G-ABC123' defer></script>",
+        '<SCRIPT defer async SRC="https://www.google-analytics.com/analytics.js"></SCRIPT>',
+        "<script>window.dataLayer = window.dataLayer || []; gtag('config', 'G-ABC123');</script>",
+        "<script>(function(w,d,s,l,i){})(window,document,'script','dataLayer','GTM-XYZ');</script>",
+        '<script type="text/javascript">ga("create", "UA-1"); GoogleAnalyticsObject</script>',
+    ],
+)
+def test_google_tags_are_gated(snippet):
+    page, gated = gate_google_tags(f"<head>{snippet}</head>", saved)
+    assert len(gated) == 1
+    gated_tag = (
+        r'<script type="text/plain" data-consent="analytics" data-src="[^"]+"[^>]*></script>'
+    )
+    assert re.fullmatch(f"<head>{gated_tag}</head>", page)
+    assert "google" not in page.split("data-src=")[0]
+
+
+def test_tag_manager_noscript_iframe_is_removed():
+    noscript = (
+        '<noscript><iframe src="https://www.googletagmanager.com/ns.html?id=GTM-XYZ" '
+        'height="0" width="0" style="display:none"></iframe></noscript>'
+    )
+    page, gated = gate_google_tags(f"<body>{noscript}<p>x</p></body>", saved)
+    assert page == "<body><p>x</p></body>"
+    assert gated == ["Tag Manager <noscript> iframe removed"]
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        '<script src="/theme/site.js"></script>',
+        "<script>console.log('google is a word')</script>",
+        '<script type="application/ld+json">{"name": "googletagmanager.com"}</script>',
+    ],
+)
+def test_other_scripts_are_left_alone(script):
+    assert gate_google_tags(script, saved) == (script, [])
+
+
+def test_pelican_analytics_setting_is_gated_and_logged(tmp_path):
+    snippet = "<script>gtag('config', 'G-THEME999');</script>"
+    result = build_site(tmp_path / "out", ANALYTICS=snippet)
+    assert result.returncode == 0, result.stderr
+    page = (tmp_path / "out/index.html").read_text()
+    assert snippet not in page and 'data-consent="analytics"' in page
+    assert "consent_banner: gated in index.html: inline script moved to" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("consent", "key"),
+    [
+        ({"measurement_id": "UA-12345-1"}, "measurement_id"),
+        ({"lifetime_months": 14}, "lifetime_months"),
+        ({"lifetime_months": "6"}, "lifetime_months"),
+        ({"colour": "blue"}, "colour"),
+        ({"texts": {"acept": "Yes"}}, "texts.acept"),
+        ({"texts": {"accept": ""}}, "texts.accept"),
+        ({"cookies": [{"name": "_ga"}]}, "cookies[0]"),
+        ({"honour_gpc": "yes"}, "honour_gpc"),
+        ({"cookie_name": "my cookie"}, "cookie_name"),
+    ],
+)
+def test_bad_consent_settings_name_the_key(consent, key):
+    with pytest.raises(ConsentConfigError, match=re.escape(f"Invalid 'CONSENT' key: '{key}'")):
+        check_config(consent)
+
+
+def test_a_bad_consent_setting_fails_the_build(tmp_path):
+    result = build_site(tmp_path / "out", CONSENT={"lifetime_months": 24})
+    assert result.returncode != 0
+    assert (
+        "consent_banner: Invalid 'CONSENT' key: 'lifetime_months'" in result.stdout + result.stderr
+    )
+    assert not (tmp_path / "out/index.html").exists()
+
+
+def test_configured_texts_are_escaped(tmp_path):
+    texts = {"title": '<img src=x onerror="alert(1)"> “Cookies”', "accept": "Yes & agree"}
+    out = build_or_fail(tmp_path / "out", CONSENT={"measurement_id": "G-TEST1234", "texts": texts})
+    page = (out / "index.html").read_text()
+    assert "<img src=x" not in page
+    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt; “Cookies”" in page
+    assert ">Yes &amp; agree</button>" in page
+
+
+def test_no_page_has_an_inline_script_or_style(site):
+    for page in html_pages(site):
+        text = page.read_text()
+        assert not re.search(r"<script(?![^>]*\bsrc=)(?![^>]*text/plain)[^>]*>", text), page
+        assert "<style" not in text and " style=" not in text, page

@@ -1,0 +1,410 @@
+"""The consent rule in real Chromium: nothing analytic happens before a visitor agrees."""
+
+import datetime as dt
+
+import pytest
+from conftest import PAGE_TYPES, Server, axe_violations, build_or_fail, copy_content
+
+ACCEPT, REJECT = "Accept analytics cookies", "Reject analytics cookies"
+CONSENT_COOKIE = "cloud7_consent"
+REVISION = "2026-12-01"
+WALK = ["/", "/services/", "/news/", "/privacy-policy/", "/contact/"]
+CONFIRMATION = {
+    True: "You’ve accepted analytics cookies",
+    False: "You’ve rejected analytics cookies",
+}
+GPC_ON = "Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', {get: () => true})"
+
+
+def accept(visitor, path="/"):
+    visitor.open(path)
+    visitor.click(ACCEPT)
+    visitor.page.wait_for_function("document.cookie.includes('_ga=')")
+
+
+def save_settings(visitor, analytics: bool) -> None:
+    """Choose in the "Cookie settings" dialog and wait for the confirmation."""
+    visitor.click("Cookie settings")
+    visitor.page.get_by_label("Allow analytics cookies").set_checked(analytics)
+    visitor.click("Save cookie settings")
+    visitor.page.get_by_text(CONFIRMATION[analytics]).wait_for()
+
+
+def data_layer(page) -> list[list]:
+    return page.evaluate("(window.dataLayer || []).map(c => Array.from(c).slice(0, 2))")
+
+
+def consent_cookie(value: str) -> dict:
+    return {"name": CONSENT_COOKIE, "value": value, "domain": "www.cloud7.test", "path": "/"}
+
+
+@pytest.mark.parametrize("path", PAGE_TYPES)
+def test_first_visit_sets_nothing_and_asks(visitor, path):
+    visitor.open(path)
+    assert visitor.banner_visible()
+    for name in (ACCEPT, REJECT):
+        assert visitor.page.get_by_role("button", name=name, exact=True).is_visible()
+    assert visitor.context.cookies() == []
+    assert visitor.storage() == []
+    assert visitor.google_requests == []
+    assert visitor.errors == []
+
+
+def test_ignoring_the_banner_and_browsing_is_not_consent(visitor):
+    for path in WALK:
+        visitor.open(path)
+        visitor.page.mouse.wheel(0, 2000)
+        visitor.page.keyboard.press("Escape")
+    assert visitor.banner_visible()
+    assert visitor.context.cookies() == []
+    assert visitor.google_requests == []
+
+
+def test_reject_keeps_only_the_consent_cookie(visitor):
+    visitor.open("/")
+    visitor.click(REJECT)
+    assert "You’ve rejected analytics cookies" in visitor.page.locator("#c7c-banner").inner_text()
+    visitor.click("Hide cookie message")
+    assert not visitor.banner_visible()
+    visitor.page.reload()
+    for path in WALK:
+        visitor.open(path)
+        assert not visitor.banner_visible()
+    cookie = visitor.cookies()[CONSENT_COOKIE]
+    assert list(visitor.cookies()) == [CONSENT_COOKIE]
+    assert cookie["value"].startswith(f"v1.{REVISION}.a0.")
+    assert cookie["path"] == "/" and cookie["sameSite"] == "Lax"
+    lifetime = cookie["expires"] - dt.datetime.now().timestamp()
+    assert 180 * 86400 < lifetime < 185 * 86400
+    assert visitor.google_requests == []
+    assert visitor.storage() == []
+
+
+def test_accept_loads_analytics_with_consent_mode_in_order(visitor):
+    accept(visitor)
+    assert "You’ve accepted analytics cookies" in visitor.page.locator("#c7c-banner").inner_text()
+    assert any("/gtag/js?id=G-C7SITE2026" in url for url in visitor.google_requests)
+    commands = data_layer(visitor.page)
+    assert [c[0] for c in commands[:4]] == ["consent", "consent", "js", "config"]
+    assert commands[0][1] == "default" and commands[1][1] == "update"
+    granted = visitor.page.evaluate("Array.from(dataLayer[1])[2]")
+    assert granted == {"analytics_storage": "granted"}
+    denied = visitor.page.evaluate("Array.from(dataLayer[0])[2]")
+    assert set(denied.values()) == {"denied"} and "ad_user_data" in denied
+    ga = visitor.cookies()["_ga"]
+    assert ga["domain"] == ".cloud7.test"
+    assert visitor.cookies()[CONSENT_COOKIE]["value"].startswith(f"v1.{REVISION}.a1.")
+
+
+def test_accept_persists_across_navigation(visitor):
+    accept(visitor)
+    for path in WALK[1:]:
+        before = len(visitor.google_requests)
+        visitor.open(path)
+        assert not visitor.banner_visible()
+        visitor.page.wait_for_function("window.dataLayer && window.dataLayer.stubbed")
+        assert any("/gtag/js" in url for url in visitor.google_requests[before:])
+
+
+def test_withdrawal_from_cookie_settings_deletes_analytics_cookies(visitor):
+    accept(visitor)
+    visitor.context.add_cookies(
+        [
+            {"name": "_gid", "value": "x", "url": visitor.server.url("/")},
+            {"name": "_gat_UA1", "value": "x", "domain": ".cloud7.test", "path": "/"},
+        ]
+    )
+    visitor.open("/services/")
+    visitor.click("Cookie settings")
+    assert visitor.page.get_by_label("Allow analytics cookies").is_checked()
+    visitor.page.keyboard.press("Escape")
+    save_settings(visitor, analytics=False)
+    assert list(visitor.cookies()) == [CONSENT_COOKIE]
+    sent = len(visitor.google_requests)
+    visitor.page.evaluate("dataLayer.push(['event', 'after_withdrawal'])")
+    for path in WALK:
+        visitor.open(path)
+    assert visitor.google_requests[sent:] == []
+    assert list(visitor.cookies()) == [CONSENT_COOKIE]
+
+
+def test_a_new_consent_revision_asks_again(visitor):
+    visitor.context.add_cookies(
+        [consent_cookie(f"v1.2022-12-08.a1.{int(dt.datetime.now().timestamp())}")]
+    )
+    visitor.open("/")
+    assert visitor.banner_visible()
+    assert visitor.google_requests == []
+
+
+def test_the_choice_expires_after_six_months(visitor):
+    visitor.page.clock.install(time=dt.datetime(2026, 12, 15, 10, 0))
+    visitor.open("/")
+    visitor.click(REJECT)
+    visitor.page.clock.set_system_time(dt.datetime(2027, 6, 1))
+    visitor.open("/")
+    assert not visitor.banner_visible()
+    visitor.page.clock.set_system_time(dt.datetime(2027, 6, 16, 12, 0))
+    visitor.open("/")
+    assert visitor.banner_visible()
+
+
+def test_global_privacy_control_counts_as_reject(new_visitor):
+    visitor = new_visitor()
+    visitor.context.add_init_script(GPC_ON)
+    for path in WALK:
+        visitor.open(path)
+        assert not visitor.banner_visible()
+    assert visitor.google_requests == [] and visitor.context.cookies() == []
+    assert visitor.page.evaluate("cloud7Consent.choice().source") == "gpc"
+    visitor.click("Cookie settings")
+    dialog = visitor.page.get_by_role("dialog")
+    assert "Global Privacy Control" in dialog.inner_text()
+    assert not visitor.page.get_by_label("Allow analytics cookies").is_checked()
+
+
+def test_global_privacy_control_can_be_switched_off(new_visitor, tmp_path):
+    consent = {"measurement_id": "G-C7SITE2026", "honour_gpc": False}
+    served = Server(build_or_fail(tmp_path / "out", CONSENT=consent))
+    try:
+        visitor = new_visitor(served)
+        visitor.context.add_init_script(GPC_ON)
+        visitor.open("/")
+        assert visitor.banner_visible()
+    finally:
+        served.close()
+
+
+FORGED = {
+    "garbage": "garbage",
+    "truncated": f"v1.{REVISION}.a1",
+    "oversized": "v1." + "9" * 3900,
+    "future": f"v1.{REVISION}.a1.9999999999",
+    "wrong category value": f"v1.{REVISION}.a7.1765000000",
+    "json": '{"analytics":true}',
+    "script": "%3Cscript%3Ealert(1)%3C/script%3E",
+    "empty": "",
+}
+
+
+@pytest.mark.parametrize("case", FORGED)
+def test_forged_consent_cookie_counts_as_no_choice(visitor, case):
+    visitor.context.add_cookies([consent_cookie(FORGED[case])])
+    visitor.open("/")
+    assert visitor.banner_visible()
+    assert visitor.google_requests == []
+    assert visitor.errors == []
+    assert visitor.page.evaluate("cloud7Consent.choice()") is None
+
+
+def test_no_javascript_means_no_banner_and_no_analytics(new_visitor):
+    visitor = new_visitor(java_script_enabled=False)
+    now = int(dt.datetime.now().timestamp())
+    visitor.context.add_cookies([consent_cookie(f"v1.{REVISION}.a1.{now}")])
+    for path in WALK:
+        visitor.open(path)
+        assert not visitor.banner_visible()
+        assert not visitor.page.get_by_role("button", name="Cookie settings").is_visible()
+    assert visitor.google_requests == []
+
+
+PAINT_PROBE = """window.bannerPainted = false;
+(function check() {
+  const banner = document.getElementById("c7c-banner");
+  if (banner && getComputedStyle(banner).display !== "none") window.bannerPainted = true;
+  requestAnimationFrame(check);
+})();"""
+
+
+def test_a_visitor_who_chose_never_sees_the_banner_flash(new_visitor):
+    visitor = new_visitor()
+    visitor.context.add_init_script(PAINT_PROBE)
+    visitor.open("/")
+    assert visitor.page.evaluate("window.bannerPainted") is True  # the probe works
+    visitor.click(REJECT)
+    for path in WALK:
+        visitor.open(path)
+        visitor.page.evaluate(
+            "new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
+        )
+        assert visitor.page.evaluate("window.bannerPainted") is False
+
+
+def test_the_banner_causes_no_layout_shift(new_visitor):
+    visitor = new_visitor()
+    visitor.context.add_init_script(
+        "window.shift = 0; new PerformanceObserver(l => l.getEntries().forEach(e => {"
+        " if (!e.hadRecentInput) window.shift += e.value }))"
+        ".observe({type: 'layout-shift', buffered: true})"
+    )
+    visitor.open("/")
+    visitor.page.wait_for_timeout(300)
+    assert visitor.page.evaluate("window.shift") == 0
+    visitor.click(REJECT)
+    visitor.click("Hide cookie message")
+    visitor.page.wait_for_timeout(300)
+    assert visitor.page.evaluate("window.shift") == 0
+
+
+FOCUSED_NAME = """(() => {
+    const el = document.activeElement;
+    return ((el.labels && el.labels[0]) || el).textContent.trim();
+})()"""
+
+
+def tab_to(page, name: str, limit: int = 80) -> None:
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate(FOCUSED_NAME) == name:
+            return
+    raise AssertionError(f"Tab never reached {name!r}")
+
+
+def test_keyboard_only_accept_reject_and_withdraw(visitor):
+    page = visitor.page
+    visitor.open("/")
+    tab_to(page, REJECT)
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.classList.contains('c7c-done')")
+    assert axe_violations(page) == []
+    tab_to(page, "Hide cookie message")
+    page.keyboard.press("Enter")
+    assert not visitor.banner_visible()
+
+    tab_to(page, "Cookie settings")
+    page.keyboard.press("Enter")
+    assert page.get_by_role("dialog").is_visible()
+    assert axe_violations(page) == []
+    page.keyboard.press("Escape")
+    assert not page.get_by_role("dialog").is_visible()
+
+    tab_to(page, "Cookie settings")
+    page.keyboard.press("Enter")
+    tab_to(page, "Allow analytics cookies")
+    page.keyboard.press("Space")
+    tab_to(page, "Save cookie settings")
+    page.keyboard.press("Enter")
+    page.get_by_text(CONFIRMATION[True]).wait_for()
+    page.wait_for_function("document.cookie.includes('_ga=')")
+
+    tab_to(page, "Cookie settings")
+    page.keyboard.press("Enter")
+    tab_to(page, "Allow analytics cookies")
+    page.keyboard.press("Space")
+    tab_to(page, "Save cookie settings")
+    page.keyboard.press("Enter")
+    page.get_by_text(CONFIRMATION[False]).wait_for()
+    assert list(visitor.cookies()) == [CONSENT_COOKIE]
+
+
+def test_first_layer_is_accessible_and_buttons_are_equal(visitor):
+    visitor.open("/")
+    assert axe_violations(visitor.page) == []
+    styles = visitor.page.evaluate(
+        """[...document.querySelectorAll('[data-consent-choice]')].map(b => {
+            const s = getComputedStyle(b), r = b.getBoundingClientRect();
+            return [r.width, r.height, s.fontSize, s.fontWeight, s.color, s.backgroundColor];
+        })"""
+    )
+    assert len(styles) == 2 and styles[0] == styles[1]
+    banner = visitor.page.get_by_role("region", name="Cookies on Cloud 7")
+    assert (
+        banner.get_by_role("link", name="Read our privacy policy").get_attribute("href")
+        == "/privacy-policy/"
+    )
+
+
+# 320 px wide, a 1280 × 720 screen zoomed to 200 %, and a desktop.
+@pytest.mark.parametrize(("width", "height"), [(320, 640), (640, 360), (1280, 720)])
+def test_banner_and_details_fit_small_screens(new_visitor, width, height):
+    visitor = new_visitor(viewport={"width": width, "height": height})
+    visitor.open("/")
+    assert visitor.page.evaluate("document.documentElement.scrollWidth") <= width
+    visitor.click("View cookie details")
+    box = visitor.page.get_by_role("dialog").bounding_box()
+    assert box["width"] <= width and box["height"] <= height
+    assert axe_violations(visitor.page) == []
+
+
+@pytest.fixture(scope="module")
+def pasted_output(tmp_path_factory):
+    """The real site plus a page where a marketer pasted Google's snippets."""
+    root = tmp_path_factory.mktemp("pasted")
+    content = copy_content(root / "content")
+    (content / "pages/campaign.md").write_text(
+        "Title: Campaign\nOrder: 9\n\nOur campaign.\n\n"
+        '<script async src="https://www.googletagmanager.com/gtag/js?id=G-PASTED123"></script>\n'
+        "<script>\n  window.dataLayer = window.dataLayer || [];\n"
+        "  function gtag(){dataLayer.push(arguments);}\n"
+        "  gtag('js', new Date());\n  gtag('config', 'G-PASTED123');\n</script>\n\n"
+        '<noscript><iframe src="https://www.googletagmanager.com/ns.html?id=GTM-ABC"'
+        ' height="0" width="0"></iframe></noscript>\n'
+    )
+    return build_or_fail(root / "out", content=content)
+
+
+@pytest.fixture(scope="module")
+def pasted_site(pasted_output):
+    served = Server(pasted_output)
+    yield served
+    served.close()
+
+
+def test_a_pasted_google_snippet_stays_inert_until_consent(new_visitor, pasted_site):
+    visitor = new_visitor(pasted_site)
+    visitor.open("/campaign/")
+    gated = visitor.page.locator('script[data-consent="analytics"]')
+    assert gated.count() == 2
+    assert visitor.page.locator("iframe").count() == 0
+    assert visitor.google_requests == []
+    assert "G-PASTED123" not in str(data_layer(visitor.page))
+    visitor.click(ACCEPT)
+    wait_until(visitor.page, PASTED_TAG_CONFIGURED)
+    assert any("id=G-PASTED123" in url for url in visitor.google_requests)
+    assert visitor.errors == []
+
+
+PASTED_TAG_CONFIGURED = (
+    "(window.dataLayer || []).some(c => c[0] === 'config' && c[1] === 'G-PASTED123')"
+)
+
+
+def wait_until(page, expression: str, attempts: int = 100) -> None:
+    for _ in range(attempts):
+        if page.evaluate(expression):
+            return
+        page.wait_for_timeout(50)
+    raise AssertionError(f"never true: {expression}")
+
+
+CSP = (
+    "default-src 'self'; script-src 'self' https://www.googletagmanager.com; style-src 'self'; "
+    "img-src 'self' https://*.google-analytics.com https://*.googletagmanager.com; "
+    "connect-src 'self' https://*.google-analytics.com https://*.analytics.google.com "
+    "https://*.googletagmanager.com; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+)
+
+
+def test_strict_content_security_policy_has_no_violation(new_visitor, pasted_output):
+    strict = Server(pasted_output, {"Content-Security-Policy": CSP})
+    try:
+        visitor = new_visitor(strict)
+        visitor.context.add_init_script(
+            "window.violations = []; document.addEventListener('securitypolicyviolation',"
+            " e => window.violations.push(e.violatedDirective + ' ' + e.blockedURI))"
+        )
+        visited = []
+        for path in [*PAGE_TYPES, "/campaign/"]:
+            visitor.open(path)
+            visited += visitor.page.evaluate("window.violations")
+        visitor.click(ACCEPT)
+        # wait_for_function would need 'unsafe-eval'; poll from outside instead.
+        wait_until(visitor.page, PASTED_TAG_CONFIGURED)
+        wait_until(visitor.page, "document.cookie.includes('_ga=')")
+        visitor.open("/")
+        save_settings(visitor, analytics=False)
+        visited += visitor.page.evaluate("window.violations")
+        assert visited == []
+        assert [e for e in visitor.errors if "Content Security Policy" in e] == []
+    finally:
+        strict.close()
