@@ -101,7 +101,9 @@ def html_pages(folder: Path) -> list[Path]:
 class Server:
     """Serves a folder over HTTP on a free loopback port, with optional headers."""
 
-    def __init__(self, folder: Path, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, folder: Path, headers: dict[str, str] | None = None, tls: bool = False
+    ) -> None:
         extra = headers or {}
 
         class Handler(SimpleHTTPRequestHandler):
@@ -114,12 +116,21 @@ class Server:
                 pass
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(Handler, directory=str(folder)))
+        self.scheme = "https" if tls else "http"
+        if tls:  # a certificate from a throwaway test CA; the browser is told to accept it
+            import ssl
+
+            import trustme
+
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            trustme.CA().issue_cert(SITE_HOST).configure_cert(context)
+            self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
         self.port = self.httpd.server_address[1]
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
 
     def url(self, path: str = "/", host: str = SITE_HOST) -> str:
-        return f"http://{host}:{self.port}{path}"
+        return f"{self.scheme}://{host}:{self.port}{path}"
 
     def close(self) -> None:
         self.httpd.shutdown()

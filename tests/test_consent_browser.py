@@ -96,6 +96,17 @@ def test_accept_loads_analytics_with_consent_mode_in_order(visitor):
     assert visitor.cookies()[CONSENT_COOKIE]["value"].startswith(f"v1.{REVISION}.a1.")
 
 
+def test_the_consent_cookie_is_secure_on_https(new_visitor, site):
+    served = Server(site, tls=True)
+    try:
+        visitor = new_visitor(served, ignore_https_errors=True)
+        visitor.open("/")
+        visitor.click(REJECT)
+        assert visitor.cookies()[CONSENT_COOKIE]["secure"] is True
+    finally:
+        served.close()
+
+
 def test_accept_persists_across_navigation(visitor):
     accept(visitor)
     for path in WALK[1:]:

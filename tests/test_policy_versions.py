@@ -9,7 +9,8 @@ from bs4 import BeautifulSoup
 from conftest import ROOT, build_or_fail, build_site, copy_content
 from policy_versions.policy_versions import PolicyVersion, assign_periods, consent_revision
 
-SEED = ROOT.parent / "shared/seeds/000_92e4958f3e973229.txt"
+# The policy exactly as Cloud 7 published it on 8 December 2022, kept as the record.
+SEED = ROOT / "tests/data/privacy-policy-2022-12-08-as-published.txt"
 POLICIES = "policies/privacy-policy"
 BEFORE_NEW_VERSION = dt.date(2026, 11, 24)  # 2022-12-08 in force, 2026-12-01 upcoming
 AFTER_NEW_VERSION = dt.date(2026, 12, 15)
