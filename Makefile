@@ -24,7 +24,7 @@ $(VENV)/.test: $(VENV)/.site
 # half-written output/ behind.
 build: $(VENV)/.site
 	rm -rf output.tmp
-	$(PELICAN) content -s pelicanconf.py -o output.tmp $(PELICAN_FLAGS)
+	$(PELICAN) content -s pelicanconf.py -o output.tmp $(PELICAN_FLAGS) || { rm -rf output.tmp; exit 1; }
 	rm -rf output && mv output.tmp output
 
 serve: build
@@ -33,7 +33,7 @@ serve: build
 
 publish: $(VENV)/.site
 	rm -rf output.tmp
-	$(PELICAN) content -s publishconf.py -o output.tmp $(PELICAN_FLAGS)
+	$(PELICAN) content -s publishconf.py -o output.tmp $(PELICAN_FLAGS) || { rm -rf output.tmp; exit 1; }
 	rm -rf output && mv output.tmp output
 
 browser: $(VENV)/.test

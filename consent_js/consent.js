@@ -9,7 +9,7 @@
   const RECORD = /^v1\.(\d{4}-\d\d-\d\d)\.a([01])\.(\d{1,12})$/;
   const maxAge = Number(config.maxAge);
   const gpc = "gpc" in config && navigator.globalPrivacyControl === true;
-  let current = readChoice();
+  let madeHere = null; // the choice made on this page: it holds even when cookies are blocked
   let analyticsStarted = false;
 
   function readCookies() {
@@ -40,7 +40,7 @@
     } catch {
       // Cookies blocked: the choice holds for this page only.
     }
-    current = { analytics, revision: config.revision, decidedAt: new Date(now * 1000) };
+    madeHere = { analytics, revision: config.revision, decidedAt: new Date(now * 1000) };
   }
 
   function gtag() {
@@ -114,6 +114,7 @@
   }
 
   function choice() {
+    const current = readChoice() || madeHere;
     if (current) return { ...current, source: "visitor" };
     return gpc ? { analytics: false, revision: config.revision, decidedAt: null, source: "gpc" } : null;
   }
@@ -122,8 +123,9 @@
   // For tag authors: read the choice, open the settings, or listen for "cloud7:consent".
   window.cloud7Consent = { choice, open: () => whenReady(() => openSettings()) };
 
-  if (current?.analytics) startAnalytics();
-  else if (!current && !gpc) html.classList.add("c7c-ask");
+  const stored = readChoice();
+  if (stored?.analytics) startAnalytics();
+  else if (!stored && !gpc) html.classList.add("c7c-ask");
 
   whenReady(() => {
     const root = document.getElementById("c7c");
@@ -150,8 +152,9 @@
     }
 
     openSettings = () => {
+      const current = choice();
       analyticsBox.checked = Boolean(current?.analytics);
-      dialog.querySelector(".c7c-gpc").hidden = !(gpc && !current);
+      dialog.querySelector(".c7c-gpc").hidden = current?.source !== "gpc";
       dialog.returnValue = "";
       if (!dialog.open) dialog.showModal();
     };

@@ -14,8 +14,12 @@
     if (consent.analytics_storage !== "granted" || window[`ga-disable-${tag}`]) return;
     const expires = new Date(Date.now() + 2 * 365 * 86400e3).toUTCString();
     const scope = `; expires=${expires}; path=/; domain=.${domain}`;
-    document.cookie = `_ga=GA1.1.1234567890.1700000000${scope}`;
-    document.cookie = `_ga_${tag.replace(/^G-/, "")}=GS1.1.1700000000.1.0.1700000000.0.0.0${scope}`;
+    try {
+      document.cookie = `_ga=GA1.1.1234567890.1700000000${scope}`;
+      document.cookie = `_ga_${tag.replace(/^G-/, "")}=GS1.1.1700000000.1.0.1700000000.0.0.0${scope}`;
+    } catch {
+      // Like gtag.js, carry on without cookies when the browser blocks them.
+    }
     fetch(`https://region1.google-analytics.com/g/collect?v=2&tid=${tag}&en=${event}`, {
       method: "POST",
       mode: "no-cors",

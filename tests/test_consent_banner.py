@@ -107,6 +107,10 @@ def saved(code: str) -> str:
         "<script>window.dataLayer = window.dataLayer || []; gtag('config', 'G-ABC123');</script>",
         "<script>(function(w,d,s,l,i){})(window,document,'script','dataLayer','GTM-XYZ');</script>",
         '<script type="text/javascript">ga("create", "UA-1"); GoogleAnalyticsObject</script>',
+        "<script async src=https://www.googletagmanager.com/gtag/js?id=G-ABC123></script>",
+        '<script\n  data-x="1"\n  src="//www.googletagmanager.com/gtm.js?id=GTM-XYZ"\n></script>',
+        "<script type=module src='https://www.googletagmanager.com/gtag/js?id=G-ABC123'></script>",
+        "<script>dataLayer.push({'event': 'signup'});</script>",
     ],
 )
 def test_google_tags_are_gated(snippet):
@@ -185,6 +189,41 @@ def test_configured_texts_are_escaped(tmp_path):
     assert "<img src=x" not in page
     assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt; “Cookies”" in page
     assert ">Yes &amp; agree</button>" in page
+
+
+def test_cookie_inventory_texts_are_escaped_in_banner_and_policy(tmp_path):
+    cookie = {
+        "name": "_ga",
+        "provider": "Google <b>Analytics</b>",
+        "purpose": '<script>alert("x")</script>',
+        "duration": "2 years",
+        "category": "analytics",
+    }
+    out = build_or_fail(
+        tmp_path / "out", CONSENT={"measurement_id": "G-T1234", "cookies": [cookie]}
+    )
+    for page in ("index.html", "privacy-policy/index.html"):
+        text = (out / page).read_text()
+        assert '<script>alert("x")</script>' not in text and "<b>Analytics" not in text
+        assert "&lt;script&gt;alert(" in text
+
+
+def test_a_failed_make_build_leaves_the_last_good_output(tmp_path):
+    import shutil
+    import subprocess
+
+    from conftest import ROOT
+
+    project = tmp_path / "project"
+    shutil.copytree(ROOT, project, ignore=shutil.ignore_patterns(".venv", "output*", "cache", ".*"))
+    make = ["make", "-C", str(project), "build", f"VENV={ROOT / '.venv'}"]
+    assert subprocess.run(make, capture_output=True).returncode == 0
+    good = (project / "output/index.html").read_text()
+    (project / "content/news/2026-11-02-broken.md").write_text("Title: Broken\nDate: soon\n\nx\n")
+    failed = subprocess.run(make, capture_output=True, text=True)
+    assert failed.returncode != 0 and "2026-11-02-broken.md" in failed.stdout + failed.stderr
+    assert (project / "output/index.html").read_text() == good
+    assert not (project / "output.tmp").exists()
 
 
 def test_no_page_has_an_inline_script_or_style(site):

@@ -25,13 +25,32 @@ HERE = Path(__file__).parent
 SOURCES = HERE.parent.parent / "consent_js"
 ASSET_DIR = "consent"  # under the output folder
 SETTINGS_SLOT = "<!-- cookie-settings -->"
-HEAD_END = re.compile(r"</head\s*>", re.I)
-BODY_START = re.compile(r"<body\b[^>]*>", re.I)
+# What may hide a "</head>" or "<body>" that is not one: comments, CDATA, the text
+# of script, style, title and textarea (unterminated, they run to the end), and the
+# attribute values of any other tag.
+TAG_REST = r"""(?:[^>"']|"[^"]*"|'[^']*')*>"""
+MARKUP = re.compile(
+    rf"<!--.*?(?:-->|\Z)|<!\[CDATA\[.*?(?:\]\]>|\Z)"
+    rf"|<(script|style|title|textarea)\b{TAG_REST}.*?(?:</\1\s*>|\Z)"
+    rf"|(</head\s*>)|(<body\b{TAG_REST})|<[a-z][^\s/>]*{TAG_REST}",
+    re.I | re.S,
+)
 SECONDS_PER_MONTH = 2_629_800  # 365.25 days / 12
 
 
 class InjectionError(Exception):
     """A page the banner cannot be put into safely; the message names it."""
+
+
+def insertion_points(page: str, where: str) -> tuple[int, int]:
+    """Where </head> starts and where the <body> tag after it ends, skipping look-alikes."""
+    head = None
+    for match in MARKUP.finditer(page):
+        if match.group(2) and head is None:
+            head = match.start()
+        elif match.group(3) and head is not None:
+            return head, match.end()
+    raise InjectionError(f"consent_banner: {where}: no </head> followed by <body>")
 
 
 class Build:
@@ -99,16 +118,12 @@ class Build:
             return page
         page, gated = gate_google_tags(page, self.save_inline)
         self.gated += [(where, tag) for tag in gated]
-        head_end = HEAD_END.search(page)
-        body_start = BODY_START.search(page, head_end.end()) if head_end else None
-        if not body_start:
-            raise InjectionError(f"consent_banner: {where}: no </head> followed by <body>")
         banner = self.body
         if SETTINGS_SLOT in page:
             page = page.replace(SETTINGS_SLOT, self.settings_button, 1)
         else:  # a theme without the footer slot still gets the control
             banner += f'<p class="c7c-fallback">{self.settings_button}</p>'
-        head, body = head_end.start(), body_start.end()
+        head, body = insertion_points(page, where)
         return page[:head] + self.head + page[head:body] + banner + page[body:]
 
     def write_assets(self) -> None:
@@ -142,10 +157,11 @@ def content_written(path: str, context: dict) -> None:
         return
     file = Path(path)
     where = str(file.relative_to(_build.output)) if file.is_relative_to(_build.output) else path
-    page = file.read_text(encoding="utf-8")
+    # Bytes in, bytes out: line endings and even invalid UTF-8 stay as they were.
+    page = file.read_bytes().decode("utf-8", "surrogateescape")
     injected = _build.inject(page, where)
     if injected != page:
-        file.write_text(injected, encoding="utf-8")
+        file.write_bytes(injected.encode("utf-8", "surrogateescape"))
 
 
 def finalized(pelican) -> None:

@@ -1,0 +1,110 @@
+"""Hostile input and a hostile browser: the page keeps working and stays private."""
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+ACCEPT = "Accept analytics cookies"
+REVISION = "2026-12-01"
+SIX_MONTHS = 15778800  # data-max-age of the built site
+
+
+def record_check(visitor, value: str):
+    """Store `value` as the consent cookie and ask the page what choice it sees."""
+    return visitor.page.evaluate(
+        """value => {
+            document.cookie = "cloud7_consent=; Max-Age=0; Path=/";
+            document.cookie = "cloud7_consent=" + value + "; Path=/";
+            return cloud7Consent.choice();
+        }""",
+        value,
+    )
+
+
+def test_any_consent_cookie_is_a_valid_choice_or_none(visitor):
+    visitor.open("/")
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.text(max_size=300))
+    def arbitrary(value):
+        choice = record_check(visitor, value)
+        assert choice is None or (choice["revision"] == REVISION and choice["analytics"] in (0, 1))
+
+    arbitrary()
+    assert visitor.errors == []
+
+
+def test_structured_records_are_valid_exactly_when_fresh_and_current(visitor):
+    visitor.open("/")
+    now = int(visitor.page.evaluate("Date.now() / 1000"))
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(
+        revision=st.sampled_from([REVISION, "2022-12-08", "2027-01-01", "2026-12-1", "x"]),
+        analytics=st.sampled_from(["0", "1", "2", "", "01", "true"]),
+        age=st.integers(min_value=-(10**12), max_value=10**12),
+    )
+    def structured(revision, analytics, age):
+        if abs(age + 60) < 5 or abs(age - SIX_MONTHS) < 5:
+            return  # too close to a limit for this test's clock to tell
+        decided = now - age
+        value = f"v1.{revision}.a{analytics}.{decided}"
+        choice = record_check(visitor, value)
+        fresh = -60 < age < SIX_MONTHS and 0 <= decided < 10**12
+        if revision == REVISION and analytics in ("0", "1") and fresh:
+            assert choice["analytics"] == (analytics == "1"), value
+        else:
+            assert choice is None, value
+
+    structured()
+    assert visitor.errors == []
+
+
+BLOCK_COOKIES = """
+Object.defineProperty(Document.prototype, "cookie", {
+  get() { throw new DOMException("cookies are blocked", "SecurityError"); },
+  set() { throw new DOMException("cookies are blocked", "SecurityError"); },
+});
+for (const name of ["localStorage", "sessionStorage"]) {
+  Object.defineProperty(window, name, {
+    get() { throw new DOMException("storage is blocked", "SecurityError"); },
+  });
+}
+"""
+
+
+def test_blocked_cookies_and_storage_break_nothing(visitor):
+    visitor.context.add_init_script(BLOCK_COOKIES)
+    visitor.open("/")
+    assert visitor.banner_visible()
+    visitor.click(ACCEPT)
+    assert visitor.page.evaluate("cloud7Consent.choice().analytics") is True
+    visitor.page.wait_for_function("window.dataLayer && window.dataLayer.stubbed")
+    visitor.open("/services/")  # nothing could be stored: ask again, send nothing
+    assert visitor.banner_visible()
+    assert visitor.errors == []
+
+
+def test_blocked_gtag_breaks_nothing(visitor):
+    visitor.context.route("**/gtag/js*", lambda route: route.abort("blockedbyclient"))
+    visitor.open("/")
+    visitor.click(ACCEPT)
+    visitor.page.get_by_text("You’ve accepted analytics cookies").wait_for()
+    visitor.open("/services/")
+    visitor.click("Cookie settings")
+    assert visitor.page.get_by_role("dialog").is_visible()
+    assert [e for e in visitor.errors if e.startswith("page error")] == []
+
+
+def test_a_very_slow_network_delays_only_analytics(visitor):
+    held = []  # gtag.js requests that have not been answered yet
+    visitor.context.route("**/gtag/js*", lambda route: held.append(route))
+    visitor.open("/")
+    visitor.click(ACCEPT)
+    visitor.page.get_by_text("You’ve accepted analytics cookies").wait_for()
+    visitor.click("Hide cookie message")
+    visitor.click("Cookie settings")
+    assert visitor.page.get_by_role("dialog").is_visible() and len(held) == 1
+    visitor.page.keyboard.press("Escape")
+    held[0].fallback()  # the network finally answers
+    visitor.page.wait_for_function("document.cookie.includes('_ga=')")
+    assert visitor.errors == []

@@ -1,0 +1,95 @@
+"""Property-based tests of the banner injection over arbitrary and malformed HTML."""
+
+import pytest
+from conftest import ROOT  # noqa: F401  (puts plugins/ on the import path)
+from consent_banner.consent_banner import Build, InjectionError
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+# Text that must never be mistaken for the end of <head> or the start of <body>.
+DECOYS = [
+    "<!-- </head><body> -->",
+    "<script>document.write('</head><body>')</script>",
+    "<SCRIPT type='text/x-template'></head></SCRIPT>",
+    "<style>/* </head> <body> */</style>",
+    "<title>What </head> and <body> mean</title>",
+    "<![CDATA[ </head> <body> ]]>",
+    "<meta name='x' content='</head>'>",
+]
+text = st.text(
+    alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters="<>"), max_size=30
+)
+chunk = st.one_of(text, st.sampled_from(DECOYS))
+newline = st.sampled_from(["\n", "\r\n", ""])
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    settings_ = {
+        "CONSENT": {"measurement_id": "G-TEST1234"},
+        "COOKIE_INVENTORY": [],
+        "OUTPUT_PATH": str(tmp_path_factory.mktemp("out")),
+        "SITENAME": "Cloud 7",
+    }
+    build = Build(settings_)
+    build.render({"CONSENT_REVISION": "2026-12-01", "POLICY_URL": "privacy-policy/"})
+    return build
+
+
+def without_injection(built: Build, page: str) -> str:
+    banner = built.body + f'<p class="c7c-fallback">{built.settings_button}</p>'
+    return page.replace(built.head, "", 1).replace(banner, "", 1)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    bom=st.sampled_from(["", "\ufeff"]),
+    head=st.lists(chunk, max_size=6),
+    head_tag=st.sampled_from(["</head>", "</HEAD>", "</head >"]),
+    between=st.lists(chunk, max_size=3),
+    body_tag=st.sampled_from(["<body>", "<BODY class='a>b'>", '<body data-x="</head>">']),
+    rest=st.lists(chunk, max_size=6),
+    eol=newline,
+)
+def test_injection_finds_the_real_head_and_body(
+    built, bom, head, head_tag, between, body_tag, rest, eol
+):
+    before_head = f"{bom}<!DOCTYPE html>{eol}<html><head>{eol.join(head)}"
+    up_to_body = f"{head_tag}{eol.join(between)}{body_tag}"
+    after_body = f"{eol.join(rest)}</body></html>{eol}"
+    page = before_head + up_to_body + after_body
+    injected = built.inject(page, "page.html")
+    banner = built.body + f'<p class="c7c-fallback">{built.settings_button}</p>'
+    assert injected == before_head + built.head + up_to_body + banner + after_body
+    assert built.inject(injected, "page.html") == injected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.text(max_size=20), st.sampled_from([*DECOYS, "</head>", "<body>"]))))
+def test_any_document_is_injected_faithfully_or_refused(built, parts):
+    page = "".join(parts)
+    try:
+        injected = built.inject(page, "page.html")
+    except InjectionError as error:
+        assert "page.html" in str(error)
+        return
+    assert built.inject(injected, "page.html") == injected
+    assert without_injection(built, injected) == page
+
+
+def test_non_utf8_bytes_survive_byte_for_byte(built, tmp_path):
+    from consent_banner import consent_banner
+
+    raw = b"<html><head>\xff\xfe</head>\r\n<body>\x80 caf\xe9</body></html>"
+    page = tmp_path / "latin1.html"
+    page.write_bytes(raw)
+    consent_banner._build = built
+    built.output = tmp_path
+    try:
+        consent_banner.content_written(str(page), {})
+    finally:
+        consent_banner._build = None
+    injected = page.read_bytes()
+    head = built.head.encode()
+    banner = built.body.encode() + f'<p class="c7c-fallback">{built.settings_button}</p>'.encode()
+    assert injected.replace(head, b"").replace(banner, b"") == raw
