@@ -15,7 +15,7 @@ ARTICLE_PATHS = ["news"]
 STATIC_PATHS = ["images"]
 
 PLUGIN_PATHS = ["plugins"]
-PLUGINS = ["consent_banner", "policy_versions"]
+PLUGINS = ["consent_banner", "policy_versions", "security_headers"]
 
 # Who to write to about personal data; the privacy policy and the contact page show it.
 CONTACT_EMAIL = "privacy@cloud7.example"

@@ -83,6 +83,23 @@ def build_or_fail(output: Path, **kwargs) -> Path:
 
 
 @pytest.fixture(scope="session")
+def pasted_output(tmp_path_factory):
+    """The real site plus a page where a marketer pasted Google's snippets."""
+    root = tmp_path_factory.mktemp("pasted")
+    content = copy_content(root / "content")
+    (content / "pages/campaign.md").write_text(
+        "Title: Campaign\nOrder: 9\n\nOur campaign.\n\n"
+        '<script async src="https://www.googletagmanager.com/gtag/js?id=G-PASTED123"></script>\n'
+        "<script>\n  window.dataLayer = window.dataLayer || [];\n"
+        "  function gtag(){dataLayer.push(arguments);}\n"
+        "  gtag('js', new Date());\n  gtag('config', 'G-PASTED123');\n</script>\n\n"
+        '<noscript><iframe src="https://www.googletagmanager.com/ns.html?id=GTM-ABC"'
+        ' height="0" width="0"></iframe></noscript>\n'
+    )
+    return build_or_fail(root / "out", content=content)
+
+
+@pytest.fixture(scope="session")
 def site(tmp_path_factory) -> Path:
     """The real content, built once per test session."""
     return build_or_fail(tmp_path_factory.mktemp("site") / "output")
@@ -96,6 +113,18 @@ def copy_content(target: Path) -> Path:
 
 def html_pages(folder: Path) -> list[Path]:
     return sorted(folder.rglob("*.html"))
+
+
+def headers_file(folder: Path) -> dict[str, str]:
+    """The headers the built `_headers` file asks a static host to send on every page."""
+    headers, block = {}, None
+    for line in (folder / "_headers").read_text().splitlines():
+        if not line.startswith(" "):
+            block = line.strip()
+        elif block == "/*":
+            name, value = line.strip().split(": ", 1)
+            headers[name] = value
+    return headers
 
 
 class Server:
@@ -261,3 +290,17 @@ def axe_violations(page) -> list[str]:
         f"{v['id']}: {v['help']} ({', '.join(n['target'][0] for n in v['nodes'][:3])})"
         for v in result["violations"]
     ]
+
+
+PASTED_TAG_CONFIGURED = (
+    "(window.dataLayer || []).some(c => c[0] === 'config' && c[1] === 'G-PASTED123')"
+)
+
+
+def wait_until(page, expression: str, attempts: int = 100) -> None:
+    """Poll from outside the page: wait_for_function needs 'unsafe-eval' under a CSP."""
+    for _ in range(attempts):
+        if page.evaluate(expression):
+            return
+        page.wait_for_timeout(50)
+    raise AssertionError(f"never true: {expression}")

@@ -1,0 +1,90 @@
+"""The generated security headers, and the whole site working under them."""
+
+import re
+
+import pytest
+from conftest import (
+    PAGE_TYPES,
+    PASTED_TAG_CONFIGURED,
+    ROOT,
+    Server,
+    headers_file,
+    wait_until,
+)
+from security_headers.security_headers import content_security_policy, security_headers
+
+GPC_ON = "Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', {get: () => true})"
+RECORD_VIOLATIONS = (
+    "window.violations = []; document.addEventListener('securitypolicyviolation',"
+    " e => window.violations.push(e.violatedDirective + ' ' + e.blockedURI))"
+)
+
+
+def test_the_policy_allows_no_inline_code_and_google_only_with_analytics():
+    with_ga = content_security_policy({"CONSENT": {"measurement_id": "G-ABC1234"}})
+    without = content_security_policy({"CONSENT": {}})
+    for policy in (with_ga, without):
+        assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+        assert "frame-ancestors 'none'" in policy and "default-src 'self'" in policy
+    assert "google" not in without
+    directives = dict(d.split(" ", 1) for d in with_ga.split("; "))
+    assert [d for d, sources in directives.items() if "google" in sources] == [
+        "script-src",
+        "img-src",
+        "connect-src",
+    ]
+
+
+def test_forms_may_post_only_to_their_configured_origin():
+    policy = content_security_policy({"CONTACT_FORM_ACTION": "https://forms.example/cb?x=1"})
+    assert "form-action 'self' https://forms.example;" in policy
+
+
+def test_the_build_writes_the_headers_file(site):
+    text = (site / "_headers").read_text()
+    assert text.startswith("/*\n  Content-Security-Policy: default-src 'self';")
+    assert "/consent/*\n  Cache-Control: public, max-age=31536000, immutable" in text
+    assert headers_file(site)["X-Content-Type-Options"] == "nosniff"
+
+
+def test_the_readme_nginx_snippet_matches_the_generated_headers(site):
+    readme = (ROOT / "README.md").read_text()
+    snippet = re.search(r"```nginx\n(.*?)```", readme, re.S).group(1)
+    documented = dict(re.findall(r'add_header (\S+) "([^"]*)" always;', snippet))
+    assert (
+        documented
+        == headers_file(site)
+        == security_headers({"CONSENT": {"measurement_id": "G-C7SITE2026"}})
+    )
+
+
+STATES = ["no choice", "rejected", "accepted", "withdrawn", "global privacy control"]
+
+
+@pytest.mark.parametrize("state", STATES)
+def test_every_page_in_every_consent_state_has_no_csp_violation(new_visitor, pasted_output, state):
+    served = Server(pasted_output, headers_file(pasted_output))
+    try:
+        visitor = new_visitor(served)
+        visitor.context.add_init_script(RECORD_VIOLATIONS)
+        if state == "global privacy control":
+            visitor.context.add_init_script(GPC_ON)
+        visitor.open("/campaign/")
+        if state in ("accepted", "withdrawn"):
+            visitor.click("Accept analytics cookies")
+            wait_until(visitor.page, PASTED_TAG_CONFIGURED)
+            wait_until(visitor.page, "document.cookie.includes('_ga=')")
+            assert any("/gtag/js?id=G-C7SITE2026" in u for u in visitor.google_requests)
+        if state in ("rejected", "withdrawn"):
+            visitor.click("Cookie settings")
+            visitor.page.get_by_label("Allow analytics cookies").set_checked(False)
+            visitor.click("Save cookie settings")
+            visitor.page.get_by_text("You’ve rejected analytics cookies").wait_for()
+        violations = visitor.page.evaluate("window.violations")
+        for path in PAGE_TYPES:
+            visitor.open(path)
+            violations += visitor.page.evaluate("window.violations")
+        assert violations == []
+        assert [e for e in visitor.errors if "Content Security Policy" in e] == []
+    finally:
+        served.close()
