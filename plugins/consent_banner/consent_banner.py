@@ -1,6 +1,6 @@
 """Inject the cookie-consent banner into every HTML page and gate Google tags.
 
-Works on the files Pelican writes (``content_written``), so it needs nothing from
+Works on each HTML page as Pelican's writer renders it, so it needs nothing from
 the theme, and with plain string operations, so it costs little on large sites.
 """
 
@@ -15,6 +15,7 @@ import rcssmin
 import rjsmin
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pelican import signals
+from pelican.writers import Writer
 
 from .config import ConsentConfigError, check_config, cookie_inventory
 from .gate_google_tags import gate_google_tags, inline_file_name
@@ -152,16 +153,28 @@ def all_generators_finalized(generators) -> None:
     _build.render(generators[0].context)
 
 
-def content_written(path: str, context: dict) -> None:
-    if _build is None or not path.endswith(".html"):
-        return
-    file = Path(path)
-    where = str(file.relative_to(_build.output)) if file.is_relative_to(_build.output) else path
-    # Bytes in, bytes out: line endings and even invalid UTF-8 stay as they were.
-    page = file.read_bytes().decode("utf-8", "surrogateescape")
-    injected = _build.inject(page, where)
-    if injected != page:
-        file.write_bytes(injected.encode("utf-8", "surrogateescape"))
+class InjectingTemplate:
+    """A template whose rendered page carries the banner."""
+
+    def __init__(self, template, where: str) -> None:
+        self.template = template
+        self.where = where
+
+    def render(self, context: dict) -> str:
+        return _build.inject(self.template.render(context), self.where)
+
+
+class ConsentWriter(Writer):
+    """Pelican's writer, injecting each HTML page in memory: no second read or write."""
+
+    def write_file(self, name, template, context, *args, **kwargs):
+        if _build is not None and name and name.endswith(".html"):
+            template = InjectingTemplate(template, name)
+        return super().write_file(name, template, context, *args, **kwargs)
+
+
+def get_writer(pelican) -> type[Writer]:
+    return ConsentWriter
 
 
 def finalized(pelican) -> None:
@@ -180,5 +193,5 @@ def finalized(pelican) -> None:
 def register() -> None:
     signals.initialized.connect(initialized)
     signals.all_generators_finalized.connect(all_generators_finalized)
-    signals.content_written.connect(content_written)
+    signals.get_writer.connect(get_writer)
     signals.finalized.connect(finalized)
