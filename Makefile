@@ -8,7 +8,7 @@ PELICAN_FLAGS := --fatal errors
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: build serve publish test lint clean browser
+.PHONY: build serve publish test bench lint clean browser
 
 $(VENV)/.site: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -50,9 +50,13 @@ browser: $(VENV)/.test
 test: $(VENV)/.test browser
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Build cost of the plugins, what the banner costs a visitor; a table and bench-results.json.
+bench: $(VENV)/.test browser
+	$(PY) tests/benchmarks.py
+
 lint: $(VENV)/.test
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
 clean:
-	rm -rf output output.tmp cache .pytest_cache
+	rm -rf output output.tmp cache .pytest_cache bench-results.json

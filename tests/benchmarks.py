@@ -1,0 +1,290 @@
+"""`make bench`: what the plugins cost to build and what the banner costs a visitor.
+
+Ratios are measured side by side in one run, alternating configurations, and
+reported as medians: these machines are shared, so no figure here is a test.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from conftest import CHROMIUM_ARGS, ROOT, Server, chromium_executable  # noqa: E402
+
+RUNS = int(os.environ.get("BENCH_RUNS", "3"))
+SIZES = [200, 2000]
+ALL_PLUGINS = ["consent_banner", "policy_versions", "security_headers"]
+WITHOUT_CONSENT = ["policy_versions", "security_headers"]
+WITHOUT_BOTH = ["security_headers"]
+# Published sizes of the alternatives (gzip bytes), for comparison.
+VANILLA_COOKIECONSENT = {"js": 10_194, "css": 5_319}
+KLARO = 68_892
+BUDGET = {"js": 2_500, "css": 1_500, "markup": 1_500}
+PARAGRAPH = (
+    "Cloud 7 runs the infrastructure behind your applications so that your team can "
+    "focus on building them, with clear pricing and people you can talk to. "
+)
+
+
+def synthetic_content(folder: Path, articles: int) -> Path:
+    """Our pages and first policy version, plus N generated news articles."""
+    shutil.copytree(ROOT / "content/pages", folder / "pages")
+    policies = folder / "policies/privacy-policy"
+    policies.mkdir(parents=True)
+    shutil.copy(ROOT / "content/policies/privacy-policy/2022-12-08.md", policies)
+    news = folder / "news"
+    news.mkdir()
+    for n in range(articles):
+        day = f"2025-{n % 12 + 1:02d}-{n % 28 + 1:02d}"
+        (news / f"{day}-article-{n}.md").write_text(
+            f"Title: Synthetic article {n}\nDate: {day} 10:{n % 60:02d}\n"
+            f"Category: {['Company', 'Product', 'Security'][n % 3]}\n"
+            f"Tags: tag{n % 25}, tag{n % 7}\nSummary: Article number {n}.\n\n"
+            + "\n\n".join(PARAGRAPH * (k + 2) for k in range(4))
+            + "\n"
+        )
+    return folder
+
+
+def build(content: Path, output: Path, plugins: list[str], cache: Path | None = None) -> float:
+    """Seconds for one `pelican` run, as `make build` runs it."""
+    extra = [f"PLUGINS={json.dumps(plugins)}", 'POLICY_VERSIONS={"today": "2026-12-15"}']
+    if cache:
+        extra += [f"CACHE_PATH={json.dumps(str(cache))}"]
+    else:
+        extra += ["CACHE_CONTENT=false", "LOAD_CONTENT_CACHE=false"]
+    command = [
+        sys.executable,
+        "-m",
+        "pelican",
+        str(content),
+        "-s",
+        str(ROOT / "pelicanconf.py"),
+        "-o",
+        str(output),
+        "--fatal",
+        "errors",
+        "-e",
+        *extra,
+    ]
+    started = time.perf_counter()
+    subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
+    return time.perf_counter() - started
+
+
+def build_cost(work: Path) -> list[dict]:
+    rows = []
+    for articles in SIZES:
+        content = synthetic_content(work / f"content-{articles}", articles)
+        times: dict[str, list[float]] = {"all": [], "no_consent": [], "neither": []}
+        configs = {"all": ALL_PLUGINS, "no_consent": WITHOUT_CONSENT, "neither": WITHOUT_BOTH}
+        for _ in range(RUNS):  # alternate, so drift on a shared machine hits all alike
+            for name, plugins in configs.items():
+                shutil.rmtree(work / "out", ignore_errors=True)
+                times[name].append(build(content, work / "out", plugins))
+        pages = sum(1 for _ in (work / "out").rglob("*.html"))
+        medians = {name: statistics.median(values) for name, values in times.items()}
+        rows.append(
+            {
+                "articles": articles,
+                "pages_written": pages,
+                "median_s": medians,
+                "consent_banner_ratio": medians["all"] / medians["no_consent"],
+                "both_plugins_ratio": medians["all"] / medians["neither"],
+            }
+        )
+    return rows
+
+
+def incremental(work: Path, articles: int = 2000) -> dict:
+    content = work / f"content-{articles}"
+    result = {}
+    for name, plugins in {"all": ALL_PLUGINS, "no_consent": WITHOUT_CONSENT}.items():
+        colds, warms = [], []
+        for _ in range(RUNS):
+            cache, out = work / "cache", work / "out"
+            shutil.rmtree(cache, ignore_errors=True)
+            shutil.rmtree(out, ignore_errors=True)
+            colds.append(build(content, out, plugins, cache))
+            touched = next((content / "news").glob("*-article-7.md"))
+            touched.write_text(touched.read_text() + "\nOne more sentence.\n")
+            warms.append(build(content, out, plugins, cache))
+        cold, warm = statistics.median(colds), statistics.median(warms)
+        result[name] = {"cold_s": cold, "rebuild_s": warm, "rebuild_ratio": warm / cold}
+    return result
+
+
+def download_sizes(site: Path) -> dict:
+    def gz(data: bytes) -> int:
+        return len(gzip.compress(data, 9))
+
+    js = next((site / "consent").glob("consent.*.js")).read_bytes()
+    css = next((site / "consent").glob("consent.*.css")).read_bytes()
+    page = (site / "index.html").read_text()
+    start = page.index('<link rel="stylesheet" href="/consent/')
+    head_end = page.index("</script>", start) + len("</script>")
+    banner_start = page.index('<div id="c7c"')
+    banner_end = page.index("</dialog>\n</div>", banner_start) + len("</dialog>\n</div>")
+    button = page[page.index('<button type="button" class="c7c-link" data-consent-open hidden>') :]
+    button = button[: button.index("</button>") + len("</button>")]
+    bare = (page[:start] + page[head_end:banner_start] + page[banner_end:]).replace(
+        button, "<!-- cookie-settings -->"
+    )
+    return {
+        "js_gzip": gz(js),
+        "css_gzip": gz(css),
+        "markup_raw": len(page.encode()) - len(bare.encode()),
+        "markup_gzip": gz(page.encode()) - gz(bare.encode()),
+    }
+
+
+PAINT_PROBE = """window.bannerShownAt = null;
+(function check() {
+  const banner = document.getElementById("c7c-banner");
+  if (banner && getComputedStyle(banner).display !== "none" && window.bannerShownAt === null)
+    window.bannerShownAt = performance.now();
+  requestAnimationFrame(check);
+})();
+window.shift = 0;
+new PerformanceObserver(l => l.getEntries().forEach(e => { window.shift += e.value; }))
+  .observe({type: "layout-shift", buffered: true});"""
+
+
+def visitor_experience(site: Path, loads: int = 15) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    server = Server(site)
+    shown, shifts, flashes = [], [], 0
+    rules = "MAP *.cloud7.test 127.0.0.1, MAP * ~NOTFOUND"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=chromium_executable(p),
+            args=[*CHROMIUM_ARGS, f"--host-resolver-rules={rules}"],
+        )
+        for _ in range(loads):
+            context = browser.new_context()
+            context.route("**/*google*/**", lambda route: route.fulfill(status=204, body=""))
+            context.add_init_script(PAINT_PROBE)
+            page = context.new_page()
+            page.goto(server.url("/"))
+            page.wait_for_function("window.bannerShownAt !== null")
+            shown.append(page.evaluate("window.bannerShownAt"))
+            page.wait_for_timeout(100)
+            shifts.append(page.evaluate("window.shift"))
+            page.get_by_role("button", name="Reject analytics cookies").click()
+            for path in ("/services/", "/news/", "/privacy-policy/"):
+                page.goto(server.url(path))
+                page.evaluate(
+                    "new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
+                )
+                flashes += page.evaluate("window.bannerShownAt !== null")
+            context.close()
+        browser.close()
+    server.close()
+    return {
+        "banner_visible_ms_median": statistics.median(shown),
+        "cls_max": max(shifts),
+        "returning_visitor_flashes": flashes,
+        "returning_visitor_loads": loads * 3,
+    }
+
+
+def main() -> None:
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        site = work / "site"
+        build(ROOT / "content", site, ALL_PLUGINS)
+        results = {
+            "download": download_sizes(site),
+            "visitor": visitor_experience(site),
+            "build": build_cost(work),
+            "incremental": incremental(work),
+        }
+    results["seconds"] = time.perf_counter() - started
+    (ROOT / "bench-results.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(table(results))
+
+
+def table(r: dict) -> str:
+    d, v = r["download"], r["visitor"]
+    rows = [
+        ("figure", "measured", "goal"),
+        (
+            "banner JS, gzip",
+            f"{d['js_gzip']:,} B",
+            f"≤ {BUDGET['js']:,} B (vanilla-cookieconsent {VANILLA_COOKIECONSENT['js']:,} B)",
+        ),
+        (
+            "banner CSS, gzip",
+            f"{d['css_gzip']:,} B",
+            f"≤ {BUDGET['css']:,} B (vanilla-cookieconsent {VANILLA_COOKIECONSENT['css']:,} B)",
+        ),
+        (
+            "JS + CSS, gzip",
+            f"{d['js_gzip'] + d['css_gzip']:,} B",
+            f"klaro {KLARO:,} B; vanilla-cookieconsent {sum(VANILLA_COOKIECONSENT.values()):,} B",
+        ),
+        (
+            "markup added per page",
+            f"{d['markup_gzip']:,} B gzip ({d['markup_raw']:,} B raw)",
+            f"≤ {BUDGET['markup']:,} B",
+        ),
+        (
+            "banner visible after navigation (median)",
+            f"{v['banner_visible_ms_median']:.0f} ms",
+            "as early as possible",
+        ),
+        ("layout shift with the banner (worst CLS)", f"{v['cls_max']:.3f}", "0"),
+        (
+            "banner painted for a visitor who chose",
+            f"{v['returning_visitor_flashes']} of {v['returning_visitor_loads']} loads",
+            "0",
+        ),
+    ]
+    for b in r["build"]:
+        m = b["median_s"]
+        rows.append(
+            (
+                f"build, {b['articles']:,} articles ({b['pages_written']:,} pages)",
+                f"{m['all']:.2f} s all plugins; {m['no_consent']:.2f} s without "
+                f"consent_banner; {m['neither']:.2f} s without either",
+                f"consent_banner ×{b['consent_banner_ratio']:.3f} "
+                f"(both ×{b['both_plugins_ratio']:.3f}); goal ≤ ×1.020 at 2,000",
+            )
+        )
+    for name, i in r["incremental"].items():
+        label = "all plugins" if name == "all" else "without consent_banner"
+        rows.append(
+            (
+                f"rebuild after touching one article, {label}",
+                f"{i['rebuild_s']:.2f} s vs {i['cold_s']:.2f} s cold",
+                f"×{i['rebuild_ratio']:.2f} of cold; cache not defeated",
+            )
+        )
+    if "audit" in r:
+        a = r["audit"]
+        rows.append(
+            (
+                "cookie audit throughput",
+                f"{a['pages_per_second']:.1f} pages/s",
+                f"{a['pages']} pages × {a['states']} states in {a['seconds']:.1f} s",
+            )
+        )
+    width = [max(len(row[i]) for row in rows) for i in range(3)]
+    lines = [" | ".join(cell.ljust(width[i]) for i, cell in enumerate(row)) for row in rows]
+    lines.insert(1, "-+-".join("-" * w for w in width))
+    return "\n".join(lines) + f"\n(medians of {RUNS} alternating runs; {r['seconds']:.0f} s in all)"
+
+
+if __name__ == "__main__":
+    main()
