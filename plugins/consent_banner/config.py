@@ -58,6 +58,7 @@ DEFAULTS: dict[str, Any] = {
 }
 MAX_LIFETIME_MONTHS = 13  # CNIL: a consent choice is kept for at most 13 months
 MEASUREMENT_ID = re.compile(r"^G-[A-Z0-9]{4,16}$")
+POLICY_URL = re.compile(r"^(https://[^\s\"'<>]+|[\w\-./]+)$")
 COOKIE_NAME = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 COOKIE_KEYS = {"name", "provider", "purpose", "duration", "category"}
 CATEGORIES = {"necessary", "analytics"}
@@ -90,8 +91,9 @@ def check_config(raw: dict | None) -> dict[str, Any]:
         raise _fail("lifetime_months", f"{months} is more than {MAX_LIFETIME_MONTHS} months")
     if not isinstance(config["honour_gpc"], bool):
         raise _fail("honour_gpc", "must be True or False")
-    if config["policy_url"] is not None and not isinstance(config["policy_url"], str):
-        raise _fail("policy_url", "must be a URL path like 'privacy-policy/'")
+    url = config["policy_url"]
+    if url is not None and not (isinstance(url, str) and POLICY_URL.match(url)):
+        raise _fail("policy_url", f"{url!r} is not a path like 'privacy-policy/' or an https URL")
     config["cookies"] = [_check_cookie(i, c) for i, c in enumerate(config["cookies"])]
     texts = config["texts"]
     if not isinstance(texts, dict):

@@ -79,12 +79,12 @@ class Build:
 
     def render(self, context: dict) -> None:
         """Render the markup once per build; every page gets the same."""
+        # Both come from the policy_versions plugin: the revision always does.
         revision = context.get("CONSENT_REVISION")
         policy_url = self.config["policy_url"] or context.get("POLICY_URL")
         if not revision or policy_url is None:
             raise ConsentConfigError(
-                "consent_banner: no consent revision or policy URL; enable the "
-                "policy_versions plugin or set CONSENT['policy_url']"
+                "consent_banner: no consent revision; enable the policy_versions plugin"
             )
         env = Environment(loader=FileSystemLoader(HERE), autoescape=select_autoescape(["html"]))
         site = self.settings.get("SITENAME", "this website")
@@ -95,7 +95,7 @@ class Build:
         self.body = env.get_template("banner.html").render(
             t=texts,
             cookies=self.settings["COOKIE_INVENTORY"],
-            policy_url=self.url(policy_url),
+            policy_url=policy_url if policy_url.startswith("https://") else self.url(policy_url),
         )
         self.head = env.get_template("head.html").render(
             css=self.url(f"{ASSET_DIR}/{self.asset_names['.css']}"),
