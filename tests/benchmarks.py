@@ -11,14 +11,13 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from conftest import CHROMIUM_ARGS, ROOT, Server, chromium_executable  # noqa: E402
+from conftest import CHROMIUM_ARGS, ROOT, Server, build_site, chromium_executable  # noqa: E402
 
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 SIZES = [200, 2000]
@@ -57,28 +56,13 @@ def synthetic_content(folder: Path, articles: int) -> Path:
 
 def build(content: Path, output: Path, plugins: list[str], cache: Path | None = None) -> float:
     """Seconds for one `pelican` run, as `make build` runs it."""
-    extra = [f"PLUGINS={json.dumps(plugins)}", 'POLICY_VERSIONS={"today": "2026-12-15"}']
-    if cache:
-        extra += [f"CACHE_PATH={json.dumps(str(cache))}"]
-    else:
-        extra += ["CACHE_CONTENT=false", "LOAD_CONTENT_CACHE=false"]
-    command = [
-        sys.executable,
-        "-m",
-        "pelican",
-        str(content),
-        "-s",
-        str(ROOT / "pelicanconf.py"),
-        "-o",
-        str(output),
-        "--fatal",
-        "errors",
-        "-e",
-        *extra,
-    ]
+    caching = {"CACHE_PATH": str(cache)} if cache else {"CACHE_CONTENT": False}
     started = time.perf_counter()
-    subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
-    return time.perf_counter() - started
+    result = build_site(output, content=content, PLUGINS=plugins, **caching)
+    elapsed = time.perf_counter() - started
+    if result.returncode:
+        raise SystemExit(f"bench: the build failed:\n{result.stdout}{result.stderr}")
+    return elapsed
 
 
 def build_cost(work: Path) -> list[dict]:

@@ -296,22 +296,18 @@ def test_keyboard_only_accept_reject_and_withdraw(visitor):
     page.keyboard.press("Escape")
     assert not page.get_by_role("dialog").is_visible()
 
-    tab_to(page, "Cookie settings")
-    page.keyboard.press("Enter")
-    tab_to(page, "Allow analytics cookies")
-    page.keyboard.press("Space")
-    tab_to(page, "Save cookie settings")
-    page.keyboard.press("Enter")
-    page.get_by_text(CONFIRMATION[True]).wait_for()
-    page.wait_for_function("document.cookie.includes('_ga=')")
+    def toggle_analytics_in_settings(now_on: bool) -> None:
+        tab_to(page, "Cookie settings")
+        page.keyboard.press("Enter")
+        tab_to(page, "Allow analytics cookies")
+        page.keyboard.press("Space")
+        tab_to(page, "Save cookie settings")
+        page.keyboard.press("Enter")
+        page.get_by_text(CONFIRMATION[now_on]).wait_for()
 
-    tab_to(page, "Cookie settings")
-    page.keyboard.press("Enter")
-    tab_to(page, "Allow analytics cookies")
-    page.keyboard.press("Space")
-    tab_to(page, "Save cookie settings")
-    page.keyboard.press("Enter")
-    page.get_by_text(CONFIRMATION[False]).wait_for()
+    toggle_analytics_in_settings(now_on=True)
+    page.wait_for_function("document.cookie.includes('_ga=')")
+    toggle_analytics_in_settings(now_on=False)
     assert list(visitor.cookies()) == [CONSENT_COOKIE]
 
 
