@@ -8,7 +8,7 @@ PELICAN_FLAGS := --fatal errors
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: build serve publish test bench lint clean browser
+.PHONY: build serve publish test audit bench lint clean browser
 
 $(VENV)/.site: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,11 +37,11 @@ publish: $(VENV)/.site
 	rm -rf output && mv output.tmp output
 
 browser: $(VENV)/.test
-	@$(PY) tests/browser.py || { \
+	@$(PY) -m cookie_audit.chromium || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "Installing Debian's chromium for the browser tests"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
-	      && $(PY) tests/browser.py; \
+	      && $(PY) -m cookie_audit.chromium; \
 	  else \
 	    echo "No Chromium found: install Debian's 'chromium', run 'playwright install chromium'," \
 	         "or set CHROMIUM_PATH." >&2; exit 1; \
@@ -49,6 +49,11 @@ browser: $(VENV)/.test
 
 test: $(VENV)/.test browser
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Cookies, storage and third-party requests of every built page in five visitor
+# states, in Chromium, against the cookie table the banner declares.
+audit: build browser
+	$(PY) -m cookie_audit output --report audit-report
 
 # Build cost of the plugins, what the banner costs a visitor; a table and bench-results.json.
 bench: $(VENV)/.test browser
@@ -59,4 +64,4 @@ lint: $(VENV)/.test
 	$(PY) -m ruff format --check .
 
 clean:
-	rm -rf output output.tmp cache .pytest_cache bench-results.json
+	rm -rf output output.tmp cache .pytest_cache bench-results.json audit-report

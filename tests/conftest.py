@@ -15,11 +15,10 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "plugins"))
-sys.path.insert(0, str(Path(__file__).parent))
+from cookie_audit.chromium import CHROMIUM_ARGS, chromium_executable
+from cookie_audit.sandbox import GOOGLE, GTAG_STUB, HOST_RULES, SITE_HOST
 
-from browser import CHROMIUM_ARGS, chromium_executable  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 # One page of each type the site has.
 PAGE_TYPES = [
@@ -41,7 +40,6 @@ PAGE_TYPES = [
 
 # Builds are pinned to a day on which the 2026-12-01 policy is in force.
 PINNED_DAY = dt.date(2026, 12, 15)
-SITE_HOST = "www.cloud7.test"
 
 
 def epoch(day: dt.date) -> str:
@@ -177,40 +175,32 @@ def server(site):
 def browser():
     from playwright.sync_api import sync_playwright
 
-    # *.cloud7.test resolves to this machine, so parent-domain cookies are real;
-    # every other name fails to resolve, so nothing can reach the outside world.
-    rules = "MAP *.cloud7.test 127.0.0.1, MAP * ~NOTFOUND"
     with sync_playwright() as p:
         launched = p.chromium.launch(
             executable_path=chromium_executable(p),
-            args=[*CHROMIUM_ARGS, f"--host-resolver-rules={rules}"],
+            args=[*CHROMIUM_ARGS, f"--host-resolver-rules={HOST_RULES}"],
         )
         yield launched
         launched.close()
-
-
-GOOGLE = r"^https?://([a-z0-9-]+\.)*(google(-analytics|tagmanager|apis|adservices|syndication)?|gstatic|doubleclick)\.[a-z]+(\.[a-z]+)?(:\d+)?/"
-GTAG_STUB = (Path(__file__).parent / "google_stub.js").read_text()
 
 
 class Visitor:
     """One fresh browser context: what it requested, and what went wrong in it."""
 
     def __init__(self, context, server: Server) -> None:
-        import re
-
         self.context = context
         self.server = server
         self.google_requests: list[str] = []
         self.foreign_requests: list[str] = []
         self.failed_requests: list[str] = []
         self.errors: list[str] = []
-        google = re.compile(GOOGLE)
+        google = GOOGLE
+        stub = GTAG_STUB.read_text()
 
         def fake_google(route) -> None:
             self.google_requests.append(route.request.url)
             if "/gtag/js" in route.request.url:
-                route.fulfill(status=200, content_type="text/javascript", body=GTAG_STUB)
+                route.fulfill(status=200, content_type="text/javascript", body=stub)
             else:
                 route.fulfill(status=204, body="")
 

@@ -29,11 +29,11 @@ SETTINGS_SLOT = "<!-- cookie-settings -->"
 # What may hide a "</head>" or "<body>" that is not one: comments, CDATA, the text
 # of script, style, title and textarea (unterminated, they run to the end), and the
 # attribute values of any other tag.
-TAG_REST = r"""(?:[^>"']|"[^"]*"|'[^']*')*>"""
-MARKUP = re.compile(
-    rf"<!--.*?(?:-->|\Z)|<!\[CDATA\[.*?(?:\]\]>|\Z)"
-    rf"|<(script|style|title|textarea)\b{TAG_REST}.*?(?:</\1\s*>|\Z)"
-    rf"|(</head\s*>)|(<body\b{TAG_REST})|<[a-z][^\s/>]*{TAG_REST}",
+TAG_REST = r"""(?:[^>"']++|"[^"]*+"|'[^']*+')*+>"""  # possessive: no backtracking
+MARKUP = re.compile(  # every branch starts with "<", which the regex engine seeks fast
+    rf"<(?:!--.*?(?:-->|\Z)|!\[CDATA\[.*?(?:\]\]>|\Z)"
+    rf"|(script|style|title|textarea)\b{TAG_REST}.*?(?:</\1\s*>|\Z)"
+    rf"|(/head\s*>)|(body\b{TAG_REST})|[a-z][^\s/>]*{TAG_REST})",
     re.I | re.S,
 )
 SECONDS_PER_MONTH = 2_629_800  # 365.25 days / 12

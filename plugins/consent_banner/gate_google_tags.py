@@ -26,8 +26,8 @@ NOSCRIPT_IFRAME = re.compile(
 ATTRIBUTE = re.compile(r"""([^\s=/>]+)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s>]+))?""")
 # Scripts the browser runs: no type, or a JavaScript one.
 RUNNABLE_TYPES = {"", "text/javascript", "application/javascript", "module"}
-# Most pages have no Google tag: plain substring search rules them out fastest.
-HINTS = ("google", "gtag", "datalayer")
+# Every tag gated is a <script> or a <noscript>; most pages have neither.
+ANY_SCRIPT = re.compile(r"<(?:no)?script", re.I)
 
 
 def _attributes(source: str) -> dict[str, str | None]:
@@ -46,8 +46,7 @@ def gate_google_tags(page: str, save_inline: Callable[[str], str]) -> tuple[str,
 
     ``save_inline(code)`` stores an inline snippet and returns the URL it is served at.
     """
-    lowered = page.lower()
-    if not any(hint in lowered for hint in HINTS):
+    if not ANY_SCRIPT.search(page):
         return page, []
     gated: list[str] = []
 

@@ -1,16 +1,17 @@
-"""Which Chromium the browser tests drive, and how it is started.
+"""Which Chromium the audit and the browser tests drive, and how it is started.
 
-Order: ``CHROMIUM_PATH`` when set; Playwright's own Chromium when it is installed
-(a developer's laptop); otherwise Debian's ``chromium`` from the PATH. Run as a
-script, it exits 1 when no browser is found, so ``make browser`` can install one.
+Run as ``python -m cookie_audit.chromium`` (``make browser`` does), it says which one
+it found, or exits 1 so that ``make browser`` can install Debian's.
 """
+
+from __future__ import annotations
 
 import os
 import shutil
 import sys
 from pathlib import Path
 
-# Chromium phones home at start-up unless told not to; no test may reach a real host.
+# Chromium phones home at start-up unless told not to; nothing may reach a real host.
 CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
@@ -20,7 +21,11 @@ CHROMIUM_ARGS = [
 
 
 def chromium_executable(playwright) -> str | None:
-    """The executable to launch; None means Playwright's own browser."""
+    """The executable to launch; None means Playwright's own browser.
+
+    ``CHROMIUM_PATH`` when set; Playwright's own Chromium when it was downloaded (a
+    developer's laptop); otherwise Debian's ``chromium`` from the PATH.
+    """
     if override := os.environ.get("CHROMIUM_PATH"):
         if not Path(override).exists():
             raise FileNotFoundError(f"CHROMIUM_PATH={override} does not exist")
@@ -39,6 +44,5 @@ if __name__ == "__main__":
         with sync_playwright() as playwright:
             found = chromium_executable(playwright)
     except FileNotFoundError as error:
-        print(error, file=sys.stderr)
-        sys.exit(1)
-    print(f"Browser tests use {found or 'Playwright’s own Chromium'}")
+        sys.exit(str(error))
+    print(f"Browser: {found or 'Playwright’s own Chromium'}")

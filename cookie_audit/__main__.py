@@ -1,0 +1,105 @@
+"""`python -m cookie_audit [SITE_DIR]`: exit 0 when clean, 1 on violations, 2 if it cannot run."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from cookie_audit.audit import Audit, AuditError, run_audit
+from cookie_audit.crawl import STATES
+from cookie_audit.report import write_reports
+
+
+class Progress:
+    """`done/total pages` on stderr: one line redrawn on a terminal, a line a quarter in a log."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.redraw = stream.isatty()
+        self.quarters = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.redraw:
+            end = "\r\033[K" if done == total else ""
+            self.stream.write(f"\rcookie audit: {done}/{total} pages{end}")
+        elif done * 4 >= total * (self.quarters + 1):
+            self.quarters += 1
+            self.stream.write(f"cookie audit: {done}/{total} pages\n")
+        self.stream.flush()
+
+
+def positive(text: str) -> int:
+    number = int(text)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number")
+    return number
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m cookie_audit",
+        description="Audit a built site's cookies, storage and third-party requests in "
+        "Chromium, in five visitor states, against the cookie table its banner declares.",
+    )
+    parser.add_argument(
+        "site",
+        nargs="?",
+        type=Path,
+        default=Path("output"),
+        help="the built site (default: output)",
+    )
+    parser.add_argument(
+        "--report",
+        type=Path,
+        default=Path("audit-report"),
+        help="where to write report.json and index.html (default: audit-report)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=positive,
+        default=len(STATES),
+        help=f"visitor states walked at once, a browser context each (default: all "
+        f"{len(STATES)}); fewer use less memory",
+    )
+    parser.add_argument(
+        "--json-only", action="store_true", help="write report.json only: no HTML, no screenshots"
+    )
+    return parser.parse_args(argv)
+
+
+def summary(audit: Audit) -> str:
+    verdict = "PASS" if audit.passed else "FAIL"
+    return (
+        f"cookie audit: {verdict} — {len(audit.pages)} pages × {len(audit.states)} states, "
+        f"{len(audit.violations)} violations, {len(audit.warnings)} warnings, "
+        f"{audit.elapsed:.1f} s ({audit.pages_per_second:.0f} pages/s)"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        audit = run_audit(
+            args.site,
+            workers=args.workers,
+            screenshots=not args.json_only,
+            progress=Progress(sys.stderr),
+        )
+    except AuditError as error:
+        print(f"cookie audit: cannot run: {error}", file=sys.stderr)
+        return 2
+    for kind, findings in (("violation", audit.violations), ("warning", audit.warnings)):
+        for f in findings:
+            print(f"  {kind}: [{f.state or 'markup'}] {f.page} {f.rule} {f.subject}: {f.detail}")
+    written = write_reports(audit, args.report, html=not args.json_only)
+    print(f"report: {written[-1]}")
+    print(summary(audit))
+    return 0 if audit.passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,252 @@
+"""Walk the site as one visitor per consent state and record what each page leaves behind.
+
+Each state is one browser context: it makes its choice once on the choice page, then
+visits every page in turn, so cookies persist as they would for a real visitor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from playwright.async_api import Browser, BrowserContext, Page, Request, Response
+
+from cookie_audit.sandbox import SiteServer, stub_google
+
+logger = logging.getLogger(__name__)
+
+STATES = ("no-choice", "rejected", "accepted", "withdrawn", "gpc")
+# Long enough for a tag's timers to fire after a choice, and after each page's load.
+CHOICE_SETTLE_MS = 500
+VISIT_SETTLE_MS = 100
+GPC_ON = "Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', {get: () => true})"
+# Reports every cookie a script writes, with the script that wrote it (from the stack).
+COOKIE_WATCH = r"""(() => {
+  const report = (name) => {
+    const frames = new Error().stack.split("\n").slice(2);
+    const found = frames.map((f) => /(https?:\/\/.+):\d+:\d+\)?$/.exec(f)).find(Boolean);
+    window.__cookieAuditWrite(name.trim(), location.href, found ? found[1] : "");
+  };
+  const native = Object.getOwnPropertyDescriptor(Document.prototype, "cookie");
+  Object.defineProperty(Document.prototype, "cookie", {
+    configurable: true,
+    enumerable: native.enumerable,
+    get() { return native.get.call(this); },
+    set(value) {
+      native.set.call(this, value);
+      report(String(value).split(";")[0].split("=")[0]);
+    },
+  });
+  if (window.CookieStore) {
+    const set = CookieStore.prototype.set;
+    CookieStore.prototype.set = function (...args) {
+      report(typeof args[0] === "string" ? args[0] : String(args[0]?.name));
+      return set.apply(this, args);
+    };
+  }
+})();"""
+STORAGE_KEYS = "[Object.keys(localStorage), Object.keys(sessionStorage)]"
+OnVisit = Callable[[], None]
+
+
+@dataclass
+class Cookie:
+    """A cookie in the jar after a page, and who first wrote it."""
+
+    name: str
+    domain: str
+    path: str
+    expires: float | None  # Unix time; None for a session cookie
+    lifetime: float | None  # seconds left when seen; None for a session cookie
+    secure: bool
+    same_site: str
+    set_by: str  # "script" (document.cookie, cookieStore), "response" (Set-Cookie) or "unknown"
+    source: str  # the script or response that set it: a path on the site, else a URL
+    set_on: str  # the page it was set on, when known
+
+
+@dataclass
+class ForeignRequest:
+    """A request to any host but the site."""
+
+    url: str
+    resource_type: str
+    frame: str
+    after_choice: bool  # made after the state's (last) choice
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.url).hostname or ""
+
+
+@dataclass
+class Visit:
+    """What one page left behind in one state; step "choice" is the page the choice was made on."""
+
+    state: str
+    page: str
+    step: str = "visit"
+    cookies: list[Cookie] = field(default_factory=list)
+    local_storage: list[str] = field(default_factory=list)
+    session_storage: list[str] = field(default_factory=list)
+    requests: list[ForeignRequest] = field(default_factory=list)
+
+
+@dataclass
+class _Origin:
+    set_by: str
+    source: str
+    page: str
+
+
+async def _reject(page: Page) -> None:
+    await page.locator("[data-consent-choice=reject]").click()
+    await page.locator("#c7c-banner [data-consent-message=reject]").wait_for()
+
+
+async def _accept(page: Page) -> None:
+    await page.locator("[data-consent-choice=accept]").click()
+    await page.locator("#c7c-banner [data-consent-message=accept]").wait_for()
+
+
+async def _withdraw(page: Page) -> None:
+    await _accept(page)
+    await page.wait_for_timeout(CHOICE_SETTLE_MS)
+    await page.locator("[data-consent-open]").filter(visible=True).first.click()
+    await page.locator("#c7c-analytics").set_checked(False)
+    await page.locator("#c7c-details button[value=save]").click()
+    # The dialog closes asynchronously; the confirmation says the choice is stored.
+    await page.locator("#c7c-banner [data-consent-message=reject]").wait_for()
+
+
+# Selectors, not button names: the banner's texts are translatable settings.
+CHOICES: dict[str, Callable[[Page], Awaitable[None]]] = {
+    "rejected": _reject,
+    "accepted": _accept,
+    "withdrawn": _withdraw,
+}
+
+
+class StateWalk:
+    """One visitor in one consent state: a browser context of its own, with one tab."""
+
+    def __init__(self, context: BrowserContext, page: Page, server: SiteServer, state: str) -> None:
+        self.context = context
+        self.page = page
+        self.server = server
+        self.state = state
+        self.after_choice = False
+        self.origins: dict[str, _Origin] = {}
+        self.current = Visit(state, "")
+        self.pending: list[asyncio.Task] = []
+        page.on("request", self._on_request)
+        page.on("response", self._on_response)
+
+    @classmethod
+    async def start(cls, browser: Browser, server: SiteServer, state: str) -> StateWalk:
+        """A fresh context, watched and sandboxed before its tab opens any page."""
+        context = await browser.new_context()
+        context.set_default_timeout(15_000)
+        walk = cls(context, await context.new_page(), server, state)
+        await context.expose_binding("__cookieAuditWrite", walk._on_script_write)
+        if state == "gpc":
+            await context.add_init_script(GPC_ON)
+        await context.add_init_script(COOKIE_WATCH)
+        await stub_google(context)
+        return walk
+
+    async def choose(self, path: str) -> Visit:
+        """Open the choice page, make this state's choice, and record what is left after it."""
+        visit = await self._open(Visit(self.state, path, step="choice"))
+        await CHOICES[self.state](self.page)
+        self.after_choice = True
+        await self.page.wait_for_timeout(CHOICE_SETTLE_MS)
+        return await self._record(visit)
+
+    async def visit(self, path: str) -> Visit:
+        visit = await self._open(Visit(self.state, path))
+        await self.page.wait_for_timeout(VISIT_SETTLE_MS)
+        return await self._record(visit)
+
+    async def _open(self, visit: Visit) -> Visit:
+        self.current = visit
+        await self.page.goto(self.server.url(visit.page))
+        return visit
+
+    async def _record(self, visit: Visit) -> Visit:
+        await asyncio.gather(*self.pending)
+        self.pending.clear()
+        jar = await self.context.cookies()
+        visit.local_storage, visit.session_storage = await self.page.evaluate(STORAGE_KEYS)
+        now = time.time()
+        visit.cookies = [self._cookie(raw, now) for raw in jar]
+        logger.debug("%s %s: %d cookies", self.state, visit.page, len(jar))
+        return visit
+
+    def _cookie(self, raw: dict, now: float) -> Cookie:
+        origin = self.origins.get(raw["name"], _Origin("unknown", "", ""))
+        expires = raw["expires"] if raw["expires"] > 0 else None
+        return Cookie(
+            name=raw["name"],
+            domain=raw["domain"],
+            path=raw["path"],
+            expires=expires,
+            lifetime=None if expires is None else expires - now,
+            secure=raw["secure"],
+            same_site=raw["sameSite"],
+            set_by=origin.set_by,
+            source=origin.source,
+            set_on=origin.page,
+        )
+
+    def _remember(self, name: str, set_by: str, source: str, page: str) -> None:
+        # The first writer created the cookie; later writes (deletions too) do not change that.
+        self.origins.setdefault(name, _Origin(set_by, self._on_site(source), page))
+
+    def _on_site(self, url: str) -> str:
+        """A URL on the site as its path (the port is different every run), any other whole."""
+        prefix = self.server.url("")
+        return url.removeprefix(prefix) if url.startswith(prefix + "/") else url
+
+    def _on_script_write(self, _source: dict, name: str, href: str, script: str) -> None:
+        self._remember(name, "script", script or href, urlsplit(href).path)
+
+    def _on_request(self, request: Request) -> None:
+        scheme, host = urlsplit(request.url)[:2]
+        if scheme in ("http", "https") and host != self.server.host:
+            frame = self._on_site(request.frame.url)
+            self.current.requests.append(
+                ForeignRequest(request.url, request.resource_type, frame, self.after_choice)
+            )
+
+    def _on_response(self, response: Response) -> None:
+        self.pending.append(asyncio.ensure_future(self._read_set_cookie(response)))
+
+    async def _read_set_cookie(self, response: Response) -> None:
+        for header in await response.header_values("set-cookie"):
+            name = header.split(";")[0].split("=")[0].strip()
+            self._remember(name, "response", response.url, self.current.page)
+
+
+async def walk_state(
+    browser: Browser,
+    server: SiteServer,
+    state: str,
+    pages: list[str],
+    choice_page: str,
+    on_visit: OnVisit,
+) -> list[Visit]:
+    """Every page in one state, in order, after the state's choice on the choice page."""
+    walk = await StateWalk.start(browser, server, state)
+    try:
+        visits = [await walk.choose(choice_page)] if state in CHOICES else []
+        for path in pages:
+            visits.append(await walk.visit(path))
+            on_visit()
+    finally:
+        await walk.context.close()
+    return visits

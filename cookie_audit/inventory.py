@@ -1,0 +1,93 @@
+"""What a page declares: the cookie table in its banner and its consent cookie's Max-Age.
+
+The audit judges a built folder, so it reads the inventory from the markup the visitor
+gets, not from the settings that should have produced it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bs4 import BeautifulSoup
+
+DAY = 86400.0
+UNITS = {
+    "year": 365 * DAY,
+    "month": 30.44 * DAY,
+    "week": 7 * DAY,
+    "day": DAY,
+    "hour": 3600.0,
+    "minute": 60.0,
+}
+AMOUNT = re.compile(r"(\d+(?:\.\d+)?)\s*(year|month|week|day|hour|minute)s?\b", re.IGNORECASE)
+SESSION = re.compile(r"\bsession\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class DeclaredCookie:
+    """One row of the banner's cookie table; the name may hold `*` wildcards."""
+
+    name: str
+    provider: str
+    purpose: str
+    duration: str
+
+    @property
+    def max_age(self) -> float | None:
+        return parse_duration(self.duration)
+
+    def matches(self, cookie_name: str) -> bool:
+        pattern = ".*".join(re.escape(part) for part in self.name.split("*"))
+        return re.fullmatch(pattern, cookie_name) is not None
+
+
+@dataclass(frozen=True)
+class PageDeclarations:
+    """The banner's cookie table and consent script settings, as one page has them."""
+
+    cookies: tuple[DeclaredCookie, ...]
+    consent_cookie: str | None
+    consent_max_age: int | None
+
+    @property
+    def has_banner(self) -> bool:
+        return self.consent_cookie is not None
+
+
+def read_declarations(html: str) -> PageDeclarations:
+    """The cookie table (columns: cookie, set by, purpose, kept for) and the consent script."""
+    soup = BeautifulSoup(html, "html.parser")
+    cookies = []
+    for row in soup.select("#c7c-details table tbody tr"):
+        cells = [cell.get_text(" ", strip=True) for cell in row.find_all("td")]
+        if len(cells) >= 4:
+            cookies.append(DeclaredCookie(*cells[:4]))
+    script = soup.select_one("script[data-cookie]")
+    max_age = script.get("data-max-age", "") if script else ""
+    return PageDeclarations(
+        cookies=tuple(cookies),
+        consent_cookie=str(script["data-cookie"]) if script else None,
+        consent_max_age=int(max_age) if str(max_age).isdigit() else None,
+    )
+
+
+def find_declared(inventory: tuple[DeclaredCookie, ...], name: str) -> DeclaredCookie | None:
+    """The row that declares a cookie: an exact name first, then a wildcard."""
+    exact = next((cookie for cookie in inventory if cookie.name == name), None)
+    return exact or next((cookie for cookie in inventory if cookie.matches(name)), None)
+
+
+def parse_duration(text: str) -> float | None:
+    """Seconds in "2 years", "6 months", "1 year 1 month"; 0 for a session; None if unreadable."""
+    amounts = AMOUNT.findall(text)
+    if amounts:
+        return sum(float(number) * UNITS[unit.lower()] for number, unit in amounts)
+    return 0.0 if SESSION.search(text) else None
+
+
+def describe_duration(seconds: float) -> str:
+    """Seconds in the largest unit that reads naturally: "2 years", "6 months", "3.2 years"."""
+    unit = next((u for u in ("year", "month", "day", "hour") if seconds >= UNITS[u]), "minute")
+    shown = f"{seconds / UNITS[unit]:.1f}".removesuffix(".0")
+    return f"{shown} {unit}{'' if shown == '1' else 's'}"

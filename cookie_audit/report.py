@@ -1,0 +1,199 @@
+"""The audit's two reports: JSON for machines, one self-contained HTML page for people.
+
+JSON schema 1 (``report.json``); keys are only ever added, never renamed:
+
+- ``schema``: 1; ``site``: the audited folder; ``verdict``: "pass" or "fail";
+  ``pages``: how many pages; ``states``: the visitor states, in order;
+  ``elapsed``: seconds the audit took
+- ``violations``, ``warnings``: lists of ``{rule, state, page, subject, detail}``;
+  ``state`` is null for findings in the markup, whatever a visitor does
+- ``cookies``: ``{declared: [{name, provider, purpose, duration, max_age}],
+  observed: [{name, domain, declared_as, states, set_by, source, longest_lifetime}]}``
+- ``results``: one record per page and state, the choice page first:
+  ``{state, page, step, cookies: [{name, domain, path, expires, lifetime, secure,
+  same_site, set_by, source, set_on}], local_storage, session_storage,
+  requests: [{url, resource_type, frame, after_choice}]}``; ``step`` is "choice" for
+  the page the choice was made on, "visit" for the rest
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from cookie_audit.audit import Audit
+from cookie_audit.crawl import Visit
+from cookie_audit.inventory import describe_duration, find_declared
+from cookie_audit.rules import Finding
+
+SCHEMA = 1
+STATE_MEANINGS = {
+    "no-choice": "A first visit: the banner is ignored.",
+    "rejected": "“Reject analytics cookies” on the first page, then every page.",
+    "accepted": "“Accept analytics cookies” on the first page, then every page.",
+    "withdrawn": "Accepted, then unticked in Cookie settings and saved.",
+    "gpc": "The browser sends Global Privacy Control; nothing is clicked.",
+}
+
+
+def write_reports(audit: Audit, folder: Path, html: bool = True) -> list[Path]:
+    """Write report.json and, unless told not to, index.html; return their paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    data = report_data(audit)
+    json_report = folder / "report.json"
+    json_report.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    if not html:
+        return [json_report]
+    html_report = folder / "index.html"
+    html_report.write_text(render_html(audit, data), encoding="utf-8")
+    return [json_report, html_report]
+
+
+def report_data(audit: Audit) -> dict[str, Any]:
+    """The JSON report, as documented at the top of this module."""
+    return {
+        "schema": SCHEMA,
+        "site": str(audit.site.resolve()),
+        "verdict": "pass" if audit.passed else "fail",
+        "pages": len(audit.pages),
+        "states": list(audit.states),
+        "elapsed": round(audit.elapsed, 2),
+        "violations": [asdict(finding) for finding in audit.violations],
+        "warnings": [asdict(finding) for finding in audit.warnings],
+        "cookies": {"declared": _declared(audit), "observed": _observed(audit)},
+        "results": [_result(visit) for visit in audit.visits],
+    }
+
+
+def _declared(audit: Audit) -> list[dict[str, Any]]:
+    return [{**asdict(row), "max_age": row.max_age} for row in audit.inventory]
+
+
+def _observed(audit: Audit) -> list[dict[str, Any]]:
+    observed: dict[tuple[str, str], dict[str, Any]] = {}
+    for visit in audit.visits:
+        for cookie in visit.cookies:
+            declared = find_declared(audit.inventory, cookie.name)
+            entry = observed.setdefault(
+                (cookie.name, cookie.domain),
+                {
+                    "name": cookie.name,
+                    "domain": cookie.domain,
+                    "declared_as": declared.name if declared else None,
+                    "states": [],
+                    "set_by": cookie.set_by,
+                    "source": cookie.source,
+                    "longest_lifetime": None,
+                },
+            )
+            if visit.state not in entry["states"]:
+                entry["states"].append(visit.state)
+            if cookie.lifetime is not None:
+                longest = max(entry["longest_lifetime"] or 0, round(cookie.lifetime))
+                entry["longest_lifetime"] = longest
+    return list(observed.values())
+
+
+def _result(visit: Visit) -> dict[str, Any]:
+    result = asdict(visit)
+    for cookie in result["cookies"]:
+        cookie["lifetime"] = None if cookie["lifetime"] is None else round(cookie["lifetime"])
+    return result
+
+
+def render_html(audit: Audit, data: dict[str, Any]) -> str:
+    """One page a person can read: verdict, findings, inventory, states, screenshots."""
+    environment = Environment(
+        loader=PackageLoader("cookie_audit"), autoescape=select_autoescape(), trim_blocks=True
+    )
+    environment.filters["duration"] = lambda seconds: (
+        describe_duration(seconds) if seconds else "session"
+    )
+    return environment.get_template("report.html").render(
+        audit=audit,
+        data=data,
+        meanings=STATE_MEANINGS,
+        violation_groups=_violation_groups(audit),
+        inventory=_inventory_rows(audit, data),
+        states=_state_rows(audit),
+        screenshots=[
+            {**asdict(shot), "src": "data:image/png;base64," + base64.b64encode(shot.png).decode()}
+            for shot in audit.screenshots
+        ],
+    )
+
+
+def _violation_groups(audit: Audit) -> list[tuple[str, list[Finding]]]:
+    """Violations in the markup first, then state by state in the order they are walked."""
+    groups = [("In the markup, whatever the visitor does", None)]
+    groups += [(f"In the state “{state}”", state) for state in audit.states]
+    return [
+        (title, found)
+        for title, state in groups
+        if (found := [f for f in audit.violations if f.state == state])
+    ]
+
+
+def _inventory_rows(audit: Audit, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Declared cookies with what was seen of them and what broke, then undeclared ones seen."""
+    observed = data["cookies"]["observed"]
+    rows = []
+    for row in data["cookies"]["declared"]:
+        seen = [cookie for cookie in observed if cookie["declared_as"] == row["name"]]
+        names = {row["name"], *(cookie["name"] for cookie in seen)}
+        broken = sorted({f.rule for f in audit.violations if f.subject in names})
+        if broken:
+            status, style = ", ".join(broken), "bad"
+        else:
+            status, style = ("as declared", "ok") if seen else ("never seen", "warn")
+        rows.append({**row, "seen": seen, "status": status, "status_class": style})
+    for cookie in observed:
+        if cookie["declared_as"] is None:
+            rows.append(
+                {
+                    "name": cookie["name"],
+                    "provider": "",
+                    "duration": "not declared",
+                    "seen": [cookie],
+                    "status": "undeclared",
+                    "status_class": "bad",
+                }
+            )
+    for row in rows:
+        row["states"] = {state for cookie in row["seen"] for state in cookie["states"]}
+        lifetimes = [c["longest_lifetime"] for c in row["seen"] if c["longest_lifetime"]]
+        row["longest"] = max(lifetimes, default=None)
+    return rows
+
+
+def _hosts(visits: list[Visit]) -> list[tuple[str, bool]]:
+    """Other hosts requested, each with whether every request to it came before the choice."""
+    after: dict[str, bool] = {}
+    for request in (r for visit in visits for r in visit.requests):
+        after[request.host] = after.get(request.host, False) or request.after_choice
+    chose = any(visit.step == "choice" for visit in visits)
+    return [(host, chose and not after[host]) for host in sorted(after)]
+
+
+def _state_rows(audit: Audit) -> list[dict[str, Any]]:
+    """Per state: the cookies, storage keys and other hosts seen, and how many violations."""
+    rows = []
+    for state in audit.states:
+        visits = [visit for visit in audit.visits if visit.state == state]
+        rows.append(
+            {
+                "state": state,
+                "cookies": sorted({c.name for v in visits for c in v.cookies}),
+                "storage": sorted(
+                    {k for v in visits for k in [*v.local_storage, *v.session_storage]}
+                ),
+                "hosts": _hosts(visits),
+                "violations": sum(f.state == state for f in audit.violations),
+            }
+        )
+    return rows

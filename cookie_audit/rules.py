@@ -1,0 +1,177 @@
+"""The consent rules: what each visitor state may leave behind, judged against the inventory.
+
+Violations, any of which fails the audit:
+
+- undeclared-cookie: a cookie the banner's table does not declare, whoever set it.
+- cookie-without-consent: a declared cookie where the state allows none: any cookie in
+  no-choice and gpc, any but the consent cookie in rejected and withdrawn.
+- storage-without-consent: a localStorage or sessionStorage key, in any state but accepted.
+- third-party-request: a request to another host: any in no-choice and gpc, any after
+  the choice in rejected and withdrawn, any but to Google Analytics in accepted.
+- cookie-lifetime: a cookie kept longer than declared (a day of slack; session cookies
+  pass). Chromium keeps no cookie beyond 400 days, so the consent cookie's Max-Age is
+  also read from each page's markup.
+
+Warnings: unseen-cookie (declared but never set: a stale inventory?), inventory-mismatch
+(a page's cookie table differs), no-consent-banner, unreadable-duration.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cookie_audit.crawl import Cookie, ForeignRequest, Visit
+from cookie_audit.inventory import (
+    DeclaredCookie,
+    PageDeclarations,
+    describe_duration,
+    find_declared,
+)
+
+GOOGLE_ANALYTICS_HOSTS = ("googletagmanager.com", "google-analytics.com", "analytics.google.com")
+LIFETIME_SLACK = 86400.0  # a day: clocks, and the rounding in "6 months"
+REFUSED = {"rejected", "withdrawn"}  # these states keep the consent cookie only
+VISITOR = {
+    "no-choice": "has not chosen yet",
+    "gpc": "sent Global Privacy Control",
+    "rejected": "rejected analytics cookies",
+    "withdrawn": "withdrew consent",
+    "accepted": "accepted analytics cookies",
+}
+Inventory = tuple[DeclaredCookie, ...]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A violation or warning about one subject (cookie, URL, storage key) and where it showed."""
+
+    rule: str
+    state: str | None  # None: found in the markup, whatever the visitor does
+    page: str
+    subject: str
+    detail: str
+
+
+def judge(
+    visits: list[Visit], declarations: dict[str, PageDeclarations], choice_page: str
+) -> tuple[list[Finding], list[Finding]]:
+    """Violations and warnings for the whole site; the choice page's table is the inventory."""
+    inventory = declarations[choice_page].cookies
+    consent_cookie = declarations[choice_page].consent_cookie or ""
+    violations, warnings = check_markup(declarations, choice_page)
+    violations += check_visits(visits, inventory, consent_cookie)
+    warnings += unseen_cookies(visits, inventory, choice_page)
+    return violations, warnings
+
+
+def check_visits(visits: list[Visit], inventory: Inventory, consent_cookie: str) -> list[Finding]:
+    """One finding per rule, state and subject, on the first page it showed."""
+    found: dict[tuple[str, str, str], Finding] = {}
+
+    def add(rule: str, visit: Visit, page: str, subject: str, detail: str, key: str = "") -> None:
+        finding = Finding(rule, visit.state, page, subject, detail)
+        found.setdefault((rule, visit.state, key or subject), finding)
+
+    for visit in visits:
+        for cookie in visit.cookies:
+            page = cookie.set_on or visit.page
+            declared = find_declared(inventory, cookie.name)
+            if declared is None:
+                detail = f"not in the cookie inventory; {_who(cookie)}"
+                add("undeclared-cookie", visit, page, cookie.name, detail)
+            elif not _cookie_allowed(visit.state, cookie.name, consent_cookie):
+                detail = f"set although the visitor {VISITOR[visit.state]}; {_who(cookie)}"
+                add("cookie-without-consent", visit, page, cookie.name, detail)
+            if declared and cookie.lifetime and _longer_than_declared(cookie.lifetime, declared):
+                detail = (
+                    f"kept for {describe_duration(cookie.lifetime)}; "
+                    f"the inventory declares {declared.duration}"
+                )
+                add("cookie-lifetime", visit, page, cookie.name, detail)
+        if visit.state != "accepted":
+            for key in [*visit.local_storage, *visit.session_storage]:
+                detail = f"stored although the visitor {VISITOR[visit.state]}"
+                add("storage-without-consent", visit, visit.page, key, detail)
+        for request in visit.requests:
+            if not _request_allowed(visit.state, request):
+                reason = (
+                    "not a Google Analytics host"
+                    if visit.state == "accepted"
+                    else f"the visitor {VISITOR[visit.state]}"
+                )
+                detail = f"{request.resource_type} requested by {request.frame}; {reason}"
+                without_query = request.url.split("?")[0]
+                add("third-party-request", visit, visit.page, request.url, detail, without_query)
+    return list(found.values())
+
+
+def check_markup(
+    declarations: dict[str, PageDeclarations], choice_page: str
+) -> tuple[list[Finding], list[Finding]]:
+    """What each page declares: its banner, its cookie table, its consent cookie's Max-Age."""
+    inventory = declarations[choice_page].cookies
+    violations, warnings = [], []
+    for page, declared in declarations.items():
+        if not declared.has_banner:
+            detail = "no consent banner: a visitor cannot make or change a choice here"
+            warnings.append(Finding("no-consent-banner", None, page, "", detail))
+            continue
+        if declared.cookies != inventory:
+            detail = f"its cookie table differs from the one on {choice_page}"
+            warnings.append(Finding("inventory-mismatch", None, page, "", detail))
+        name, max_age = declared.consent_cookie or "", declared.consent_max_age
+        row = find_declared(inventory, name)
+        if row is None:
+            detail = "the consent script sets it, but it is not in the cookie inventory"
+            violations.append(Finding("undeclared-cookie", None, page, name, detail))
+        elif max_age is not None and _longer_than_declared(max_age, row):
+            detail = (
+                f"the consent script keeps it for {describe_duration(max_age)} "
+                f"(data-max-age={max_age}); the inventory declares {row.duration}"
+            )
+            violations.append(Finding("cookie-lifetime", None, page, name, detail))
+    for row in inventory:
+        if row.max_age is None:
+            detail = f"cannot read the duration {row.duration!r}, so its lifetime is not checked"
+            warnings.append(Finding("unreadable-duration", None, choice_page, row.name, detail))
+    return violations, warnings
+
+
+def unseen_cookies(visits: list[Visit], inventory: Inventory, choice_page: str) -> list[Finding]:
+    """Declared cookies that no state ever set: the inventory may be stale."""
+    seen = {find_declared(inventory, c.name) for visit in visits for c in visit.cookies}
+    detail = "declared, but never set in any state: is the inventory stale?"
+    return [
+        Finding("unseen-cookie", None, choice_page, row.name, detail)
+        for row in inventory
+        if row not in seen
+    ]
+
+
+def _cookie_allowed(state: str, name: str, consent_cookie: str) -> bool:
+    if state == "accepted":
+        return True
+    return state in REFUSED and name == consent_cookie
+
+
+def _request_allowed(state: str, request: ForeignRequest) -> bool:
+    if state == "accepted":
+        return any(_within(request.host, domain) for domain in GOOGLE_ANALYTICS_HOSTS)
+    return state in REFUSED and not request.after_choice
+
+
+def _within(host: str, domain: str) -> bool:
+    return host == domain or host.endswith(f".{domain}")
+
+
+def _longer_than_declared(lifetime: float, declared: DeclaredCookie) -> bool:
+    limit = declared.max_age
+    return limit is not None and lifetime > limit + LIFETIME_SLACK
+
+
+def _who(cookie: Cookie) -> str:
+    if cookie.set_by == "script":
+        return f"set by the script {cookie.source}"
+    if cookie.set_by == "response":
+        return f"set by a Set-Cookie header from {cookie.source}"
+    return "set by an unknown source"

@@ -1,0 +1,218 @@
+"""The cookie audit passes the real site and names every problem planted in a copy of it."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+from conftest import ROOT
+
+from cookie_audit.__main__ import main
+from cookie_audit.crawl import STATES
+from cookie_audit.inventory import DeclaredCookie, parse_duration
+
+DAY = 86400
+REPORT_KEYS = {
+    "schema",
+    "site",
+    "verdict",
+    "pages",
+    "states",
+    "elapsed",
+    "violations",
+    "warnings",
+    "cookies",
+    "results",
+}
+FINDING_KEYS = {"rule", "state", "page", "subject", "detail"}
+RESULT_KEYS = {"state", "page", "step", "cookies", "local_storage", "session_storage", "requests"}
+COOKIE_KEYS = {
+    "name",
+    "domain",
+    "path",
+    "expires",
+    "lifetime",
+    "secure",
+    "same_site",
+    "set_by",
+    "source",
+    "set_on",
+}
+REQUEST_KEYS = {"url", "resource_type", "frame", "after_choice"}
+SUMMARY = re.compile(
+    r"^cookie audit: PASS — (\d+) pages × 5 states, 0 violations, 0 warnings, "
+    r"[\d.]+ s \(\d+ pages/s\)$",
+    re.MULTILINE,
+)
+
+# Each problem goes into its own page of a copy of the built site.
+SETS_A_COOKIE = 'document.cookie = "planted_tracker=1; max-age=86400; path=/";\n'
+# A tag that listens for consent but never hears it withdrawn.
+LEAKS_AFTER_WITHDRAWAL = """addEventListener("cloud7:consent", (event) => {
+  if (event.detail.analytics) {
+    setInterval(() => navigator.sendBeacon(
+      "https://region1.google-analytics.com/g/collect?v=2&en=leak"), 100);
+  }
+});
+"""
+UNGATED_TAG = '<script async src="https://www.googletagmanager.com/gtag/js?id=G-LEAK1"></script>'
+PIXEL = '<img src="https://cdn.example.net/pixel.png" alt="">'
+
+
+def audit_cli(*args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "cookie_audit", *args],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+    )
+
+
+def plant(page, before: str, snippet: str) -> None:
+    html = page.read_text()
+    assert before in html
+    page.write_text(html.replace(before, snippet + before, 1))
+
+
+@pytest.fixture(scope="module")
+def clean(site, tmp_path_factory):
+    """The real site audited once from the command line, with the HTML report."""
+    folder = tmp_path_factory.mktemp("clean-report")
+    result = audit_cli(str(site), "--report", str(folder))
+    return result, json.loads((folder / "report.json").read_text()), folder
+
+
+@pytest.fixture(scope="module")
+def planted(site, tmp_path_factory):
+    """A copy of the built site with one problem on each of five pages, audited once."""
+    output = tmp_path_factory.mktemp("planted") / "output"
+    shutil.copytree(site, output)
+    (output / "planted").mkdir()
+    (output / "planted/set-cookie.js").write_text(SETS_A_COOKIE)
+    (output / "planted/leak.js").write_text(LEAKS_AFTER_WITHDRAWAL)
+    plant(output / "about/index.html", "</body>", '<script src="/planted/set-cookie.js"></script>')
+    plant(output / "news/index.html", "</body>", PIXEL)
+    plant(output / "services/index.html", "</head>", UNGATED_TAG)
+    plant(output / "index.html", "</body>", '<script src="/planted/leak.js"></script>')
+    contact = output / "contact/index.html"
+    contact.write_text(
+        re.sub(r'data-max-age="\d+"', 'data-max-age="99999999"', contact.read_text())
+    )
+    report = output.parent / "report"
+    code = main([str(output), "--report", str(report), "--json-only"])
+    return code, json.loads((report / "report.json").read_text())
+
+
+def violations(report: dict, rule: str, subject: str) -> dict[str | None, str]:
+    """The pages a rule was broken on for a subject, by state."""
+    return {
+        v["state"]: v["page"]
+        for v in report["violations"]
+        if v["rule"] == rule and subject in v["subject"]
+    }
+
+
+def test_the_real_site_passes(clean):
+    result, report, folder = clean
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert report["verdict"] == "pass"
+    assert report["violations"] == [] and report["warnings"] == []
+    match = SUMMARY.search(result.stdout)
+    assert match and int(match[1]) == report["pages"] >= 29
+    assert f"{report['pages'] * 5}/{report['pages'] * 5} pages" in result.stderr
+
+
+def test_the_json_report_has_the_documented_keys(clean):
+    _, report, _ = clean
+    assert set(report) == REPORT_KEYS
+    assert report["schema"] == 1 and report["states"] == list(STATES)
+    assert len(report["results"]) == report["pages"] * 5 + 3  # and the three choice pages
+    for result in report["results"]:
+        assert set(result) == RESULT_KEYS
+        assert all(set(cookie) == COOKIE_KEYS for cookie in result["cookies"])
+        assert all(set(request) == REQUEST_KEYS for request in result["requests"])
+    declared = {cookie["name"] for cookie in report["cookies"]["declared"]}
+    observed = {cookie["name"]: cookie for cookie in report["cookies"]["observed"]}
+    assert declared == {"cloud7_consent", "_ga", "_ga_*"}
+    assert observed["_ga_C7SITE2026"]["declared_as"] == "_ga_*"
+    assert observed["_ga"]["set_by"] == "script"
+    assert observed["cloud7_consent"]["states"] == ["rejected", "accepted", "withdrawn"]
+
+
+def test_the_html_report_shows_the_verdict_and_the_banner(clean):
+    _, _, folder = clean
+    html = (folder / "index.html").read_text()
+    assert "<h1>PASS</h1>" in html
+    assert html.count('src="data:image/png;base64,') == 4
+    assert "Mobile, cookie details (375×740)" in html
+
+
+def test_a_planted_problem_fails_the_audit(planted):
+    code, report = planted
+    assert code == 1
+    assert report["verdict"] == "fail"
+    assert all(set(v) == FINDING_KEYS for v in report["violations"])
+
+
+def test_a_script_setting_an_undeclared_cookie_is_named_in_every_state(planted):
+    _, report = planted
+    found = violations(report, "undeclared-cookie", "planted_tracker")
+    assert found == dict.fromkeys(STATES, "/about/")
+    detail = next(v["detail"] for v in report["violations"] if v["subject"] == "planted_tracker")
+    assert "/planted/set-cookie.js" in detail
+
+
+def test_an_image_from_another_host_is_named(planted):
+    _, report = planted
+    found = violations(report, "third-party-request", "https://cdn.example.net/pixel.png")
+    assert found == dict.fromkeys(STATES, "/news/")
+
+
+def test_an_ungated_google_tag_is_named_unless_the_visitor_accepted(planted):
+    _, report = planted
+    found = violations(report, "third-party-request", "gtag/js?id=G-LEAK1")
+    assert found == dict.fromkeys(["no-choice", "rejected", "withdrawn", "gpc"], "/services/")
+
+
+def test_a_consent_cookie_kept_longer_than_declared_is_named(planted):
+    _, report = planted
+    assert violations(report, "cookie-lifetime", "cloud7_consent") == {None: "/contact/"}
+
+
+def test_analytics_sending_after_withdrawal_is_named(planted):
+    _, report = planted
+    assert violations(report, "third-party-request", "en=leak") == {"withdrawn": "/"}
+
+
+def test_it_cannot_run_without_a_site_or_a_browser(tmp_path):
+    missing = audit_cli(str(tmp_path / "nowhere"))
+    assert missing.returncode == 2
+    assert missing.stderr.strip() == f"cookie audit: cannot run: no such folder: {tmp_path}/nowhere"
+    assert audit_cli(str(tmp_path)).stderr.strip().endswith(f"no HTML pages in {tmp_path}")
+    (tmp_path / "index.html").write_text('<script data-cookie="c" data-max-age="1"></script>')
+    no_browser = audit_cli(str(tmp_path), CHROMIUM_PATH=str(tmp_path / "no-chromium"))
+    assert no_browser.returncode == 2
+    assert "no-chromium does not exist" in no_browser.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "days"),
+    [("2 years", 730), ("6 months", 182.64), ("1 year 1 month", 395.44), ("24 hours", 1)],
+)
+def test_durations_in_the_cookie_table_are_read(text, days):
+    assert parse_duration(text) == pytest.approx(days * DAY)
+
+
+def test_session_and_unreadable_durations():
+    assert parse_duration("Session") == 0
+    assert parse_duration("until you log out") is None
+
+
+def test_wildcard_names_match_like_the_cookie_table_means():
+    declared = DeclaredCookie("_ga_*", "Google Analytics", "", "2 years")
+    assert declared.matches("_ga_C7SITE2026")
+    assert not declared.matches("_ga") and not declared.matches("x_ga_1")
