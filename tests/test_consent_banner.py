@@ -145,6 +145,17 @@ def test_other_scripts_are_left_alone(script):
     assert gate_google_tags(script, saved) == (script, [])
 
 
+def test_a_theme_page_that_cannot_be_injected_fails_the_build_naming_it(tmp_path):
+    overrides = tmp_path / "templates"
+    overrides.mkdir()
+    (overrides / "page.html").write_text("<p>{{ page.content }}</p>")  # no <head>, no <body>
+    result = build_site(tmp_path / "out", THEME_TEMPLATES_OVERRIDES=[str(overrides)])
+    assert result.returncode != 0
+    assert re.search(
+        r"consent_banner: \w+/index\.html: no </head> followed by <body>", result.stdout
+    )
+
+
 def test_pelican_analytics_setting_is_gated_and_logged(tmp_path):
     snippet = "<script>gtag('config', 'G-THEME999');</script>"
     result = build_site(tmp_path / "out", ANALYTICS=snippet)
