@@ -79,13 +79,13 @@ class Build:
 
     def render(self, context: dict) -> None:
         """Render the markup once per build; every page gets the same."""
-        # Both come from the policy_versions plugin: the revision always does.
+        # The policy_versions plugin decides the revision and, by default, the policy URL.
         revision = context.get("CONSENT_REVISION")
-        policy_url = self.config["policy_url"] or context.get("POLICY_URL")
-        if not revision or policy_url is None:
+        if not revision:
             raise ConsentConfigError(
                 "consent_banner: no consent revision; enable the policy_versions plugin"
             )
+        policy_url = self.config["policy_url"] or context["POLICY_URL"]
         env = Environment(loader=FileSystemLoader(HERE), autoescape=select_autoescape(["html"]))
         site = self.settings.get("SITENAME", "this website")
         texts = {
