@@ -77,13 +77,17 @@
     return (window.dataLayer || []).filter((c) => c[0] === "config").map((c) => c[1]);
   }
 
-  // Stop every Google tag on the page and delete its cookies wherever GA4 may have
-  // written them: on this host and on each parent domain.
   function stopAnalytics() {
     if (analyticsStarted) {
       gtag("consent", "update", { analytics_storage: "denied" });
       for (const tagId of configuredTagIds()) window[`ga-disable-${tagId}`] = true;
     }
+    deleteAnalyticsCookies();
+  }
+
+  // Wherever GA4 may have written them: on this host and on each parent domain. Run
+  // on every page without consent too, so an expired or outdated choice leaves none.
+  function deleteAnalyticsCookies() {
     const labels = location.hostname.split(".");
     const domains = [""];
     for (let i = 0; i < labels.length - 1; i++) domains.push(`; Domain=${labels.slice(i).join(".")}`);
@@ -125,7 +129,8 @@
 
   const stored = readChoice();
   if (stored?.analytics) startAnalytics();
-  else if (!stored && !gpc) html.classList.add("c7c-ask");
+  else deleteAnalyticsCookies();
+  if (!stored && !gpc) html.classList.add("c7c-asking");
 
   whenReady(() => {
     const root = document.getElementById("c7c");
@@ -140,7 +145,7 @@
       storeChoice(analytics);
       if (analytics) startAnalytics();
       else stopAnalytics();
-      html.classList.remove("c7c-ask");
+      html.classList.remove("c7c-asking");
       ask.hidden = true;
       for (const message of done.querySelectorAll("[data-consent-message]")) {
         message.hidden = message.dataset.consentMessage !== (analytics ? "accept" : "reject");
@@ -159,7 +164,7 @@
       if (!dialog.open) dialog.showModal();
     };
 
-    banner.hidden = !html.classList.contains("c7c-ask");
+    banner.hidden = !html.classList.contains("c7c-asking");
     for (const button of banner.querySelectorAll("[data-consent-choice]")) {
       button.addEventListener("click", () => decide(button.dataset.consentChoice === "accept"));
     }

@@ -42,14 +42,17 @@ PAGE_TYPES = [
 PINNED_DAY = dt.date(2026, 12, 15)
 
 
-def epoch(day: dt.date) -> str:
-    return str(int(dt.datetime(day.year, day.month, day.day, 12, tzinfo=dt.UTC).timestamp()))
+def epoch(day: dt.date | dt.datetime) -> str:
+    """SOURCE_DATE_EPOCH for a moment, or for noon UTC on a day."""
+    if not isinstance(day, dt.datetime):
+        day = dt.datetime(day.year, day.month, day.day, 12, tzinfo=dt.UTC)
+    return str(int(day.timestamp()))
 
 
 def build_site(
     output: Path,
     content: Path = ROOT / "content",
-    day: dt.date = PINNED_DAY,
+    day: dt.date | dt.datetime = PINNED_DAY,
     settings_file: str = "pelicanconf.py",
     **overrides,
 ) -> subprocess.CompletedProcess:

@@ -123,6 +123,20 @@ def test_marketing_adds_a_news_item_with_one_markdown_file(tmp_path):
     assert (out / "news/tag/energy/index.html").is_file()
 
 
+def test_markup_from_markdown_stays_markup_free_where_it_must(tmp_path):
+    content = copy_content(tmp_path / "content")
+    (content / "news/2026-11-03-prices.md").write_text(
+        "Title: Prices & plans\nDate: 2026-11-03 09:00\nCategory: Product\n"
+        'Summary: From `<iframe>` to "quotes" & more.\n\n'
+        "| Plan | Price |\n|:-----|------:|\n| Small | €5 |\n"
+    )
+    out = build_or_fail(tmp_path / "out", content=content)
+    article = (out / "news/prices-plans/index.html").read_text()
+    assert "style=" not in article  # a strict CSP forbids inline styles
+    assert 'content="From &lt;iframe&gt; to &#34;quotes&#34; &amp; more."' in article
+    assert "<iframe" not in (out / "news/index.html").read_text()
+
+
 def test_broken_metadata_fails_the_build_naming_the_file(tmp_path):
     content = copy_content(tmp_path / "content")
     (content / "news/2026-11-02-broken.md").write_text("Title: Broken\nDate: not a date\n\nBody.\n")

@@ -178,6 +178,7 @@ def test_pelican_analytics_setting_is_gated_and_logged(tmp_path):
         ({"honour_gpc": "yes"}, "honour_gpc"),
         ({"cookie_name": "my cookie"}, "cookie_name"),
         ({"policy_url": "javascript:alert(1)"}, "policy_url"),
+        ({"policy_url": "/privacy/"}, "policy_url"),
     ],
 )
 def test_bad_consent_settings_name_the_key(consent, key):

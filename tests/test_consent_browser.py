@@ -12,6 +12,8 @@ from conftest import (
     wait_until,
 )
 
+from cookie_audit.crawl import GPC_ON
+
 ACCEPT, REJECT = "Accept analytics cookies", "Reject analytics cookies"
 CONSENT_COOKIE = "cloud7_consent"
 REVISION = "2026-12-01"
@@ -20,7 +22,6 @@ CONFIRMATION = {
     True: "You’ve accepted analytics cookies",
     False: "You’ve rejected analytics cookies",
 }
-GPC_ON = "Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', {get: () => true})"
 
 
 def accept(visitor, path="/"):
@@ -146,13 +147,19 @@ def test_withdrawal_from_cookie_settings_deletes_analytics_cookies(visitor):
     assert list(visitor.cookies()) == [CONSENT_COOKIE]
 
 
-def test_a_new_consent_revision_asks_again(visitor):
+def test_a_new_consent_revision_asks_again_and_clears_old_analytics_cookies(visitor):
+    stale = {"value": "GA1.1.1.1", "domain": ".cloud7.test", "path": "/"}
     visitor.context.add_cookies(
-        [consent_cookie(f"v1.2022-12-08.a1.{int(dt.datetime.now().timestamp())}")]
+        [
+            consent_cookie(f"v1.2022-12-08.a1.{int(dt.datetime.now().timestamp())}"),
+            {"name": "_ga", **stale},
+            {"name": "_ga_C7SITE2026", **stale},
+        ]
     )
     visitor.open("/")
     assert visitor.banner_visible()
     assert visitor.google_requests == []
+    assert visitor.analytics_cookies() == []
 
 
 def test_the_choice_expires_after_six_months(visitor):

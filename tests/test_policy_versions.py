@@ -61,6 +61,13 @@ def test_before_the_new_version_the_old_one_is_in_force_and_announces_it(before)
     assert "not in force yet" in upcoming
 
 
+def test_a_new_version_starts_at_midnight_where_the_site_is(tmp_path):
+    # 23:30 UTC on 30 November is already 1 December in Amsterdam (TIMEZONE in pelicanconf).
+    evening = dt.datetime(2026, 11, 30, 23, 30, tzinfo=dt.UTC)
+    out = build_or_fail(tmp_path / "out", day=evening)
+    assert 'data-revision="2026-12-01"' in (out / "index.html").read_text()
+
+
 def test_after_the_new_version_nothing_is_announced(site):
     assert "takes effect on" not in text_of(site / "privacy-policy/index.html")
 

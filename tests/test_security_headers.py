@@ -13,7 +13,8 @@ from conftest import (
 )
 from security_headers.security_headers import content_security_policy, security_headers
 
-GPC_ON = "Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', {get: () => true})"
+from cookie_audit.crawl import GPC_ON
+
 RECORD_VIOLATIONS = (
     "window.violations = []; document.addEventListener('securitypolicyviolation',"
     " e => window.violations.push(e.violatedDirective + ' ' + e.blockedURI))"

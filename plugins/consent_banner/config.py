@@ -11,7 +11,7 @@ DEFAULT_TEXTS = {
         "We’d like to set analytics cookies to understand how you use {site}, so we can "
         "improve it. Google receives this information as an independent controller. "
         "We set no analytics cookie unless you accept, and we keep your choice for "
-        "{months} months."
+        "{lifetime}."
     ),
     "accept": "Accept analytics cookies",
     "reject": "Reject analytics cookies",
@@ -45,6 +45,12 @@ DEFAULT_TEXTS = {
     ),
     "settings": "Cookie settings",
     "consent_cookie_purpose": "Remembers whether you accepted or rejected analytics cookies.",
+    "lifetime": "{months} months",
+    "column_cookie": "Cookie",
+    "column_provider": "Set by",
+    "column_purpose": "Purpose",
+    "column_duration": "Kept for",
+    "column_category": "Type",
 }
 
 DEFAULTS: dict[str, Any] = {
@@ -58,7 +64,7 @@ DEFAULTS: dict[str, Any] = {
 }
 MAX_LIFETIME_MONTHS = 13  # CNIL: a consent choice is kept for at most 13 months
 MEASUREMENT_ID = re.compile(r"^G-[A-Z0-9]{4,16}$")
-POLICY_URL = re.compile(r"^(https://[^\s\"'<>]+|[\w\-./]+)$")
+POLICY_URL = re.compile(r"^(https://[^\s\"'<>]+|[\w\-.][\w\-./]*)$")  # relative to SITEURL
 COOKIE_NAME = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 COOKIE_KEYS = {"name", "provider", "purpose", "duration", "category"}
 CATEGORIES = {"necessary", "analytics"}
@@ -107,6 +113,18 @@ def check_config(raw: dict | None) -> dict[str, Any]:
     return config
 
 
+def fill_texts(config: dict[str, Any], site: str) -> dict[str, str]:
+    """The texts with {site}, {lifetime} and {months} filled in."""
+    months = str(config["lifetime_months"])
+    lifetime = config["texts"]["lifetime"].replace("{months}", months)
+    return {
+        name: text.replace("{site}", site)
+        .replace("{lifetime}", lifetime)
+        .replace("{months}", months)
+        for name, text in config["texts"].items()
+    }
+
+
 def _check_cookie(index: int, cookie: Any) -> dict[str, str]:
     key = f"cookies[{index}]"
     if not isinstance(cookie, dict) or set(cookie) != COOKIE_KEYS:
@@ -120,12 +138,12 @@ def _check_cookie(index: int, cookie: Any) -> dict[str, str]:
 
 def cookie_inventory(config: dict[str, Any], site: str) -> list[dict[str, str]]:
     """Every cookie the site may set: the consent cookie first, then the declared ones."""
-    months = config["lifetime_months"]
+    texts = fill_texts(config, site)
     consent_cookie = {
         "name": config["cookie_name"],
         "provider": site,
-        "purpose": config["texts"]["consent_cookie_purpose"],
-        "duration": f"{months} month{'s' if months != 1 else ''}",
+        "purpose": texts["consent_cookie_purpose"],
+        "duration": texts["lifetime"],
         "category": "necessary",
     }
     return [consent_cookie, *config["cookies"]]

@@ -17,7 +17,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pelican import signals
 from pelican.writers import Writer
 
-from .config import ConsentConfigError, check_config, cookie_inventory
+from .config import ConsentConfigError, check_config, cookie_inventory, fill_texts
 from .gate_google_tags import gate_google_tags, inline_file_name
 
 logger = logging.getLogger(__name__)
@@ -87,11 +87,7 @@ class Build:
             )
         policy_url = self.config["policy_url"] or context["POLICY_URL"]
         env = Environment(loader=FileSystemLoader(HERE), autoescape=select_autoescape(["html"]))
-        site = self.settings.get("SITENAME", "this website")
-        texts = {
-            k: v.replace("{site}", site).replace("{months}", str(self.config["lifetime_months"]))
-            for k, v in self.config["texts"].items()
-        }
+        texts = fill_texts(self.config, self.settings.get("SITENAME", "this website"))
         self.body = env.get_template("banner.html").render(
             t=texts,
             cookies=self.settings["COOKIE_INVENTORY"],

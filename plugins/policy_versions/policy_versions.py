@@ -16,6 +16,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from pelican import signals
 from pelican.contents import Page
@@ -25,9 +26,7 @@ from .redline import redline
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_SOURCE = "policies/privacy-policy"
-DEFAULT_URL = "privacy-policy/"
-DEFAULT_CONFIG = {"source": DEFAULT_SOURCE, "url": DEFAULT_URL, "today": None}
+DEFAULT_CONFIG = {"source": "policies/privacy-policy", "url": "privacy-policy/", "today": None}
 FILE_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})\.\w+$")
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 RECONSENT_VALUES = {"yes": True, "no": False}
@@ -87,8 +86,8 @@ def read_config(settings: dict) -> dict:
     return config
 
 
-def build_date(config: dict) -> dt.date:
-    """The day that decides which version is in force: pinned, or today."""
+def build_date(config: dict, timezone: str) -> dt.date:
+    """The day that decides which version is in force: pinned, or today where the site is."""
     if config["today"]:
         try:
             return dt.date.fromisoformat(str(config["today"]))
@@ -97,9 +96,15 @@ def build_date(config: dict) -> dt.date:
                 f"policy_versions: 'POLICY_VERSIONS' today is not a YYYY-MM-DD date: "
                 f"{config['today']!r}"
             ) from None
+    zone = ZoneInfo(timezone)
     if epoch := os.environ.get("SOURCE_DATE_EPOCH"):
-        return dt.datetime.fromtimestamp(int(epoch), dt.UTC).date()
-    return dt.date.today()
+        try:
+            return dt.datetime.fromtimestamp(int(epoch), zone).date()
+        except ValueError:
+            raise PolicyError(
+                f"policy_versions: SOURCE_DATE_EPOCH is not a number of seconds: {epoch!r}"
+            ) from None
+    return dt.datetime.now(zone).date()
 
 
 def assign_periods(versions: list[PolicyVersion], today: dt.date) -> PolicyVersion:
@@ -138,7 +143,7 @@ class PolicyVersionsGenerator(Generator):
     def generate_context(self) -> None:
         config = read_config(self.settings)
         self.source_dir = Path(self.path) / config["source"]
-        today = build_date(config)
+        today = build_date(config, self.settings.get("TIMEZONE") or "UTC")
         self.versions = [self.read_version(path, config) for path in self.source_files()]
         if not self.versions:
             raise PolicyError(f"policy_versions: no policy version found in {self.source_dir}")
