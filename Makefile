@@ -11,7 +11,7 @@ PORT ?= 8000
 .PHONY: build serve publish test audit bench lint clean browser
 
 $(VENV)/.site: pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	test -x $(PY) || $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); exit 1; }
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet .
 	touch $@
@@ -27,7 +27,8 @@ build: $(VENV)/.site
 	$(PELICAN) content -s pelicanconf.py -o output.tmp $(PELICAN_FLAGS) || { rm -rf output.tmp; exit 1; }
 	rm -rf output && mv output.tmp output
 
-serve: build
+# Pelican's autoreload builds first, then serves and rebuilds on every change.
+serve: $(VENV)/.site
 	$(PELICAN) content -s pelicanconf.py -o output $(PELICAN_FLAGS) \
 		--autoreload --listen --bind $(HOST) --port $(PORT)
 
@@ -43,7 +44,8 @@ browser: $(VENV)/.test
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
 	      && $(PY) -m cookie_audit.chromium; \
 	  else \
-	    echo "No Chromium found: install Debian's 'chromium', run 'playwright install chromium'," \
+	    echo "No Chromium found: install Debian's 'chromium', run" \
+	         "'.venv/bin/python -m playwright install chromium'," \
 	         "or set CHROMIUM_PATH." >&2; exit 1; \
 	  fi; }
 
@@ -64,4 +66,5 @@ lint: $(VENV)/.test
 	$(PY) -m ruff format --check .
 
 clean:
-	rm -rf output output.tmp cache .pytest_cache bench-results.json audit-report
+	rm -rf output output.tmp cache .pytest_cache .hypothesis .ruff_cache build *.egg-info \
+		bench-results.json audit-report

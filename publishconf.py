@@ -2,13 +2,13 @@
 
 import os
 import sys
+from pathlib import Path
 
-sys.path.append(os.curdir)
+sys.path.append(str(Path(__file__).parent))
 from pelicanconf import *  # noqa: E402,F403
 
 SITEURL = os.environ.get("SITEURL", "https://www.cloud7.example").rstrip("/")
 RELATIVE_URLS = False
-DELETE_OUTPUT_DIRECTORY = True
 LOAD_CONTENT_CACHE = False
 
 FEED_DOMAIN = SITEURL

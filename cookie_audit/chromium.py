@@ -34,7 +34,10 @@ def chromium_executable(playwright) -> str | None:
         return None
     if system := shutil.which("chromium") or shutil.which("chromium-browser"):
         return system
-    raise FileNotFoundError("no Chromium: set CHROMIUM_PATH or install 'chromium'")
+    raise FileNotFoundError(
+        "no Chromium: set CHROMIUM_PATH, install Debian's 'chromium', or run "
+        "'.venv/bin/python -m playwright install chromium'"
+    )
 
 
 if __name__ == "__main__":
