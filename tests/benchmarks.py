@@ -127,10 +127,13 @@ def build_cost(work: Path) -> list[dict]:
         content = synthetic_content(work / f"content-{articles}", articles)
         times: dict[str, list[float]] = {"all": [], "no_consent": [], "neither": []}
         configs = {"all": ALL_PLUGINS, "no_consent": WITHOUT_CONSENT, "neither": WITHOUT_BOTH}
-        for _ in range(RUNS):  # alternate, so drift on a shared machine hits all alike
-            for name, plugins in configs.items():
+        # Alternate, and rotate who goes first, so drift on a shared machine and any
+        # advantage of running first or last fall on every configuration alike.
+        order = list(configs)
+        for run in range(RUNS):
+            for name in order[run % 3 :] + order[: run % 3]:
                 shutil.rmtree(work / "out", ignore_errors=True)
-                times[name].append(build(content, work / "out", plugins))
+                times[name].append(build(content, work / "out", configs[name]))
         pages = sum(1 for _ in (work / "out").rglob("*.html"))
         medians = {name: statistics.median(values) for name, values in times.items()}
         share = statistics.median(consent_banner_share(content, work / "out") for _ in range(RUNS))
