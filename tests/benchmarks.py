@@ -134,7 +134,8 @@ def build_cost(work: Path) -> list[dict]:
             for name in order[run % 3 :] + order[: run % 3]:
                 shutil.rmtree(work / "out", ignore_errors=True)
                 times[name].append(build(content, work / "out", configs[name]))
-        pages = sum(1 for _ in (work / "out").rglob("*.html"))
+                if name == "all":
+                    pages = sum(1 for _ in (work / "out").rglob("*.html"))
         medians = {name: statistics.median(values) for name, values in times.items()}
         share = statistics.median(consent_banner_share(content, work / "out") for _ in range(RUNS))
         rows.append(
