@@ -153,15 +153,14 @@ def test_the_consent_revision_is_the_newest_started_version_asking_for_it():
             reconsent=reconsent,
             content="",
             url="",
-            save_as="",
         )
 
     versions = [version("2022-12-08", False), version("2024-01-01", False)]
     assign_periods(versions, dt.date(2025, 1, 1))
-    assert consent_revision(versions, dt.date(2025, 1, 1)) == "2022-12-08"
+    assert consent_revision(versions) == "2022-12-08"
     versions += [version("2026-12-01", True), version("2027-06-01", True)]
     assign_periods(versions, dt.date(2026, 12, 15))
-    assert consent_revision(versions, dt.date(2026, 12, 15)) == "2026-12-01"
+    assert consent_revision(versions) == "2026-12-01"
     assert [v.status for v in versions] == ["superseded", "superseded", "in force", "upcoming"]
 
 

@@ -20,6 +20,15 @@ def test_page_has_no_accessibility_violation(visitor, path):
     assert axe_violations(visitor.page) == []
 
 
+@pytest.mark.parametrize("path", ["/", "/news/", "/privacy-policy/2026-12-01/changes/"])
+def test_dark_mode_has_no_accessibility_violation(new_visitor, path):
+    visitor = new_visitor(color_scheme="dark")
+    visitor.open(path)
+    assert axe_violations(visitor.page) == []
+    visitor.click("View cookie details")
+    assert axe_violations(visitor.page) == []
+
+
 def test_pages_read_without_javascript(browser, server):
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()

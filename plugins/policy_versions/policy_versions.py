@@ -46,10 +46,13 @@ class PolicyVersion:
     reconsent: bool
     content: str
     url: str
-    save_as: str
     effective_until: dt.date | None = None
     status: str = "upcoming"
     previous: PolicyVersion | None = field(default=None, repr=False)
+
+    @property
+    def save_as(self) -> str:
+        return f"{self.url}index.html"
 
     @property
     def changes_url(self) -> str:
@@ -130,9 +133,9 @@ def assign_periods(versions: list[PolicyVersion], today: dt.date) -> PolicyVersi
     return in_force
 
 
-def consent_revision(versions: list[PolicyVersion], today: dt.date) -> str:
+def consent_revision(versions: list[PolicyVersion]) -> str:
     """Effective date of the newest started version that asks for consent again."""
-    started = [v for v in versions if v.effective <= today]
+    started = [v for v in versions if v.status != "upcoming"]
     asking = [v for v in started if v.reconsent] or started[:1]
     return asking[-1].effective.isoformat()
 
@@ -155,7 +158,7 @@ class PolicyVersionsGenerator(Generator):
             POLICY_IN_FORCE=in_force,
             POLICY_URL=config["url"],
             POLICY_HISTORY_URL=f"{config['url']}history/",
-            CONSENT_REVISION=consent_revision(self.versions, today),
+            CONSENT_REVISION=consent_revision(self.versions),
         )
         self.upcoming = [v for v in self.versions if v.status == "upcoming"]
         logger.info(
@@ -216,7 +219,6 @@ class PolicyVersionsGenerator(Generator):
             reconsent=RECONSENT_VALUES[reconsent],
             content=page.content,
             url=url,
-            save_as=f"{url}index.html",
         )
 
     def fill_placeholders(self, version: PolicyVersion) -> str:
@@ -253,17 +255,18 @@ class PolicyVersionsGenerator(Generator):
     def generate_output(self, writer) -> None:
         policy = self.get_template("policy")
         in_force = self.context["POLICY_IN_FORCE"]
-        common = {"upcoming": self.upcoming}
         writer.write_file(
             f"{self.context['POLICY_URL']}index.html",
             policy,
             self.context,
             version=in_force,
             canonical_url=in_force.url,
-            **common,
+            upcoming=self.upcoming,
         )
         for version in self.versions:
-            writer.write_file(version.save_as, policy, self.context, version=version, **common)
+            writer.write_file(
+                version.save_as, policy, self.context, version=version, upcoming=self.upcoming
+            )
             if version.previous:
                 writer.write_file(
                     version.changes_save_as,
