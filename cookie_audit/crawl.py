@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from playwright.async_api import Browser, BrowserContext, Page, Request, Response
+from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from cookie_audit.sandbox import SiteServer, stub_google
 
@@ -23,6 +24,7 @@ STATES = ("no-choice", "rejected", "accepted", "withdrawn", "gpc")
 # Long enough for a tag's timers to fire after a choice, and after each page's load.
 CHOICE_SETTLE_MS = 500
 VISIT_SETTLE_MS = 100
+PAGE_VIEW_WAIT_MS = 5_000
 GPC_ON = "Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', {get: () => true})"
 # Reports every cookie a script writes, with the script that wrote it (from the stack).
 COOKIE_WATCH = r"""(() => {
@@ -114,8 +116,14 @@ async def _accept(page: Page) -> None:
 
 
 async def _withdraw(page: Page) -> None:
-    await _accept(page)
-    await page.wait_for_timeout(CHOICE_SETTLE_MS)
+    # Withdraw only once the accepted page has sent its page view: a page view still in
+    # flight would otherwise be counted as sent after withdrawal. A site without analytics
+    # sends none, so the wait is bounded.
+    try:
+        async with page.expect_request("**/collect*", timeout=PAGE_VIEW_WAIT_MS):
+            await _accept(page)
+    except PlaywrightTimeoutError:
+        pass
     await page.locator("[data-consent-open]").filter(visible=True).first.click()
     await page.locator("#c7c-analytics").set_checked(False)
     await page.locator("#c7c-details button[value=save]").click()
@@ -150,7 +158,7 @@ class StateWalk:
     async def start(cls, browser: Browser, server: SiteServer, state: str) -> StateWalk:
         """A fresh context, watched and sandboxed before its tab opens any page."""
         context = await browser.new_context()
-        context.set_default_timeout(15_000)
+        context.set_default_timeout(30_000)
         walk = cls(context, await context.new_page(), server, state)
         await context.expose_binding("__cookieAuditWrite", walk._on_script_write)
         if state == "gpc":

@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -187,6 +188,13 @@ def browser():
         launched.close()
 
 
+# null where the page cannot read its cookies (about:blank, or a test that blocks them).
+DOCUMENT_COOKIE_NAMES = """(() => {
+  try { return document.cookie ? document.cookie.split("; ").map(c => c.split("=")[0]) : []; }
+  catch (e) { return null; }
+})()"""
+
+
 class Visitor:
     """One fresh browser context: what it requested, and what went wrong in it."""
 
@@ -240,10 +248,26 @@ class Visitor:
         self.page.get_by_role("button", name=name, exact=True).click()
 
     def cookies(self) -> dict[str, dict]:
-        return {c["name"]: c for c in self.context.cookies()}
+        return {c["name"]: c for c in self._settled_cookies()}
 
     def analytics_cookies(self) -> list[dict]:
-        return [c for c in self.context.cookies() if c["name"].startswith(("_ga", "_gid", "_gat"))]
+        return [c for c in self._settled_cookies() if c["name"].startswith(("_ga", "_gid", "_gat"))]
+
+    def _settled_cookies(self, seconds: float = 5) -> list[dict]:
+        """The browser's cookie jar once it agrees with what the page's script last wrote.
+
+        A script's cookie write reaches the jar asynchronously, so read until the jar holds
+        the cookies the page sees; give up quietly after a few seconds.
+        """
+        deadline = time.monotonic() + seconds
+        while True:
+            seen = self.page.evaluate(DOCUMENT_COOKIE_NAMES)
+            jar = self.context.cookies()
+            if seen is None or not self.page.url.startswith("http") or time.monotonic() > deadline:
+                return jar
+            if sorted(seen) == sorted(c["name"] for c in self.context.cookies(self.page.url)):
+                return jar
+            self.page.wait_for_timeout(50)
 
 
 @pytest.fixture
@@ -290,10 +314,10 @@ PASTED_TAG_CONFIGURED = (
 )
 
 
-def wait_until(page, expression: str, attempts: int = 100) -> None:
+def wait_until(page, expression: str, seconds: float = 30) -> None:
     """Poll from outside the page: wait_for_function needs 'unsafe-eval' under a CSP."""
-    for _ in range(attempts):
-        if page.evaluate(expression):
-            return
+    deadline = time.monotonic() + seconds
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"never true: {expression}")
         page.wait_for_timeout(50)
-    raise AssertionError(f"never true: {expression}")
