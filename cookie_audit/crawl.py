@@ -196,7 +196,6 @@ class StateWalk:
         return visit
 
     def _cookie(self, raw: dict, now: float) -> Cookie:
-        origin = self.origins.get(raw["name"], _Origin("unknown", "", ""))
         expires = raw["expires"] if raw["expires"] > 0 else None
         return Cookie(
             name=raw["name"],
@@ -206,10 +205,18 @@ class StateWalk:
             lifetime=None if expires is None else expires - now,
             secure=raw["secure"],
             same_site=raw["sameSite"],
-            set_by=origin.set_by,
-            source=origin.source,
-            set_on=origin.page,
+            set_by="unknown",  # filled in by attribute() once every report has arrived
+            source="",
+            set_on="",
         )
+
+    def attribute(self, visits: list[Visit]) -> None:
+        """Name who wrote each cookie, now that the walk is over and every report is in."""
+        for visit in visits:
+            for cookie in visit.cookies:
+                if origin := self.origins.get(cookie.name):
+                    cookie.set_by, cookie.source = origin.set_by, origin.source
+                    cookie.set_on = origin.page
 
     def _remember(self, name: str, set_by: str, source: str, page: str) -> None:
         # The first writer created the cookie; later writes (deletions too) do not change that.
@@ -255,6 +262,8 @@ async def walk_state(
         for path in pages:
             visits.append(await walk.visit(path))
             on_visit()
+        await asyncio.gather(*walk.pending)
+        walk.attribute(visits)
     finally:
         await walk.context.close()
     return visits
