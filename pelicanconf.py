@@ -23,7 +23,7 @@ MARKDOWN = {
 }
 
 PLUGIN_PATHS = ["plugins"]
-PLUGINS = ["consent_banner", "policy_versions", "security_headers"]
+PLUGINS = ["consent_banner", "policy_versions", "security_headers", "unpublished_content"]
 
 # Who to write to about personal data; the privacy policy and the contact page show it.
 CONTACT_EMAIL = "privacy@cloud7.example"

@@ -145,6 +145,27 @@ def test_broken_metadata_fails_the_build_naming_the_file(tmp_path):
     assert "2026-11-02-broken.md" in result.stdout + result.stderr
 
 
+def test_a_markdown_file_outside_the_content_folders_fails_the_build(tmp_path):
+    content = copy_content(tmp_path / "content")
+    (content / "careers.md").write_text("Title: Careers\n\nJoin us.\n")
+    (content / "policies/cookie-notes.md").write_text("Title: Notes\n\nDraft.\n")
+    result = build_site(tmp_path / "out", content=content)
+    assert result.returncode != 0
+    message = result.stdout + result.stderr
+    assert "content/careers.md, content/policies/cookie-notes.md" in message
+    assert "move pages to content/pages/ and news to content/news/" in message
+    assert not (tmp_path / "out/careers").exists()
+
+
+def test_a_link_to_a_policy_version_file_points_at_its_permanent_page(tmp_path):
+    content = copy_content(tmp_path / "content")
+    (content / "pages/legal.md").write_text(
+        "Title: Legal\n\n[The first policy]({filename}/policies/privacy-policy/2022-12-08.md)\n"
+    )
+    out = build_or_fail(tmp_path / "out", content=content)
+    assert 'href="/privacy-policy/2022-12-08/"' in (out / "legal/index.html").read_text()
+
+
 def test_a_plugin_that_fails_to_load_fails_the_build(tmp_path):
     result = build_site(tmp_path / "out", PLUGINS=["consent_banner", "no_such_plugin"])
     assert result.returncode != 0

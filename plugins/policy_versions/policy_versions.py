@@ -211,6 +211,8 @@ class PolicyVersionsGenerator(Generator):
                 f"policy_versions: {where}: 'Reconsent' must be yes or no, not {reconsent!r}"
             )
         url = f"{config['url']}{effective}/"
+        page.override_url = url  # where {filename} links to this file should point
+        self.add_source_path(page)
         return PolicyVersion(
             source_path=where,
             title=page.title,

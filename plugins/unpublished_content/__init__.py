@@ -1,0 +1,3 @@
+from .unpublished_content import register
+
+__all__ = ["register"]
