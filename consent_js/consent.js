@@ -1,12 +1,19 @@
 // Cloud 7 cookie consent. Loaded synchronously in <head>: before the first paint it
 // decides whether to ask (no flash, no layout shift), and it loads Google Analytics
-// only for a visitor who accepted. Settings arrive as data-* attributes on this tag.
+// only for a visitor who accepted. Embeds (videos, maps) load on a click, or at once for
+// a provider the visitor always allows. Settings arrive as data-* attributes on this tag.
 (() => {
   "use strict";
   const config = document.currentScript.dataset;
   const html = document.documentElement;
-  const ANALYTICS_COOKIE = /^(_ga|_ga_.+|_gid|_gat.*)$/;
-  const RECORD = /^v1\.(\d{4}-\d\d-\d\d)\.a([01])\.(\d{1,12})$/;
+  // The analytics cookies of the inventory ("_ga_*": "*" is a wildcard), deleted without consent.
+  const literal = (text) => text.replace(/[.+?^${}()|[\]\\]/g, "\\$&");
+  const analyticsNames = (config.analyticsCookies || "").split(" ").filter(Boolean);
+  const analyticsCookie = new RegExp(
+    `^(?:${analyticsNames.map((name) => name.split("*").map(literal).join(".*")).join("|")})$`,
+  );
+  // v1.<revision>.a<1 accepted, 0 rejected, - not chosen>.<unix time>[.e<provider>+<provider>…]
+  const RECORD = /^v1\.(\d{4}-\d\d-\d\d)\.a([01-])\.(\d{1,12})(?:\.e([a-z0-9-]+(?:\+[a-z0-9-]+)*))?$/;
   const maxAge = Number(config.maxAge);
   const gpc = "gpc" in config && navigator.globalPrivacyControl === true;
   let madeHere = null; // the choice made on this page: it holds even when cookies are blocked
@@ -29,18 +36,22 @@
     const decidedAt = Number(record[3]) * 1000;
     const age = Date.now() - decidedAt;
     if (age < -60_000 || age > maxAge * 1000) return null;
-    return { analytics: record[2] === "1", revision: record[1], decidedAt: new Date(decidedAt) };
+    const analytics = record[2] === "-" ? null : record[2] === "1";
+    const embeds = record[4] ? record[4].split("+") : [];
+    return { analytics, embeds, revision: record[1], decidedAt: new Date(decidedAt) };
   }
 
-  function storeChoice(analytics) {
+  function storeChoice(analytics, embeds) {
     const now = Math.floor(Date.now() / 1000);
     const secure = location.protocol === "https:" ? "; Secure" : "";
+    const a = analytics === null ? "-" : analytics ? 1 : 0;
+    const e = embeds.length ? `.e${embeds.join("+")}` : "";
     try {
-      document.cookie = `${config.cookie}=v1.${config.revision}.a${analytics ? 1 : 0}.${now}; Max-Age=${maxAge}; Path=/; SameSite=Lax${secure}`;
+      document.cookie = `${config.cookie}=v1.${config.revision}.a${a}.${now}${e}; Max-Age=${maxAge}; Path=/; SameSite=Lax${secure}`;
     } catch {
       // Cookies blocked: the choice holds for this page only.
     }
-    madeHere = { analytics, revision: config.revision, decidedAt: new Date(now * 1000) };
+    madeHere = { analytics, embeds, revision: config.revision, decidedAt: new Date(now * 1000) };
   }
 
   function gtag() {
@@ -65,7 +76,7 @@
     if (id) {
       const script = document.createElement("script");
       script.async = true;
-      script.src = `https://www.googletagmanager.com/gtag/js?id=${encodeURIComponent(id)}`;
+      script.src = `${config.gtag}?id=${encodeURIComponent(id)}`;
       document.head.append(script);
       gtag("js", new Date());
       gtag("config", id);
@@ -93,7 +104,7 @@
     for (let i = 0; i < labels.length - 1; i++) domains.push(`; Domain=${labels.slice(i).join(".")}`);
     for (const cookie of readCookies()) {
       const name = cookie.split("=", 1)[0];
-      if (!ANALYTICS_COOKIE.test(name)) continue;
+      if (!analyticsNames.length || !analyticsCookie.test(name)) continue;
       for (const domain of domains) document.cookie = `${name}=; Max-Age=0; Path=/${domain}`;
     }
   }
@@ -119,8 +130,29 @@
 
   function choice() {
     const current = readChoice() || madeHere;
-    if (current) return { ...current, source: "visitor" };
-    return gpc ? { analytics: false, revision: config.revision, decidedAt: null, source: "gpc" } : null;
+    const allowed = gpc ? [] : current?.embeds || []; // with GPC, nothing loads "always"
+    if (current?.analytics != null) return { ...current, embeds: allowed, source: "visitor" };
+    if (gpc) return { analytics: false, embeds: [], revision: config.revision, decidedAt: null, source: "gpc" };
+    return current && { ...current, embeds: allowed, source: "visitor" };
+  }
+
+  // A placeholder becomes its iframe; the ask stays beneath, hidden, so nothing moves.
+  function loadEmbed(placeholder, focus) {
+    if (placeholder.querySelector("iframe")) return;
+    const { src, title, allow, referrerpolicy } = placeholder.dataset;
+    const frame = document.createElement("iframe");
+    Object.assign(frame, { src, title });
+    if (allow) frame.allow = allow;
+    if (referrerpolicy) frame.referrerPolicy = referrerpolicy;
+    frame.allowFullscreen = "allowfullscreen" in placeholder.dataset;
+    placeholder.append(frame);
+    placeholder.dataset.loaded = "";
+    if (focus) frame.focus();
+  }
+
+  function unloadEmbed(placeholder) {
+    placeholder.querySelector("iframe")?.remove();
+    delete placeholder.dataset.loaded;
   }
 
   let openSettings = () => {};
@@ -130,7 +162,7 @@
   const stored = readChoice();
   if (stored?.analytics) startAnalytics();
   else deleteAnalyticsCookies();
-  if (!stored && !gpc) html.classList.add("c7c-asking");
+  if (stored?.analytics == null && !gpc) html.classList.add("c7c-asking");
 
   whenReady(() => {
     const root = document.getElementById("c7c");
@@ -140,9 +172,26 @@
     const ask = banner.querySelector(".c7c-ask");
     const done = banner.querySelector(".c7c-done");
     const analyticsBox = dialog.querySelector("#c7c-analytics");
+    const providerBoxes = [...dialog.querySelectorAll("[data-embed-allow]")];
+    const placeholders = [...document.querySelectorAll("[data-embed][data-src]")];
 
-    function decide(analytics) {
-      storeChoice(analytics);
+    function showEmbeds() {
+      const allowed = choice()?.embeds || [];
+      for (const placeholder of placeholders) {
+        if (allowed.includes(placeholder.dataset.embed)) loadEmbed(placeholder, false);
+        else unloadEmbed(placeholder);
+      }
+    }
+
+    function allowProvider(id) {
+      const current = choice();
+      const embeds = [...new Set([...(current?.embeds || []), id])];
+      storeChoice(current?.source === "visitor" ? current.analytics : null, embeds);
+      showEmbeds();
+    }
+
+    function decide(analytics, embeds = choice()?.embeds || []) {
+      storeChoice(analytics, embeds);
       if (analytics) startAnalytics();
       else stopAnalytics();
       html.classList.remove("c7c-asking");
@@ -152,6 +201,7 @@
       }
       done.hidden = false;
       banner.hidden = false;
+      showEmbeds();
       done.focus();
       window.dispatchEvent(new CustomEvent("cloud7:consent", { detail: choice() }));
     }
@@ -159,10 +209,27 @@
     openSettings = () => {
       const current = choice();
       analyticsBox.checked = Boolean(current?.analytics);
+      for (const box of providerBoxes) {
+        box.checked = Boolean(current?.embeds.includes(box.dataset.embedAllow));
+        box.disabled = gpc;
+      }
       dialog.querySelector(".c7c-gpc").hidden = current?.source !== "gpc";
       dialog.returnValue = "";
       if (!dialog.open) dialog.showModal();
     };
+
+    for (const placeholder of placeholders) {
+      const load = placeholder.querySelector("[data-embed-load]");
+      const always = placeholder.querySelector("[data-embed-always]");
+      load.hidden = false;
+      always.hidden = gpc;
+      load.addEventListener("click", () => loadEmbed(placeholder, true));
+      always.addEventListener("click", () => {
+        allowProvider(placeholder.dataset.embed);
+        placeholder.querySelector("iframe").focus();
+      });
+    }
+    showEmbeds();
 
     banner.hidden = !html.classList.contains("c7c-asking");
     for (const button of banner.querySelectorAll("[data-consent-choice]")) {
@@ -177,7 +244,9 @@
       root.focus();
     });
     dialog.addEventListener("close", () => {
-      if (dialog.returnValue === "save") decide(analyticsBox.checked);
+      if (dialog.returnValue !== "save") return;
+      const embeds = gpc ? [] : providerBoxes.filter((b) => b.checked).map((b) => b.dataset.embedAllow);
+      decide(analyticsBox.checked, embeds);
     });
   });
 })();

@@ -13,6 +13,7 @@ from pathlib import Path
 from playwright.async_api import Error as PlaywrightError
 
 from cookie_audit.crawl import STATES, Visit, walk_state
+from cookie_audit.embeds import EmbedClick, click_embeds
 from cookie_audit.inventory import DeclaredCookie, read_declarations
 from cookie_audit.rules import Finding, judge
 from cookie_audit.sandbox import SiteServer, sandboxed_chromium
@@ -34,6 +35,7 @@ class Audit:
     choice_page: str
     inventory: tuple[DeclaredCookie, ...]
     visits: list[Visit]
+    clicks: list[EmbedClick]
     violations: list[Finding]
     warnings: list[Finding]
     screenshots: list[Screenshot]
@@ -85,16 +87,17 @@ def run_audit(
     if choice_page is None:
         raise AuditError(f"no page in {site} has the consent banner")
     pages = list(files)
+    placeholders = {path: d.embeds for path, d in declarations.items() if d.embeds}
     with SiteServer(site) as server:
         try:
-            walk = _walk(server, pages, choice_page, workers, screenshots, progress)
+            walk = _walk(server, pages, choice_page, placeholders, workers, screenshots, progress)
             # A thread of its own, so that callers that already run an event loop
             # (a sync Playwright session, a notebook) can audit too.
             with ThreadPoolExecutor(max_workers=1) as thread:
-                visits, shots = thread.submit(asyncio.run, walk).result()
+                visits, clicks, shots = thread.submit(asyncio.run, walk).result()
         except (FileNotFoundError, PlaywrightError) as error:
             raise AuditError(_first_line(error)) from error
-    violations, warnings = judge(visits, declarations, choice_page)
+    violations, warnings = judge(visits, declarations, choice_page, clicks)
     elapsed = time.perf_counter() - started
     logger.info("audited %d pages in %.1f s", len(pages), elapsed)
     return Audit(
@@ -103,6 +106,7 @@ def run_audit(
         choice_page=choice_page,
         inventory=declarations[choice_page].cookies,
         visits=visits,
+        clicks=clicks,
         violations=violations,
         warnings=warnings,
         screenshots=shots,
@@ -114,11 +118,12 @@ async def _walk(
     server: SiteServer,
     pages: list[str],
     choice_page: str,
+    placeholders: dict[str, tuple[str, ...]],
     workers: int,
     screenshots: bool,
     progress: Callable[[int, int], None] | None,
-) -> tuple[list[Visit], list[Screenshot]]:
-    """All states side by side in one browser, and the screenshots beside them."""
+) -> tuple[list[Visit], list[EmbedClick], list[Screenshot]]:
+    """All states side by side in one browser, the embed pass and the screenshots beside them."""
     total, done = len(pages) * len(STATES), 0
 
     def visited() -> None:
@@ -140,8 +145,10 @@ async def _walk(
         async def pictures() -> list[Screenshot]:
             return await banner_screenshots(browser, server, choice_page) if screenshots else []
 
-        *per_state, shots = await asyncio.gather(*map(walk, STATES), pictures())
-    return [visit for visits in per_state for visit in visits], shots
+        *per_state, clicks, shots = await asyncio.gather(
+            *map(walk, STATES), click_embeds(browser, server, placeholders), pictures()
+        )
+    return [visit for visits in per_state for visit in visits], clicks, shots
 
 
 def _first_line(error: Exception) -> str:

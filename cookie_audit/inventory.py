@@ -1,4 +1,5 @@
-"""What a page declares: the cookie table in its banner and its consent cookie's Max-Age.
+"""What a page declares: the cookie table in its banner, its consent cookie's Max-Age,
+the hosts of each third party, and its click-to-load embeds.
 
 The audit judges a built folder, so it reads the inventory from the markup the visitor
 gets, not from the settings that should have produced it.
@@ -7,7 +8,7 @@ gets, not from the settings that should have produced it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bs4 import BeautifulSoup
 
@@ -49,6 +50,11 @@ class PageDeclarations:
     cookies: tuple[DeclaredCookie, ...]
     consent_cookie: str | None
     consent_max_age: int | None
+    analytics_hosts: tuple[str, ...] = ()  # where analytics may go once accepted
+    declared_hosts: tuple[str, ...] = ()  # other hosts every visitor may load from
+    # Each embed provider by id: its name (as in the cookie table) and its hosts.
+    providers: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
+    embeds: tuple[str, ...] = ()  # the provider of each placeholder on the page, in order
 
     @property
     def has_banner(self) -> bool:
@@ -65,10 +71,22 @@ def read_declarations(html: str) -> PageDeclarations:
             cookies.append(DeclaredCookie(*cells[:4]))
     script = soup.select_one("script[data-cookie]")
     max_age = script.get("data-max-age", "") if script else ""
+    analytics = soup.select_one("#c7c-analytics[data-hosts]")
+    root = soup.select_one("#c7c[data-declared-hosts]")
     return PageDeclarations(
         cookies=tuple(cookies),
         consent_cookie=str(script["data-cookie"]) if script else None,
         consent_max_age=int(max_age) if str(max_age).isdigit() else None,
+        analytics_hosts=tuple(analytics["data-hosts"].split()) if analytics else (),
+        declared_hosts=tuple(root["data-declared-hosts"].split()) if root else (),
+        providers={
+            str(box["data-embed-allow"]): (
+                str(box["data-provider"]),
+                tuple(box["data-hosts"].split()),
+            )
+            for box in soup.select("#c7c-details [data-embed-allow][data-hosts]")
+        },
+        embeds=tuple(str(s["data-embed"]) for s in soup.select("section[data-embed][data-src]")),
     )
 
 

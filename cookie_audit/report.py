@@ -14,6 +14,9 @@ JSON schema 1 (``report.json``); keys are only ever added, never renamed:
   same_site, set_by, source, set_on}], local_storage, session_storage,
   requests: [{url, resource_type, frame, after_choice}]}``; ``step`` is "choice" for
   the page the choice was made on, "visit" for the rest
+- ``embeds``: one record per click-to-load placeholder clicked, each in a fresh visitor:
+  ``{page, provider, index, hosts, cookies}``: the other hosts contacted and the cookies
+  (``"name (domain)"``) present after the click
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from cookie_audit.audit import Audit
 from cookie_audit.crawl import Visit
+from cookie_audit.embeds import STATE as EMBED_STATE
 from cookie_audit.inventory import describe_duration, find_declared
 from cookie_audit.rules import Finding
 
@@ -67,6 +71,7 @@ def report_data(audit: Audit) -> dict[str, Any]:
         "warnings": [asdict(finding) for finding in audit.warnings],
         "cookies": {"declared": _declared(audit), "observed": _observed(audit)},
         "results": [_result(visit) for visit in audit.visits],
+        "embeds": [asdict(click) for click in audit.clicks],
     }
 
 
@@ -132,6 +137,7 @@ def _violation_groups(audit: Audit) -> list[tuple[str, list[Finding]]]:
     """Violations in the markup first, then state by state in the order they are walked."""
     groups = [("In the markup, whatever the visitor does", None)]
     groups += [(f"In the state “{state}”", state) for state in audit.states]
+    groups += [("After a click on a placeholder", EMBED_STATE)]
     return [
         (title, found)
         for title, state in groups

@@ -7,7 +7,10 @@ Violations, any of which fails the audit:
   no-choice and gpc, any but the consent cookie in rejected and withdrawn.
 - storage-without-consent: a localStorage or sessionStorage key, in any state but accepted.
 - third-party-request: a request to another host: any in no-choice and gpc, any after
-  the choice in rejected and withdrawn, any but to Google Analytics in accepted.
+  the choice in rejected and withdrawn, any but to the analytics hosts the banner
+  declares in accepted. Hosts the site declares for every visitor pass in every state.
+- embed-undeclared-host, embed-undeclared-cookie: after a click on one placeholder, a
+  host or cookie that its provider does not declare.
 - cookie-lifetime: a cookie kept longer than declared (a day of slack; session cookies
   pass). Chromium keeps no cookie beyond 400 days, so the consent cookie's Max-Age is
   also read from each page's markup.
@@ -21,6 +24,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cookie_audit.crawl import Cookie, ForeignRequest, Visit
+from cookie_audit.embeds import STATE as EMBED_STATE
+from cookie_audit.embeds import EmbedClick
 from cookie_audit.inventory import (
     DeclaredCookie,
     PageDeclarations,
@@ -28,7 +33,6 @@ from cookie_audit.inventory import (
     find_declared,
 )
 
-GOOGLE_ANALYTICS_HOSTS = ("googletagmanager.com", "google-analytics.com", "analytics.google.com")
 LIFETIME_SLACK = 86400.0  # a day: clocks, and the rounding in "6 months"
 REFUSED = {"rejected", "withdrawn"}  # these states keep the consent cookie only
 VISITOR = {
@@ -53,19 +57,27 @@ class Finding:
 
 
 def judge(
-    visits: list[Visit], declarations: dict[str, PageDeclarations], choice_page: str
+    visits: list[Visit],
+    declarations: dict[str, PageDeclarations],
+    choice_page: str,
+    clicks: list[EmbedClick] = (),
 ) -> tuple[list[Finding], list[Finding]]:
     """Violations and warnings for the whole site; the choice page's table is the inventory."""
     inventory = declarations[choice_page].cookies
     consent_cookie = declarations[choice_page].consent_cookie or ""
     violations, warnings = check_markup(declarations, choice_page)
-    violations += check_visits(visits, inventory, consent_cookie)
-    warnings += unseen_cookies(visits, inventory, choice_page)
+    violations += check_visits(visits, declarations[choice_page], consent_cookie)
+    violations += check_embeds(list(clicks), declarations[choice_page])
+    # An embed provider's cookies come from its player, which the audit only stubs.
+    embedded = {name for name, _ in declarations[choice_page].providers.values()}
+    own = tuple(row for row in inventory if row.provider not in embedded)
+    warnings += unseen_cookies(visits, own, choice_page)
     return violations, warnings
 
 
-def check_visits(visits: list[Visit], inventory: Inventory, consent_cookie: str) -> list[Finding]:
+def check_visits(visits: list[Visit], site: PageDeclarations, consent_cookie: str) -> list[Finding]:
     """One finding per rule, state and subject, on the first page it showed."""
+    inventory = site.cookies
     found: dict[tuple[str, str, str], Finding] = {}
 
     def add(rule: str, visit: Visit, page: str, subject: str, detail: str, key: str = "") -> None:
@@ -93,15 +105,37 @@ def check_visits(visits: list[Visit], inventory: Inventory, consent_cookie: str)
                 detail = f"stored although the visitor {VISITOR[visit.state]}"
                 add("storage-without-consent", visit, visit.page, key, detail)
         for request in visit.requests:
-            if not _request_allowed(visit.state, request):
+            if not _request_allowed(visit.state, request, site):
                 reason = (
-                    "not a Google Analytics host"
+                    "not an analytics host the banner declares"
                     if visit.state == "accepted"
                     else f"the visitor {VISITOR[visit.state]}"
                 )
                 detail = f"{request.resource_type} requested by {request.frame}; {reason}"
                 without_query = request.url.split("?")[0]
                 add("third-party-request", visit, visit.page, request.url, detail, without_query)
+    return list(found.values())
+
+
+def check_embeds(clicks: list[EmbedClick], declared: PageDeclarations) -> list[Finding]:
+    """After each click: only its provider's hosts, only its provider's cookies."""
+    found: dict[tuple[str, str, str], Finding] = {}
+    for click in clicks:
+        name, hosts = declared.providers.get(click.provider, (click.provider, ()))
+        own = tuple(c for c in declared.cookies if c.provider == name)
+        for host in click.hosts:
+            if not within(host, (*hosts, *declared.declared_hosts)):
+                declares = ", ".join(hosts)
+                detail = (
+                    f"contacted after a click on a {name} placeholder; {name} declares {declares}"
+                )
+                key = ("embed-undeclared-host", click.page, host)
+                found.setdefault(key, Finding(key[0], EMBED_STATE, click.page, host, detail))
+        for cookie in click.cookies:
+            if find_declared(own, cookie.split(" ")[0]) is None:
+                detail = f"set after a click on a {name} placeholder; not among {name}'s cookies"
+                key = ("embed-undeclared-cookie", click.page, cookie)
+                found.setdefault(key, Finding(key[0], EMBED_STATE, click.page, cookie, detail))
     return list(found.values())
 
 
@@ -154,14 +188,17 @@ def _cookie_allowed(state: str, name: str, consent_cookie: str) -> bool:
     return state in REFUSED and name == consent_cookie
 
 
-def _request_allowed(state: str, request: ForeignRequest) -> bool:
+def _request_allowed(state: str, request: ForeignRequest, declared: PageDeclarations) -> bool:
+    if within(request.host, declared.declared_hosts):
+        return True
     if state == "accepted":
-        return any(_within(request.host, domain) for domain in GOOGLE_ANALYTICS_HOSTS)
+        return within(request.host, declared.analytics_hosts)
     return state in REFUSED and not request.after_choice
 
 
-def _within(host: str, domain: str) -> bool:
-    return host == domain or host.endswith(f".{domain}")
+def within(host: str, domains: tuple[str, ...]) -> bool:
+    """Whether a host is one of the domains or a subdomain of one."""
+    return any(host == d or host.endswith(f".{d}") for d in domains)
 
 
 def _longer_than_declared(lifetime: float, declared: DeclaredCookie) -> bool:

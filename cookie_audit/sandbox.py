@@ -28,6 +28,16 @@ GOOGLE = re.compile(
 # A GA4 stand-in for the audit and the browser tests: honours consent mode, sets _ga
 # and _ga_<ID>, sends a collect request.
 GTAG_STUB = Path(__file__).resolve().parent / "google_stub.js"
+# What an embed provider's player is, here: a page of its own that loads nothing, unless
+# its address ends in "#set-cookie=NAME&fetch=URL" (how the tests plant a leaky player).
+EMBED_STUB = """<!DOCTYPE html><title>Embedded player</title><p>A stand-in for the player.</p>
+<script>
+const plant = new URLSearchParams(location.hash.slice(1));
+for (const name of plant.getAll("set-cookie")) {
+  document.cookie = `${name}=1; Max-Age=3600; Path=/; SameSite=None; Secure`;
+}
+for (const url of plant.getAll("fetch")) fetch(url, {mode: "no-cors"}).catch(() => {});
+</script>"""
 
 
 @asynccontextmanager
@@ -55,6 +65,21 @@ async def stub_google(context: BrowserContext) -> None:
             await route.fulfill(status=204, body="")
 
     await context.route(GOOGLE, fake_google)
+
+
+async def stub_other_hosts(context: BrowserContext, site_host: str) -> None:
+    """Answer every host but the site and Google's: a player page for frames, else nothing."""
+
+    async def fake_provider(route: Route) -> None:
+        if route.request.resource_type == "document":
+            await route.fulfill(status=200, content_type="text/html", body=EMBED_STUB)
+        else:
+            await route.fulfill(status=204, body="")
+
+    def elsewhere(url: str) -> bool:
+        return "://" in url and url.split("/")[2] != site_host and not GOOGLE.match(url)
+
+    await context.route(elsewhere, fake_provider)
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):

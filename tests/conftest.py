@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from cookie_audit.chromium import CHROMIUM_ARGS, chromium_executable
-from cookie_audit.sandbox import GOOGLE, GTAG_STUB, HOST_RULES, SITE_HOST
+from cookie_audit.sandbox import EMBED_STUB, GOOGLE, GTAG_STUB, HOST_RULES, SITE_HOST
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -188,6 +188,13 @@ def browser():
         launched.close()
 
 
+def fake_provider(route) -> None:
+    if route.request.resource_type == "document":
+        route.fulfill(status=200, content_type="text/html", body=EMBED_STUB)
+    else:
+        route.fulfill(status=204, body="")
+
+
 # null where the page cannot read its cookies (about:blank, or a test that blocks them).
 DOCUMENT_COOKIE_NAMES = """(() => {
   try { return document.cookie ? document.cookie.split("; ").map(c => c.split("=")[0]) : []; }
@@ -203,6 +210,7 @@ class Visitor:
         self.server = server
         self.google_requests: list[str] = []
         self.foreign_requests: list[str] = []
+        self.other_host_requests: list[str] = []  # every request not to the site, Google's too
         self.failed_requests: list[str] = []
         self.errors: list[str] = []
         google = GOOGLE
@@ -215,13 +223,20 @@ class Visitor:
             else:
                 route.fulfill(status=204, body="")
 
-        context.route(google, fake_google)
         site = f"{SITE_HOST}:{server.port}"
 
+        def elsewhere(url: str) -> bool:
+            return "://" in url and url.split("/")[2] != site
+
+        # Embed providers (and any other host) answer from here: a stand-in player page.
+        context.route(lambda url: elsewhere(url) and not google.match(url), fake_provider)
+        context.route(google, fake_google)
+
         def on_request(request) -> None:
-            host = request.url.split("/")[2] if "://" in request.url else ""
-            if host != site and not google.match(request.url) and "://" in request.url:
-                self.foreign_requests.append(request.url)
+            if elsewhere(request.url):
+                self.other_host_requests.append(request.url)
+                if not google.match(request.url):
+                    self.foreign_requests.append(request.url)
 
         context.on("request", on_request)
         context.on("requestfailed", lambda r: self.failed_requests.append(f"{r.url} {r.failure}"))
@@ -293,8 +308,10 @@ def visitor(new_visitor):
 AXE_SOURCE = None
 
 
-def axe_violations(page) -> list[str]:
-    """Run axe-core (from the axe-playwright-python package) on the page as it is."""
+def axe_violations(page, iframes: bool = True) -> list[str]:
+    """Run axe-core (from the axe-playwright-python package) on the page as it is.
+
+    iframes=False leaves out frames from other hosts, which cannot answer axe."""
     global AXE_SOURCE
     if AXE_SOURCE is None:
         import axe_playwright_python
@@ -302,7 +319,7 @@ def axe_violations(page) -> list[str]:
         AXE_SOURCE = (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text()
     if not page.evaluate("typeof window.axe === 'object'"):
         page.evaluate(AXE_SOURCE)
-    result = page.evaluate("axe.run(document)")
+    result = page.evaluate("o => axe.run(document, o)", {"iframes": iframes})
     return [
         f"{v['id']}: {v['help']} ({', '.join(n['target'][0] for n in v['nodes'][:3])})"
         for v in result["violations"]

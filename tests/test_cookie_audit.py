@@ -12,7 +12,7 @@ from conftest import ROOT
 
 from cookie_audit.__main__ import main
 from cookie_audit.crawl import STATES
-from cookie_audit.inventory import DeclaredCookie, parse_duration
+from cookie_audit.inventory import DeclaredCookie, parse_duration, read_declarations
 
 DAY = 86400
 REPORT_KEYS = {
@@ -26,6 +26,7 @@ REPORT_KEYS = {
     "warnings",
     "cookies",
     "results",
+    "embeds",
 }
 FINDING_KEYS = {"rule", "state", "page", "subject", "detail"}
 RESULT_KEYS = {"state", "page", "step", "cookies", "local_storage", "session_storage", "requests"}
@@ -60,6 +61,10 @@ LEAKS_AFTER_WITHDRAWAL = """addEventListener("cloud7:consent", (event) => {
 """
 UNGATED_TAG = '<script async src="https://www.googletagmanager.com/gtag/js?id=G-LEAK1"></script>'
 PIXEL = '<img src="https://cdn.example.net/pixel.png" alt="">'
+UNGATED_EMBED = '<iframe src="https://www.youtube-nocookie.com/embed/planted" title="x"></iframe>'
+WEBINAR = "news/watch-the-recording-of-our-managed-kubernetes-webinar/index.html"
+# The stand-in player behaves like a leaky one when its address says so (cookie_audit.sandbox).
+LEAKY_PLAYER = "#fetch=https://tracker.example.org/beacon&set-cookie=leaky_player"
 
 
 def audit_cli(*args: str, **env: str) -> subprocess.CompletedProcess:
@@ -98,6 +103,11 @@ def planted(site, tmp_path_factory):
     plant(output / "news/index.html", "</body>", PIXEL)
     plant(output / "services/index.html", "</head>", UNGATED_TAG)
     plant(output / "index.html", "</body>", '<script src="/planted/leak.js"></script>')
+    plant(output / "news/archives/index.html", "</main>", UNGATED_EMBED)
+    webinar = output / WEBINAR
+    webinar.write_text(
+        re.sub(r'(data-src="[^"]+)"', rf'\1{LEAKY_PLAYER}"', webinar.read_text(), count=1)
+    )
     contact = output / "contact/index.html"
     contact.write_text(
         re.sub(r'data-max-age="\d+"', 'data-max-age="99999999"', contact.read_text())
@@ -126,7 +136,7 @@ def test_the_real_site_passes(clean):
     assert f"{report['pages'] * 5}/{report['pages'] * 5} pages" in result.stderr
 
 
-def test_the_json_report_has_the_documented_keys(clean):
+def test_the_json_report_has_the_documented_keys(clean, site):
     _, report, _ = clean
     assert set(report) == REPORT_KEYS
     assert report["schema"] == 1 and report["states"] == list(STATES)
@@ -137,7 +147,8 @@ def test_the_json_report_has_the_documented_keys(clean):
         assert all(set(request) == REQUEST_KEYS for request in result["requests"])
     declared = {cookie["name"] for cookie in report["cookies"]["declared"]}
     observed = {cookie["name"]: cookie for cookie in report["cookies"]["observed"]}
-    assert declared == {"cloud7_consent", "_ga", "_ga_*"}
+    table = read_declarations((site / "index.html").read_text()).cookies
+    assert declared == {row.name for row in table} >= {"cloud7_consent", "_ga", "_ga_*", "NID"}
     assert observed["_ga_C7SITE2026"]["declared_as"] == "_ga_*"
     assert observed["_ga"]["set_by"] == "script"
     assert observed["cloud7_consent"]["states"] == ["rejected", "accepted", "withdrawn"]
@@ -186,6 +197,30 @@ def test_a_consent_cookie_kept_longer_than_declared_is_named(planted):
 def test_analytics_sending_after_withdrawal_is_named(planted):
     _, report = planted
     assert violations(report, "third-party-request", "en=leak") == {"withdrawn": "/"}
+
+
+def test_each_placeholder_is_clicked_and_brings_only_its_provider(clean):
+    _, report, _ = clean
+    clicked = {(e["page"], e["provider"]): e for e in report["embeds"]}
+    assert set(clicked) == {
+        ("/contact/", "google-maps"),
+        ("/news/watch-the-recording-of-our-managed-kubernetes-webinar/", "youtube"),
+    }
+    assert clicked[("/contact/", "google-maps")]["hosts"] == ["www.google.com"]
+
+
+def test_an_embed_that_loads_without_a_click_is_named_in_every_state(planted):
+    _, report = planted
+    found = violations(report, "third-party-request", "youtube-nocookie.com/embed/planted")
+    assert found == dict.fromkeys(STATES, "/news/archives/")
+
+
+def test_a_player_that_contacts_an_undeclared_host_is_named(planted):
+    _, report = planted
+    page = "/" + WEBINAR.removesuffix("index.html")
+    assert violations(report, "embed-undeclared-host", "tracker.example.org") == {"embed": page}
+    found = violations(report, "embed-undeclared-cookie", "leaky_player")
+    assert found in ({"embed": page}, {})  # where the browser keeps third-party cookies
 
 
 def test_it_cannot_run_without_a_site_or_a_browser(tmp_path):

@@ -11,6 +11,9 @@ from conftest import (
     headers_file,
     wait_until,
 )
+from consent_banner.config import check_config, cookie_inventory
+from consent_banner.consent_banner import consent_providers
+from consent_banner.providers import BUILT_IN
 from security_headers.security_headers import content_security_policy, security_headers
 
 from cookie_audit.crawl import GPC_ON
@@ -21,9 +24,16 @@ RECORD_VIOLATIONS = (
 )
 
 
+def settings_for(consent: dict, embedded=()) -> dict:
+    """Settings as the consent_banner plugin leaves them for security_headers."""
+    config = check_config(consent)
+    inventory = cookie_inventory(config, "Cloud 7", list(embedded))
+    return {"CONSENT": consent, "CONSENT_PROVIDERS": consent_providers(config, inventory, embedded)}
+
+
 def test_the_policy_allows_no_inline_code_and_google_only_with_analytics():
-    with_ga = content_security_policy({"CONSENT": {"measurement_id": "G-ABC1234"}})
-    without = content_security_policy({"CONSENT": {}})
+    with_ga = content_security_policy(settings_for({"measurement_id": "G-ABC1234"}))
+    without = content_security_policy(settings_for({}))
     for policy in (with_ga, without):
         assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
         assert "frame-ancestors 'none'" in policy and "default-src 'self'" in policy
@@ -34,6 +44,16 @@ def test_the_policy_allows_no_inline_code_and_google_only_with_analytics():
         "img-src",
         "connect-src",
     ]
+    assert directives["frame-src"] == "'self'"
+
+
+def test_embed_providers_get_frame_src_and_nothing_else():
+    policy = content_security_policy(settings_for({}, [BUILT_IN["vimeo"], BUILT_IN["youtube"]]))
+    directives = dict(d.split(" ", 1) for d in policy.split("; "))
+    assert directives["frame-src"] == (
+        "'self' https://player.vimeo.com https://www.youtube-nocookie.com"
+    )
+    assert [d for d, sources in directives.items() if "https:" in sources] == ["frame-src"]
 
 
 def test_forms_may_post_only_to_their_configured_origin():
@@ -52,11 +72,9 @@ def test_the_readme_nginx_snippet_matches_the_generated_headers(site):
     readme = (ROOT / "README.md").read_text()
     snippet = re.search(r"```nginx\n(.*?)```", readme, re.S).group(1)
     documented = dict(re.findall(r'add_header (\S+) "([^"]*)" always;', snippet))
-    assert (
-        documented
-        == headers_file(site)
-        == security_headers({"CONSENT": {"measurement_id": "G-C7SITE2026"}})
-    )
+    uses = [BUILT_IN["youtube"], BUILT_IN["google-maps"]]
+    assert documented == headers_file(site)
+    assert documented == security_headers(settings_for({"measurement_id": "G-C7SITE2026"}, uses))
 
 
 STATES = ["no choice", "rejected", "accepted", "withdrawn", "global privacy control"]

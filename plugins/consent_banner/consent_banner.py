@@ -1,15 +1,20 @@
-"""Inject the cookie-consent banner into every HTML page and gate Google tags.
+"""Inject the cookie-consent banner into every HTML page, gate Google tags and embeds.
 
 Works on each HTML page as Pelican's writer renders it, so it needs nothing from
 the theme, and with plain string operations, so it costs little on large sites.
+Every resource a page would load from another host is accounted for (``embeds``),
+or the build fails naming it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
+import os
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import rcssmin
 import rjsmin
@@ -17,8 +22,16 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pelican import signals
 from pelican.writers import Writer
 
-from .config import ConsentConfigError, check_config, cookie_inventory, fill_texts
+from .config import (
+    ConsentConfigError,
+    check_config,
+    cookie_inventory,
+    embed_providers,
+    fill_texts,
+)
+from .embeds import Embed, check_page
 from .gate_google_tags import gate_google_tags, inline_file_name
+from .providers import GTAG_URL, Provider, analytics_provider, direct_link, load_url
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +50,26 @@ MARKUP = re.compile(  # every branch starts with "<", which the regex engine see
     re.I | re.S,
 )
 SECONDS_PER_MONTH = 2_629_800  # 365.25 days / 12
+IFRAME_SRC = re.compile(r"""<iframe\b[^>]*?\bsrc\s*=\s*["']?\s*((?:https?:)?//[^"'\s>]+)""", re.I)
+FRAME_ATTRIBUTES = ("allow", "allowfullscreen", "referrerpolicy")
+# Pelican's lists of content, and policy_versions' versions: checked before any write.
+CONTENT_LISTS = (
+    "articles",
+    "translations",
+    "drafts",
+    "drafts_translations",
+    "hidden_articles",
+    "hidden_translations",
+    "pages",
+    "hidden_pages",
+    "draft_pages",
+    "draft_translations",
+    "versions",
+)
+
+
+class PrivacyCheckError(Exception):
+    """Pages that would load something from another host before consent; one line each."""
 
 
 class InjectionError(Exception):
@@ -71,8 +104,17 @@ class Build:
             for ext, text in self.assets.items()
         }
         self.head = self.body = self.settings_button = ""
+        self.texts: dict[str, str] = {}
         self.inline_scripts: dict[str, str] = {}
         self.gated: list[tuple[str, str]] = []
+        # Embeds the start-up scan found are in the banner; any other fails the check.
+        used = {p["id"] for p in settings.get("CONSENT_PROVIDERS", [])}
+        known = embed_providers(self.config)
+        self.embed_providers = [p for p in known if p.id in used]
+        self.unknown_embeds = [p for p in known if p.id not in used]
+        self.own_hosts = frozenset({urlsplit(self.site_url).hostname or ""} - {""})
+        self.declared_hosts = frozenset(self.config["declared_hosts"])
+        self.refused: list[str] = []
 
     def url(self, path: str) -> str:
         return f"{self.site_url}/{path}"
@@ -87,12 +129,22 @@ class Build:
             )
         policy_url = self.config["policy_url"] or context["POLICY_URL"]
         env = Environment(loader=FileSystemLoader(HERE), autoescape=select_autoescape(["html"]))
-        texts = fill_texts(self.config, self.settings.get("SITENAME", "this website"))
+        texts = self.texts = fill_texts(self.config, self.settings.get("SITENAME", "this website"))
+        inventory = self.settings["COOKIE_INVENTORY"]
         self.body = env.get_template("banner.html").render(
             t=texts,
-            cookies=self.settings["COOKIE_INVENTORY"],
+            cookies=inventory,
+            categories={
+                "necessary": texts["necessary_title"],
+                "analytics": texts["analytics_title"],
+                "external-media": texts["external_title"],
+            },
+            analytics=analytics_provider(inventory) if self.config["measurement_id"] else None,
+            embeds=self.embed_providers,
+            declared_hosts=sorted(self.declared_hosts),
             policy_url=policy_url if policy_url.startswith("https://") else self.url(policy_url),
         )
+        self.embed_template = env.get_template("embed.html")
         self.head = env.get_template("head.html").render(
             css=self.url(f"{ASSET_DIR}/{self.asset_names['.css']}"),
             js=self.url(f"{ASSET_DIR}/{self.asset_names['.js']}"),
@@ -100,6 +152,8 @@ class Build:
             revision=revision,
             max_age=self.config["lifetime_months"] * SECONDS_PER_MONTH,
             measurement_id=self.config["measurement_id"],
+            gtag=GTAG_URL,
+            analytics_cookies=[c["name"] for c in inventory if c["category"] == "analytics"],
             honour_gpc=self.config["honour_gpc"],
         )
         self.settings_button = env.get_template("settings_button.html").render(t=texts)
@@ -109,12 +163,13 @@ class Build:
         self.inline_scripts[name] = code
         return self.url(f"{ASSET_DIR}/{name}")
 
-    def inject(self, page: str, where: str) -> str:
+    def inject(self, page: str, where: str, source: str = "") -> str:
         """Banner markup after <body>, assets before </head>; exactly once."""
         if self.head in page:
             return page
-        page, gated = gate_google_tags(page, self.save_inline)
+        page, gated, refused = self.privacy_check(page, where, source)
         self.gated += [(where, tag) for tag in gated]
+        self.refused += refused
         banner = self.body
         if SETTINGS_SLOT in page:
             page = page.replace(SETTINGS_SLOT, self.settings_button, 1)
@@ -122,6 +177,74 @@ class Build:
             banner += f'<p class="c7c-fallback">{self.settings_button}</p>'
         head, body = insertion_points(page, where)
         return page[:head] + self.head + page[head:body] + banner + page[body:]
+
+    def privacy_check(self, page: str, where: str, source: str) -> tuple[str, list[str], list[str]]:
+        """The page with Google tags gated and embeds made click-to-load; what was gated
+        or taken out, and a line for each resource refused."""
+        page, gated = gate_google_tags(page, self.save_inline)
+        count = itertools.count(1)
+        checked = check_page(
+            page,
+            self.own_hosts,
+            self.declared_hosts,
+            [*self.embed_providers, *self.unknown_embeds],
+            lambda embed: self.placeholder(embed, next(count)),
+        )
+        where = f"{where} (from {source})" if source else where
+        lines = [
+            f"{where}: a {e.provider.name} embed that is neither in content/ nor in the "
+            "theme's templates; put it there (and restart 'make serve')"
+            for e in checked.embeds
+            if e.provider in self.unknown_embeds
+        ]
+        lines += [
+            f"{where}: {r.describe()} loads {r.url} from {r.host} before any consent; "
+            "self-host the file under content/, or declare the host with a reason in "
+            "CONSENT['declared_hosts']"
+            for r in checked.refused
+        ]
+        gated += [
+            f"{provider.name}'s script {r.url} removed: the placeholder loads the player"
+            for r, provider in checked.dropped
+        ]
+        return checked.page, gated, lines
+
+    def check_content(self, generators) -> None:
+        """Refuse pasted other-host resources before a single page is written."""
+        refused = []
+        for generator in generators:
+            for kind in CONTENT_LISTS:
+                for item in getattr(generator, kind, []):
+                    source = self.source_file(item.source_path)
+                    refused += self.privacy_check(item.content, item.save_as, source)[2]
+        if refused:
+            raise PrivacyCheckError(_refusal_message(refused))
+
+    def source_file(self, path: str) -> str:
+        """A content file or template as a path from the project: content/news/x.md."""
+        root = self.settings.get("PATH")
+        if not (path and root):
+            return path
+        return os.path.relpath(os.path.join(root, path), os.path.dirname(root))
+
+    def placeholder(self, embed: Embed, number: int) -> str:
+        """The click-to-load markup for one pasted embed."""
+        provider, attrs = embed.provider, embed.attributes
+        src = attrs.get("src") or ""
+        title = (attrs.get("title") or "").strip() or provider.name
+        texts = {k: v.replace("{provider}", provider.name) for k, v in self.texts.items()}
+        return self.embed_template.render(
+            n=number,
+            provider=provider,
+            t=texts,
+            src=load_url(provider, src),
+            link=direct_link(provider, src),
+            title=title,
+            frame=[(name, attrs[name]) for name in FRAME_ATTRIBUTES if name in attrs],
+            width=f"{embed.ratio[0]:g}",
+            height=f"{embed.ratio[1]:g}",
+            poster=attrs.get("data-poster"),
+        )
 
     def write_assets(self) -> None:
         folder = self.output / ASSET_DIR
@@ -132,14 +255,57 @@ class Build:
             (folder / name).write_text(code, encoding="utf-8")
 
 
+def _refusal_message(refused: list[str]) -> str:
+    return (
+        f"consent_banner: the privacy check refused {len(refused)} resource(s) from other "
+        "hosts; nothing was published:\n  " + "\n  ".join(refused)
+    )
+
+
 _build: Build | None = None
 
 
+def embedded_providers(settings: dict, providers: list[Provider]) -> list[Provider]:
+    """The embed providers whose iframes the content or the theme's templates hold."""
+    folders = [Path(settings["PATH"]), Path(settings.get("THEME", "")) / "templates"]
+    found: set[str] = set()
+    for folder in folders:
+        for base, _, names in os.walk(folder):
+            for name in names:
+                if not name.endswith((".md", ".markdown", ".html", ".htm", ".rst")):
+                    continue
+                text = (Path(base) / name).read_text(encoding="utf-8", errors="replace")
+                for match in IFRAME_SRC.finditer(text):
+                    url = match.group(1)
+                    url = f"https:{url}" if url.startswith("//") else url
+                    found |= {p.id for p in providers if p.embeds_url(url)}
+    return [p for p in providers if p.id in found]
+
+
+def consent_providers(config: dict, inventory: list[dict], embedded: list[Provider]) -> list[dict]:
+    """The third parties, as the ``CONSENT_PROVIDERS`` setting tells other plugins."""
+    analytics = [analytics_provider(inventory)] if config["measurement_id"] else []
+    return [
+        {
+            "id": p.id,
+            "name": p.name,
+            "category": p.category,
+            "hosts": list(p.hosts),
+            "policy_url": p.policy_url,
+            "csp": p.csp or {"frame-src": p.frame_origins},
+        }
+        for p in [*analytics, *embedded]
+    ]
+
+
 def initialized(pelican) -> None:
-    """Check CONSENT at start-up and publish the cookie inventory to other plugins."""
+    """Check CONSENT at start-up; publish the cookie inventory and the third parties."""
     config = check_config(pelican.settings.get("CONSENT"))
     site = pelican.settings.get("SITENAME", "this website")
-    pelican.settings["COOKIE_INVENTORY"] = cookie_inventory(config, site)
+    embedded = embedded_providers(pelican.settings, embed_providers(config))
+    inventory = cookie_inventory(config, site, embedded)
+    pelican.settings["COOKIE_INVENTORY"] = inventory
+    pelican.settings["CONSENT_PROVIDERS"] = consent_providers(config, inventory, embedded)
 
 
 def all_generators_finalized(generators) -> None:
@@ -147,6 +313,7 @@ def all_generators_finalized(generators) -> None:
     global _build
     _build = Build(generators[0].settings)
     _build.render(generators[0].context)
+    _build.check_content(generators)
 
 
 class InjectingTemplate:
@@ -157,7 +324,9 @@ class InjectingTemplate:
         self.where = where
 
     def render(self, context: dict) -> str:
-        return _build.inject(self.template.render(context), self.where)
+        content = context.get("article") or context.get("page") or context.get("version")
+        source = getattr(content, "source_path", "") or getattr(self.template, "filename", "")
+        return _build.inject(self.template.render(context), self.where, _build.source_file(source))
 
 
 class ConsentWriter(Writer):
@@ -178,6 +347,10 @@ def finalized(pelican) -> None:
     global _build
     if _build is None:
         return
+    refused, _build.refused = _build.refused, []
+    if refused:
+        _build = None
+        raise PrivacyCheckError(_refusal_message(refused))
     _build.write_assets()
     # A warning, so that it shows in every build log: whoever pasted the tag learns
     # that it now waits for consent.

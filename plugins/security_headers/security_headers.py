@@ -1,8 +1,10 @@
 """Write the HTTP headers a static host should send, as a Netlify/Cloudflare `_headers` file.
 
 The Content-Security-Policy allows no inline code and no host but our own, except
-Google Analytics' documented hosts, in the directives that need them, when the
-CONSENT setting names a measurement ID.
+what the consent_banner plugin declares: each third party the site uses (Google
+Analytics' documented hosts when a measurement ID is set, the frames of each embed
+provider in the content), in the directives it needs, and the hosts declared in
+``CONSENT["declared_hosts"]``.
 """
 
 from __future__ import annotations
@@ -12,16 +14,16 @@ from urllib.parse import urlsplit
 
 from pelican import signals
 
-# https://developers.google.com/tag-platform/security/guides/csp (GA4, no Signals)
-GOOGLE_ANALYTICS = {
-    "script-src": ["https://*.googletagmanager.com"],
-    "img-src": ["https://*.google-analytics.com", "https://*.googletagmanager.com"],
-    "connect-src": [
-        "https://*.google-analytics.com",
-        "https://*.analytics.google.com",
-        "https://*.googletagmanager.com",
-    ],
-}
+# Where a declared host may serve from: every kind of subresource.
+DECLARED_HOST_DIRECTIVES = (
+    "script-src",
+    "style-src",
+    "img-src",
+    "font-src",
+    "connect-src",
+    "media-src",
+    "frame-src",
+)
 FORM_SETTINGS = ("CONTACT_FORM_ACTION", "NEWSLETTER_FORM_ACTION")
 ASSETS_PATH = "/consent/*"  # file names carry a content hash
 
@@ -34,14 +36,19 @@ def content_security_policy(settings: dict) -> str:
         "img-src": ["'self'"],
         "font-src": ["'self'"],
         "connect-src": ["'self'"],
+        "media-src": ["'self'"],
+        "frame-src": ["'self'"],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
         "form-action": ["'self'"],
         "frame-ancestors": ["'none'"],
     }
-    if (settings.get("CONSENT") or {}).get("measurement_id"):
-        for directive, hosts in GOOGLE_ANALYTICS.items():
-            policy[directive] += hosts
+    for provider in settings.get("CONSENT_PROVIDERS", []):
+        for directive, sources in provider["csp"].items():
+            policy[directive] += [s for s in sources if s not in policy[directive]]
+    for host in (settings.get("CONSENT") or {}).get("declared_hosts", {}):
+        for directive in DECLARED_HOST_DIRECTIVES:
+            policy[directive].append(f"https://{host}")
     for name in FORM_SETTINGS:  # forms may post to the configured handlers' origins
         action = urlsplit(settings.get(name) or "")
         origin = f"{action.scheme}://{action.netloc}"

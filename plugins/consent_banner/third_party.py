@@ -1,0 +1,183 @@
+"""Find what a page makes a browser fetch from another host without a click.
+
+Reads HTML as a browser tokenises it, with regular expressions rather than a full
+parse: comments and the text of script, style, title and textarea are not markup,
+so a URL there is never a finding, while a tag inside <pre> or <noscript> is real.
+Links and form actions need a click and are not findings.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+TAG_REST = r"""(?:[^>"']++|"[^"]*+"|'[^']*+')*+>"""  # possessive: no backtracking
+TOKEN = re.compile(
+    rf"<(?:!--.*?(?:-->|\Z)|!\[CDATA\[.*?(?:\]\]>|\Z)"
+    rf"|(?P<raw>script|style|title|textarea|xmp|noembed|noframes)(?=[\s/>])(?P<raw_attrs>{TAG_REST})"
+    rf"(?P<text>.*?)(?:</(?P=raw)\s*>|\Z)"
+    rf"|(?P<tag>[a-z][^\s/>]*)(?P<attrs>{TAG_REST}))",
+    re.I | re.S,
+)
+ATTRIBUTE = re.compile(r"""([^\s"'>/=][^\s"'>/=]*)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s>]+))?""")
+CSS_URL = re.compile(r"""url\(\s*(["']?)(.*?)\1\s*\)|@import\s+(["'])(.*?)\3""", re.I | re.S)
+REFRESH_URL = re.compile(r"""url\s*=\s*["']?([^"']*)""", re.I)
+# Where a single URL is fetched, by element.
+URL_ATTRIBUTES = {
+    "script": ("src",),
+    "iframe": ("src",),
+    "frame": ("src",),
+    "img": ("src",),
+    "video": ("src", "poster"),
+    "audio": ("src",),
+    "source": ("src",),
+    "track": ("src",),
+    "object": ("data",),
+    "embed": ("src",),
+}
+SRCSET_ELEMENTS = {"img", "source"}
+FETCHING_RELS = {
+    "stylesheet",
+    "preload",
+    "modulepreload",
+    "prefetch",
+    "preconnect",
+    "dns-prefetch",
+    "icon",
+    "apple-touch-icon",
+    "manifest",
+}
+RUNNABLE_SCRIPT_TYPES = {"", "text/javascript", "application/javascript", "module"}
+URL_WHITESPACE = re.compile(r"[\t\n\r]")
+# The quick look that spares most pages the tokeniser: any "//host" (or "\\host", which
+# browsers read the same) that is not the site's own, or an entity that may hide one.
+AUTHORITY = re.compile(r"[/\\][\t\n\r]*[/\\][\t\n\r]*([^/\\\s\"'<>?#)]*)|&(?:#|sol|bsol)")
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One fetch the page makes: from which tag and attribute, what URL, which host."""
+
+    element: str
+    attribute: str
+    url: str
+    host: str
+    start: int  # where the tag (or style block) starts in the page
+    end: int
+
+    def describe(self) -> str:
+        return f"<{self.element} {self.attribute}>" if self.attribute else f"<{self.element}>"
+
+
+def attributes(source: str) -> list[tuple[str, str | None]]:
+    """A start tag's attributes, names lower-cased and values unescaped, in order."""
+    return [
+        (name.lower(), html.unescape(value.strip("\"'")) if value else None)
+        for name, value in ATTRIBUTE.findall(source.rstrip(">"))
+    ]
+
+
+def host_of(url: str) -> str | None:
+    """The host a URL reaches, or None for a URL on the page's own site (relative)."""
+    cleaned = URL_WHITESPACE.sub("", url).strip(" \f\v\x00").replace("\\", "/")
+    scheme = re.match(r"^([a-z][a-z0-9+.-]*):", cleaned, re.I)
+    if scheme and scheme.group(1).lower() not in ("http", "https", "ftp", "ws", "wss"):
+        return None  # data:, blob:, javascript:, mailto:… fetch nothing from a host
+    rest = cleaned[scheme.end() :] if scheme else cleaned
+    if scheme and not rest.startswith("//"):
+        rest = "//" + rest.lstrip("/")  # "https:evil.example" is absolute in browsers
+    if not rest.startswith("//"):
+        return None
+    try:
+        host = urlsplit(f"http:{rest}").hostname
+    except ValueError:
+        host = rest[2:].split("/")[0]
+    return (host or "").rstrip(".").lower() or None
+
+
+def may_load_from_elsewhere(page: str, own_hosts: frozenset[str]) -> bool:
+    """A cheap test: False means no tag of the page can reach another host."""
+    for match in AUTHORITY.finditer(page):
+        authority = match.group(1)
+        if authority is None:
+            return True  # an entity: let the tokeniser decide
+        host = authority.rsplit("@", 1)[-1].split(":")[0].rstrip(".").lower()
+        if host not in own_hosts:
+            return True
+    return False
+
+
+def resources(page: str) -> Iterator[Resource]:
+    """Every URL a browser fetches from the page without a click, relative ones included."""
+    for token in TOKEN.finditer(page):
+        raw, tag = token.group("raw"), token.group("tag")
+        if raw:
+            raw = raw.lower()
+            attrs = attributes(token.group("raw_attrs"))
+            if raw == "style":
+                yield from _css(token.group("text"), "style", token.start(), token.end())
+            elif raw == "script" and _runs(attrs):
+                yield from _urls("script", attrs, ("src",), token)
+            yield from _style_attribute(raw, attrs, token)
+            continue
+        if not tag:
+            continue  # a comment or CDATA
+        tag = tag.lower()
+        attrs = attributes(token.group("attrs"))
+        if tag in URL_ATTRIBUTES:
+            yield from _urls(tag, attrs, URL_ATTRIBUTES[tag], token)
+        if tag in SRCSET_ELEMENTS:
+            for name, value in attrs:
+                if name == "srcset" and value:
+                    for candidate in value.split(","):
+                        url = candidate.strip().split(" ")[0]
+                        yield _resource(tag, "srcset", url, token)
+        if tag == "input" and _value(attrs, "type").lower() == "image":
+            yield from _urls(tag, attrs, ("src",), token)
+        if tag == "link":
+            rels = set(_value(attrs, "rel").lower().split())
+            if rels & FETCHING_RELS:
+                yield from _urls(tag, attrs, ("href",), token)
+        refresh = tag == "meta" and _value(attrs, "http-equiv").lower() == "refresh"
+        if refresh and (found := REFRESH_URL.search(_value(attrs, "content"))):
+            yield _resource(tag, "http-equiv=refresh", found.group(1).strip(), token)
+        yield from _style_attribute(tag, attrs, token)
+
+
+def foreign(found: Iterator[Resource], own_hosts: frozenset[str]) -> list[Resource]:
+    """The resources whose host is not one of ours."""
+    return [r for r in found if r.host and r.host not in own_hosts]
+
+
+def _value(attrs: list[tuple[str, str | None]], name: str) -> str:
+    return next((value or "" for key, value in attrs if key == name), "")
+
+
+def _runs(attrs: list[tuple[str, str | None]]) -> bool:
+    return _value(attrs, "type").strip().lower() in RUNNABLE_SCRIPT_TYPES
+
+
+def _resource(element: str, attribute: str, url: str, token: re.Match) -> Resource:
+    return Resource(element, attribute, url, host_of(url) or "", token.start(), token.end())
+
+
+def _urls(tag: str, attrs, names: tuple[str, ...], token: re.Match) -> Iterator[Resource]:
+    for name, value in attrs:
+        if name in names and value:
+            yield _resource(tag, name, value, token)
+
+
+def _css(text: str, element: str, start: int, end: int) -> Iterator[Resource]:
+    for match in CSS_URL.finditer(text):
+        url = (match.group(2) or match.group(4) or "").strip()
+        yield Resource(element, "url()", url, host_of(url) or "", start, end)
+
+
+def _style_attribute(tag: str, attrs, token: re.Match) -> Iterator[Resource]:
+    for name, value in attrs:
+        if name == "style" and value:
+            for found in _css(value, tag, token.start(), token.end()):
+                yield Resource(tag, "style", found.url, found.host, found.start, found.end)
