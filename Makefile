@@ -64,8 +64,7 @@ bench: $(VENV)/.test browser
 # A new policy version: DATE=YYYY-MM-DD copies the newest one with today's declaration of
 # cookies and third parties; LOCK=YYYY-MM-DD locks one; DOC=<folder> for another document.
 policy-version: $(VENV)/.site
-	PYTHONPATH=plugins $(PY) -m policy_versions $(if $(LOCK),lock $(LOCK),new "$(DATE)") \
-		$(if $(DOC),--document $(DOC))
+	PYTHONPATH=plugins $(PY) -m policy_versions $(if $(LOCK),lock $(LOCK),new "$(DATE)") $(if $(DOC),--document $(DOC))
 
 lint: $(VENV)/.test
 	$(PY) -m ruff check .

@@ -5,14 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 import subprocess
-import sys
 from xml.etree import ElementTree as ET
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import PINNED_DAY, ROOT, build_or_fail, build_site, copy_content, epoch
+from conftest import (
+    ROOT,
+    build_or_fail,
+    build_site,
+    copy_content,
+    policy_version,
+    policy_version_or_fail,
+)
 from policy_versions.declaration import Declaration, additions, disagreements
 
 POLICIES = "policies/privacy-policy"
@@ -40,26 +45,6 @@ def consent_with(*extra_cookies: dict) -> dict:
     consent = dict(settings["CONSENT"])
     consent["cookies"] = [*consent["cookies"], *extra_cookies]
     return consent
-
-
-def policy_version(content, *args: str, day: dt.date = PINNED_DAY, **overrides):
-    """Run what `make policy-version` runs, on a copy of the content."""
-    extra = [f"{key}={json.dumps(value)}" for key, value in overrides.items()]
-    command = [sys.executable, "-m", "policy_versions", *args, "--content", str(content)]
-    env = {**os.environ, "SOURCE_DATE_EPOCH": epoch(day), "PYTHONPATH": str(ROOT / "plugins")}
-    return subprocess.run(
-        [*command, *(["-e", *extra] if extra else [])],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-
-
-def policy_version_or_fail(content, *args: str, **kwargs) -> str:
-    result = policy_version(content, *args, **kwargs)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
 
 
 def output_of(result) -> str:
@@ -244,8 +229,13 @@ def test_a_version_adding_a_provider_must_say_whether_visitors_are_asked_again(t
     )
     assert "Reconsent: yes" in output
     new = content / POLICIES / "2027-03-01.md"
-    new.write_text(new.read_text().replace("Summary: \n", "Summary: YouTube.\nReconsent: no\n"))
-    build_or_fail(tmp_path / "decided", content=content, day=start)
+    decided = new.read_text().replace("Summary: \n", "Summary: YouTube.\nReconsent: no\n")
+    new.write_text(decided + "\n{provider_table}\n")
+    out = build_or_fail(tmp_path / "decided", content=content, day=start)
+    # The version lists its third parties from its own declaration.
+    page = BeautifulSoup((out / "privacy-policy/2027-03-01/index.html").read_text(), "html.parser")
+    rows = [[td.get_text() for td in tr("td")] for tr in page.select(".provider-table tbody tr")]
+    assert ["YouTube", "external-media", "www.youtube-nocookie.com"] in [r[:3] for r in rows]
 
 
 def test_the_2026_version_still_asks_again(site):

@@ -31,25 +31,9 @@ from pelican.contents import Page
 from pelican.generators import Generator
 
 from .archive import atom_feed, versions_json
-from .declaration import (
-    Declaration,
-    DeclarationError,
-    additions,
-    disagreements,
-    read_declaration,
-    site_declaration,
-    unused,
-)
-from .lock import (
-    LOCK_FILE,
-    LockError,
-    changed_lines,
-    declaration_path,
-    locked_record,
-    read_lock,
-    record,
-    sha256,
-)
+from .checks import PolicyError, check_lock, check_reconsent, check_site_against
+from .declaration import Declaration, DeclarationError, read_declaration, site_declaration
+from .lock import declaration_path, record, sha256
 from .redline import redline
 
 logger = logging.getLogger(__name__)
@@ -59,10 +43,11 @@ FILE_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})\.\w+$")
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 RECONSENT_VALUES = {"yes": True, "no": False}
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
-
-
-class PolicyError(Exception):
-    """Bad policy input; the message names the file or the setting."""
+# Placeholders drawn from the version's own declaration: template, and what it lists.
+TABLES = {
+    "cookie_table": ("_cookie_table", "cookies"),
+    "provider_table": ("_provider_table", "providers"),
+}
 
 
 @dataclass
@@ -344,7 +329,7 @@ class PolicyVersionsGenerator(Generator):
         )
 
     def fill_placeholders(self, version: PolicyVersion) -> str:
-        """Replace {contact_email} from the settings and {cookie_table} from the declaration."""
+        """Fill {contact_email} from the settings, the tables from the version's declaration."""
 
         def fill(match: re.Match) -> str:
             name = match.group(1)
@@ -357,23 +342,23 @@ class PolicyVersionsGenerator(Generator):
                     )
                 address = html.escape(address)
                 return f'<a href="mailto:{address}">{address}</a>'
-            if name == "cookie_table":
+            if name in TABLES:
                 if version.declaration is None:
                     raise PolicyError(
-                        f"policy_versions: {version.source_path}: {{cookie_table}} needs a "
+                        f"policy_versions: {version.source_path}: {{{name}}} needs a "
                         "declaration beside the version; write one with "
                         f"`make policy-version DATE={version.effective}`"
                     )
-                return self.get_template("_cookie_table").render(
-                    cookies=version.declaration.cookies
-                )
+                template, key = TABLES[name]
+                entries = getattr(version.declaration, key)
+                return self.get_template(template).render(**{key: entries})
             raise PolicyError(
                 f"policy_versions: {version.source_path}: unknown placeholder {{{name}}}; "
-                "known: {contact_email}, {cookie_table}"
+                "known: {contact_email}, {cookie_table}, {provider_table}"
             )
 
-        # A placeholder alone in a paragraph stands for a block (the table).
-        content = re.sub(r"<p>(\{cookie_table\})</p>", r"\1", version.content)
+        # A placeholder alone in a paragraph stands for a block (a table).
+        content = re.sub(r"<p>(\{(?:cookie|provider)_table\})</p>", r"\1", version.content)
         return PLACEHOLDER.sub(fill, content)
 
     def generate_output(self, writer) -> None:
@@ -422,100 +407,6 @@ class PolicyVersionsGenerator(Generator):
         path = Path(self.output_path) / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
-
-
-def check_reconsent(version: PolicyVersion, site_name: str) -> None:
-    """A version that adds a third party or purpose must say whether visitors are asked again."""
-    before = version.previous
-    if version.reconsent_stated or not before or not (before.declaration and version.declaration):
-        return
-    added = additions(before.declaration, version.declaration, site_name)
-    if added:
-        raise PolicyError(
-            f"policy_versions: {version.source_path}: adds {', '.join(added)} to the version of "
-            f"{before.effective}; say whether visitors are asked again: 'Reconsent: yes' "
-            "(the banner asks everyone once this version is in force) or 'Reconsent: no'"
-        )
-
-
-def check_lock(folder: Path, versions: list[PolicyVersion], where: str) -> None:
-    """Every version that has taken effect is locked, and still hashes to its lock."""
-    try:
-        locked = read_lock(folder)
-    except LockError as error:
-        raise PolicyError(str(error)) from None
-    by_day = {v.effective.isoformat(): v for v in versions}
-    for day in sorted(set(locked) - set(by_day)):
-        raise PolicyError(
-            f"policy_versions: {where}/{LOCK_FILE}: locked version {day} is missing; a version "
-            "once published stays published: restore its files"
-        )
-    for day, version in by_day.items():
-        started = version.status != "upcoming"
-        if day not in locked:
-            if started:
-                raise PolicyError(
-                    f"policy_versions: {version.source_path}: version {day} has taken effect but "
-                    f"is not locked; check it is the text legal approved, run "
-                    f"`make policy-version LOCK={day}` and commit {where}/{LOCK_FILE}"
-                )
-            continue
-        if locked[day] == version.sha256:
-            continue
-        if not started:
-            logger.warning(
-                "policy_versions: %s: upcoming version %s changed since it was locked; "
-                "lock it again before %s with `make policy-version LOCK=%s`",
-                version.source_path,
-                day,
-                day,
-                day,
-            )
-            continue
-        source = Path(folder) / Path(version.source_path).name
-        before = locked_record(source, locked[day])
-        diff = (
-            changed_lines(before, version.record, f"version {day}")
-            if before is not None
-            else "(the locked text is not in this repository's git history; `git log -p` shows it)"
-        )
-        raise PolicyError(
-            f"policy_versions: {version.source_path}: version {day} is locked (it took effect on "
-            f"{day}) but its text or declaration changed; restore it and publish the change as "
-            f"a new version (`make policy-version DATE=YYYY-MM-DD`). What changed:\n{diff}"
-        )
-
-
-def check_site_against(document: PolicyDocument, site: Declaration, settings: dict) -> None:
-    """What the site sets and contacts must be what the version in force declares."""
-    if "COOKIE_INVENTORY" not in settings:  # no consent_banner: nothing set, nothing to compare
-        return
-    in_force = document.in_force
-    problems = disagreements(site, in_force.declaration)
-    if problems:
-        later = [v for v in document.upcoming if not disagreements(site, v.declaration)]
-        remedy = (
-            f"the upcoming version {later[0].effective} declares it: keep it out of the site "
-            f"until then and rebuild on {later[0].effective}"
-            if later
-            else "publish a new version that declares it (`make policy-version DATE=YYYY-MM-DD`) "
-            "and keep it out of the site until that version takes effect"
-        )
-        raise PolicyError(
-            f"policy_versions: the site sets or contacts what the policy in force "
-            f"({in_force.source_path}) does not declare:\n  - "
-            + "\n  - ".join(problems)
-            + "\nEither bring the settings (CONSENT in pelicanconf.py, the embeds) back to what "
-            f"the policy in force declares, or "
-            f"{remedy}."
-        )
-    for item in unused(site, in_force.declaration, "CONSENT_PROVIDERS" in settings):
-        logger.warning(
-            "policy_versions: the policy in force (%s) declares %s, which the site no longer "
-            "uses; the next version should drop it",
-            in_force.source_path,
-            item,
-        )
 
 
 def get_generators(pelican) -> type[Generator]:
