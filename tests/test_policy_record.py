@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
+import shutil
 import subprocess
 from xml.etree import ElementTree as ET
 
@@ -15,6 +17,7 @@ from conftest import (
     build_or_fail,
     build_site,
     copy_content,
+    epoch,
     policy_version,
     policy_version_or_fail,
 )
@@ -203,6 +206,24 @@ def test_make_policy_version_produces_a_version_that_builds(site, tmp_path):
     assert versions["versions"][0]["summary"] == "A clearer sentence on browsing data."
     # No new third party or purpose, no "Reconsent:": the revision stays where it was.
     assert revision_of(out) == revision_of(site)
+
+
+def test_the_make_target_starts_and_locks_a_version(tmp_path):
+    project = tmp_path / "project"
+    shutil.copytree(ROOT, project, ignore=shutil.ignore_patterns(".venv", "output*", "cache", ".*"))
+    start = dt.date(2027, 2, 1)
+    env = {**os.environ, "SOURCE_DATE_EPOCH": epoch(start)}
+
+    def make(*args: str) -> str:
+        command = ["make", "-C", str(project), "policy-version", *args, f"VENV={ROOT / '.venv'}"]
+        done = subprocess.run(command, env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    assert "2027-03-01.md, a copy of 2026-12-01.md" in make("DATE=2027-03-01")
+    assert "Locked 2027-03-01.md" in make("LOCK=2027-03-01")
+    assert "2027-03-01" in (project / "content" / POLICIES / "versions.lock").read_text()
+    build_or_fail(tmp_path / "out", content=project / "content", day=dt.date(2027, 3, 1))
 
 
 def test_policy_version_refuses_a_date_in_the_past_or_a_version_in_force(tmp_path):
