@@ -8,7 +8,7 @@ PELICAN_FLAGS := --fatal errors
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: build serve publish test audit bench lint clean browser
+.PHONY: build serve publish test audit bench lint clean browser policy-version
 
 $(VENV)/.site: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); exit 1; }
@@ -60,6 +60,11 @@ audit: build browser
 # Build cost of the plugins, what the banner costs a visitor; a table and bench-results.json.
 bench: $(VENV)/.test browser
 	$(PY) tests/benchmarks.py
+
+# A new policy version: DATE=YYYY-MM-DD copies the newest one with today's declaration of
+# cookies and third parties; LOCK=YYYY-MM-DD locks one; DOC=<folder> for another document.
+policy-version: $(VENV)/.site
+	PYTHONPATH=plugins $(PY) -m policy_versions $(if $(LOCK),lock $(LOCK),new "$(DATE)") $(if $(DOC),--document $(DOC))
 
 lint: $(VENV)/.test
 	$(PY) -m ruff check .

@@ -84,6 +84,23 @@ def build_or_fail(output: Path, **kwargs) -> Path:
     return output
 
 
+def policy_version(
+    content: Path, *args: str, day: dt.date = PINNED_DAY, **overrides
+) -> subprocess.CompletedProcess:
+    """Run what `make policy-version` runs (new or lock), on a copy of the content."""
+    extra = [f"{key}={json.dumps(value)}" for key, value in overrides.items()]
+    command = [sys.executable, "-m", "policy_versions", *args, "--content", str(content)]
+    env = {**os.environ, "SOURCE_DATE_EPOCH": epoch(day), "PYTHONPATH": str(ROOT / "plugins")}
+    command += ["-e", *extra] if extra else []
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+
+
+def policy_version_or_fail(content: Path, *args: str, **kwargs) -> str:
+    result = policy_version(content, *args, **kwargs)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
 @pytest.fixture(scope="session")
 def pasted_output(tmp_path_factory):
     """The real site plus a page where a marketer pasted Google's snippets."""

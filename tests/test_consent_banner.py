@@ -1,9 +1,10 @@
 """The consent_banner plugin at build time: settings, injection, gating, assets."""
 
+import datetime as dt
 import re
 
 import pytest
-from conftest import build_or_fail, build_site, html_pages
+from conftest import build_or_fail, build_site, copy_content, html_pages, policy_version_or_fail
 from consent_banner.config import ConsentConfigError, check_config
 from consent_banner.consent_banner import Build, InjectionError
 from consent_banner.gate_google_tags import gate_google_tags
@@ -212,9 +213,14 @@ def test_cookie_inventory_texts_are_escaped_in_banner_and_policy(tmp_path):
         "duration": "2 years",
         "category": "analytics",
     }
-    out = build_or_fail(
-        tmp_path / "out", CONSENT={"measurement_id": "G-T1234", "cookies": [cookie]}
-    )
+    consent = {"measurement_id": "G-T1234", "cookies": [cookie]}
+    # The policy's table is a version's frozen declaration: declare the cookie in a new one.
+    content = copy_content(tmp_path / "content")
+    policy_version_or_fail(content, "new", "2027-01-01", CONSENT=consent)
+    new = content / "policies/privacy-policy/2027-01-01.md"
+    new.write_text(new.read_text().replace("Summary: \n", "Summary: x\nReconsent: no\n"))
+    policy_version_or_fail(content, "lock", "2027-01-01", CONSENT=consent)
+    out = build_or_fail(tmp_path / "out", content=content, day=dt.date(2027, 1, 1), CONSENT=consent)
     for page in ("index.html", "privacy-policy/index.html"):
         text = (out / page).read_text()
         assert '<script>alert("x")</script>' not in text and "<b>Analytics" not in text

@@ -1,10 +1,17 @@
-"""Versioned privacy-policy pages: one Markdown file per version, each kept forever.
+"""Versioned policy documents: one folder per document, one Markdown file per version, kept forever.
 
-Publishes /privacy-policy/ (the version in force), /privacy-policy/<date>/ for every
-version, /privacy-policy/history/ and /privacy-policy/<date>/changes/ (a redline
-against the previous version). Exposes to templates and other plugins:
-``POLICY_IN_FORCE``, ``POLICY_URL``, ``POLICY_HISTORY_URL``, ``policy_versions`` and
-``CONSENT_REVISION``.
+Every folder under ``content/policies/`` (``privacy-policy``, say) is one document and
+publishes /privacy-policy/ (the version in force), /privacy-policy/<date>/ for every
+version with its record (text and declaration) and SHA-256, /privacy-policy/history/,
+/privacy-policy/<date>/changes/ (a redline against the previous version),
+/privacy-policy/versions.json and /privacy-policy/feed.atom. The build fails when a
+locked version changed, when a version adds a third party or purpose without saying
+whether visitors are asked again, and when the site sets or contacts something the
+version in force of the consent document does not declare.
+
+Exposes to templates and other plugins, for the consent document: ``POLICY_IN_FORCE``,
+``POLICY_URL``, ``POLICY_HISTORY_URL``, ``policy_versions`` and ``CONSENT_REVISION``;
+and ``policy_documents``, every document.
 """
 
 from __future__ import annotations
@@ -18,23 +25,29 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bs4 import BeautifulSoup
 from pelican import signals
 from pelican.contents import Page
 from pelican.generators import Generator
 
+from .archive import atom_feed, versions_json
+from .checks import PolicyError, check_lock, check_reconsent, check_site_against
+from .declaration import Declaration, DeclarationError, read_declaration, site_declaration
+from .lock import declaration_path, record, sha256
 from .redline import redline
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_CONFIG = {"source": "policies/privacy-policy", "url": "privacy-policy/", "today": None}
+DEFAULT_CONFIG = {"source": "policies", "consent_document": "privacy-policy", "today": None}
 FILE_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})\.\w+$")
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 RECONSENT_VALUES = {"yes": True, "no": False}
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
-
-
-class PolicyError(Exception):
-    """Bad policy input; the message names the file or the setting."""
+# Placeholders drawn from the version's own declaration: template, and what it lists.
+TABLES = {
+    "cookie_table": ("_cookie_table", "cookies"),
+    "provider_table": ("_provider_table", "providers"),
+}
 
 
 @dataclass
@@ -49,6 +62,9 @@ class PolicyVersion:
     effective_until: dt.date | None = None
     status: str = "upcoming"
     previous: PolicyVersion | None = field(default=None, repr=False)
+    reconsent_stated: bool = False  # a "Reconsent:" line was written, yes or no
+    declaration: Declaration | None = None
+    record: bytes = b""
 
     @property
     def save_as(self) -> str:
@@ -63,6 +79,20 @@ class PolicyVersion:
         return f"{self.url}changes/index.html"
 
     @property
+    def record_name(self) -> str:
+        """The published text and declaration, for anyone to hash: 2026-12-01.txt."""
+        return f"{self.effective.isoformat()}.txt"
+
+    @property
+    def sha256(self) -> str:
+        return sha256(self.record)
+
+    @property
+    def summary_text(self) -> str:
+        """The summary without the markup Pelican's Markdown reader gives it."""
+        return " ".join(BeautifulSoup(self.summary, "html.parser").get_text().split())
+
+    @property
     def effective_text(self) -> str:
         return long_date(self.effective)
 
@@ -75,6 +105,48 @@ class PolicyVersion:
         return text
 
 
+@dataclass
+class PolicyDocument:
+    """One folder of versions: the privacy policy, terms of use, a cookie notice."""
+
+    slug: str
+    versions: list[PolicyVersion]  # oldest first
+    in_force: PolicyVersion
+
+    @property
+    def title(self) -> str:
+        return self.versions[-1].title
+
+    @property
+    def label(self) -> str:
+        """The title as it reads inside a sentence: "Privacy policy"."""
+        return self.title[:1].upper() + self.title[1:].lower()
+
+    @property
+    def url(self) -> str:
+        return f"{self.slug}/"
+
+    @property
+    def history_url(self) -> str:
+        return f"{self.slug}/history/"
+
+    @property
+    def feed_url(self) -> str:
+        return f"{self.slug}/feed.atom"
+
+    @property
+    def json_url(self) -> str:
+        return f"{self.slug}/versions.json"
+
+    @property
+    def newest_first(self) -> list[PolicyVersion]:
+        return self.versions[::-1]
+
+    @property
+    def upcoming(self) -> list[PolicyVersion]:
+        return [v for v in self.versions if v.status == "upcoming"]
+
+
 def long_date(day: dt.date) -> str:
     return f"{day.day} {day:%B %Y}"
 
@@ -84,8 +156,6 @@ def read_config(settings: dict) -> dict:
     unknown = set(config) - set(DEFAULT_CONFIG)
     if unknown:
         raise PolicyError(f"policy_versions: Invalid 'POLICY_VERSIONS' key: {sorted(unknown)[0]!r}")
-    if not config["url"].endswith("/") or config["url"].startswith("/"):
-        raise PolicyError("policy_versions: 'POLICY_VERSIONS' url must look like 'privacy-policy/'")
     return config
 
 
@@ -141,40 +211,64 @@ def consent_revision(versions: list[PolicyVersion]) -> str:
 
 
 class PolicyVersionsGenerator(Generator):
-    """Reads every version, checks it, and writes the policy pages."""
+    """Reads every document's versions, checks them, and writes the policy pages."""
 
     def generate_context(self) -> None:
         config = read_config(self.settings)
-        self.source_dir = Path(self.path) / config["source"]
+        root = Path(self.path) / config["source"]
         today = build_date(config, self.settings.get("TIMEZONE") or "UTC")
-        self.versions = [self.read_version(path, config) for path in self.source_files()]
-        if not self.versions:
-            raise PolicyError(f"policy_versions: no policy version found in {self.source_dir}")
-        in_force = assign_periods(self.versions, today)
-        for version in self.versions:
-            version.content = self.fill_placeholders(version)
+        if not root.is_dir():
+            raise PolicyError(f"policy_versions: policy folder not found: {root}")
+        folders = sorted(p for p in root.iterdir() if p.is_dir())
+        consent_slug = config["consent_document"]
+        if consent_slug not in [folder.name for folder in folders]:
+            raise PolicyError(
+                f"policy_versions: 'POLICY_VERSIONS' consent_document {consent_slug!r} is not a "
+                f"folder of {root}; found: {', '.join(f.name for f in folders) or 'none'}"
+            )
+        self.documents = [
+            self.read_document(folder, today, folder.name == consent_slug) for folder in folders
+        ]
+        consent = next(d for d in self.documents if d.slug == consent_slug)
+        check_site_against(consent, site_declaration(self.settings), self.settings)
         self.context.update(
-            policy_versions=sorted(self.versions, key=lambda v: v.effective, reverse=True),
-            POLICY_IN_FORCE=in_force,
-            POLICY_URL=config["url"],
-            POLICY_HISTORY_URL=f"{config['url']}history/",
-            CONSENT_REVISION=consent_revision(self.versions),
+            policy_documents=self.documents,
+            policy_versions=consent.newest_first,
+            POLICY_IN_FORCE=consent.in_force,
+            POLICY_URL=consent.url,
+            POLICY_HISTORY_URL=consent.history_url,
+            CONSENT_REVISION=consent_revision(consent.versions),
         )
-        self.upcoming = [v for v in self.versions if v.status == "upcoming"]
-        logger.info(
-            "policy_versions: %d versions; in force on %s: %s",
-            len(self.versions),
-            today,
-            in_force.effective,
-        )
+        for document in self.documents:
+            logger.info(
+                "policy_versions: %s: %d versions; in force on %s: %s",
+                document.slug,
+                len(document.versions),
+                today,
+                document.in_force.effective,
+            )
 
-    def source_files(self) -> list[Path]:
-        if not self.source_dir.is_dir():
-            raise PolicyError(f"policy_versions: policy folder not found: {self.source_dir}")
+    def read_document(self, folder: Path, today: dt.date, drives_consent: bool) -> PolicyDocument:
         extensions = set(self.readers.extensions)
-        return sorted(p for p in self.source_dir.iterdir() if p.suffix.lstrip(".") in extensions)
+        files = sorted(p for p in folder.iterdir() if p.suffix.lstrip(".") in extensions)
+        versions = [self.read_version(path, folder.name) for path in files]
+        if not versions:
+            raise PolicyError(f"policy_versions: no policy version found in {folder}")
+        in_force = assign_periods(versions, today)
+        site_name = self.settings.get("SITENAME", "")
+        for version in versions:
+            version.content = self.fill_placeholders(version)
+            if drives_consent and version.declaration is None:
+                raise PolicyError(
+                    f"policy_versions: {version.source_path}: no declaration of cookies and "
+                    f"third parties beside it; while it is upcoming, write one with "
+                    f"`make policy-version DATE={version.effective}`"
+                )
+            check_reconsent(version, site_name)
+        check_lock(folder, versions, os.path.relpath(folder, self.path))
+        return PolicyDocument(slug=folder.name, versions=versions, in_force=in_force)
 
-    def read_version(self, path: Path, config: dict) -> PolicyVersion:
+    def read_version(self, path: Path, slug: str) -> PolicyVersion:
         where = os.path.relpath(path, self.path)
         named = FILE_NAME.match(path.name)
         if not named:
@@ -210,7 +304,15 @@ class PolicyVersionsGenerator(Generator):
             raise PolicyError(
                 f"policy_versions: {where}: 'Reconsent' must be yes or no, not {reconsent!r}"
             )
-        url = f"{config['url']}{effective}/"
+        declaration = None
+        if declaration_path(path).exists():
+            try:
+                declaration = read_declaration(
+                    declaration_path(path), os.path.relpath(declaration_path(path), self.path)
+                )
+            except DeclarationError as error:
+                raise PolicyError(str(error)) from None
+        url = f"{slug}/{effective}/"
         page.override_url = url  # where {filename} links to this file should point
         self.add_source_path(page)
         return PolicyVersion(
@@ -219,12 +321,15 @@ class PolicyVersionsGenerator(Generator):
             effective=effective_date,
             summary=meta.get("summary", ""),
             reconsent=RECONSENT_VALUES[reconsent],
+            reconsent_stated="reconsent" in meta,
             content=page.content,
             url=url,
+            declaration=declaration,
+            record=record(path),
         )
 
     def fill_placeholders(self, version: PolicyVersion) -> str:
-        """Replace {contact_email} and {cookie_table} with values from the settings."""
+        """Fill {contact_email} from the settings, the tables from the version's declaration."""
 
         def fill(match: re.Match) -> str:
             name = match.group(1)
@@ -237,38 +342,42 @@ class PolicyVersionsGenerator(Generator):
                     )
                 address = html.escape(address)
                 return f'<a href="mailto:{address}">{address}</a>'
-            if name == "cookie_table":
-                inventory = self.settings.get("COOKIE_INVENTORY")
-                if not inventory:
+            if name in TABLES:
+                if version.declaration is None:
                     raise PolicyError(
-                        f"policy_versions: {version.source_path}: {{cookie_table}} needs "
-                        "the cookie inventory of the consent_banner plugin"
+                        f"policy_versions: {version.source_path}: {{{name}}} needs a "
+                        "declaration beside the version; write one with "
+                        f"`make policy-version DATE={version.effective}`"
                     )
-                return self.get_template("_cookie_table").render(cookies=inventory)
+                template, key = TABLES[name]
+                entries = getattr(version.declaration, key)
+                return self.get_template(template).render(**{key: entries})
             raise PolicyError(
                 f"policy_versions: {version.source_path}: unknown placeholder {{{name}}}; "
-                "known: {contact_email}, {cookie_table}"
+                "known: {contact_email}, {cookie_table}, {provider_table}"
             )
 
-        # A placeholder alone in a paragraph stands for a block (the table).
-        content = re.sub(r"<p>(\{cookie_table\})</p>", r"\1", version.content)
+        # A placeholder alone in a paragraph stands for a block (a table).
+        content = re.sub(r"<p>(\{(?:cookie|provider)_table\})</p>", r"\1", version.content)
         return PLACEHOLDER.sub(fill, content)
 
     def generate_output(self, writer) -> None:
+        for document in self.documents:
+            self.write_document(writer, document)
+
+    def write_document(self, writer, document: PolicyDocument) -> None:
         policy = self.get_template("policy")
-        in_force = self.context["POLICY_IN_FORCE"]
+        page = {"document": document, "upcoming": document.upcoming}
         writer.write_file(
-            f"{self.context['POLICY_URL']}index.html",
+            f"{document.url}index.html",
             policy,
             self.context,
-            version=in_force,
-            canonical_url=in_force.url,
-            upcoming=self.upcoming,
+            version=document.in_force,
+            canonical_url=document.in_force.url,
+            **page,
         )
-        for version in self.versions:
-            writer.write_file(
-                version.save_as, policy, self.context, version=version, upcoming=self.upcoming
-            )
+        for version in document.versions:
+            writer.write_file(version.save_as, policy, self.context, version=version, **page)
             if version.previous:
                 writer.write_file(
                     version.changes_save_as,
@@ -276,12 +385,28 @@ class PolicyVersionsGenerator(Generator):
                     self.context,
                     version=version,
                     redline=redline(version.previous.content, version.content),
+                    **page,
                 )
+            self.write_raw(version.url + version.record_name, version.record)
         writer.write_file(
-            f"{self.context['POLICY_HISTORY_URL']}index.html",
+            f"{document.history_url}index.html",
             self.get_template("policy_history"),
             self.context,
+            **page,
         )
+        site_url = self.settings.get("SITEURL", "")
+        self.write_raw(document.json_url, versions_json(document, site_url).encode())
+        feed = atom_feed(document, site_url, self.settings.get("SITENAME", ""), self.timezone)
+        self.write_raw(document.feed_url, feed)
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        return ZoneInfo(self.settings.get("TIMEZONE") or "UTC")
+
+    def write_raw(self, name: str, data: bytes) -> None:
+        path = Path(self.output_path) / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
 
 
 def get_generators(pelican) -> type[Generator]:

@@ -1,0 +1,151 @@
+"""`make policy-version`: start a new policy version, or lock one.
+
+    python -m policy_versions new 2027-03-01 [--document privacy-policy]
+    python -m policy_versions lock 2027-03-01 [--document privacy-policy]
+
+``new`` copies the newest version to the new date with the site's declaration of today
+(cookies and third parties, from the settings) beside it; run again on an upcoming
+version, it rewrites that version's declaration and leaves its text alone. ``lock``
+records the version's SHA-256 in the document's lock file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import re
+import sys
+from pathlib import Path
+
+from pelican import Pelican
+from pelican.settings import read_settings
+
+from .declaration import declaration_text, site_declaration
+from .lock import LOCK_FILE, declaration_path, read_lock, record, sha256, write_lock
+from .policy_versions import ISO_DATE, PolicyError, build_date, read_config
+
+DECLARATION_HEADING = """\
+What version {day} of this document declares: every cookie the website may set and
+every third party it may contact while this version is in force. Written by
+`make policy-version` on {today} from the site's settings; never recomputed. The
+build fails if the site sets or contacts anything the version in force does not declare."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="make policy-version", description=__doc__.split("\n")[0])
+    parser.add_argument("action", choices=["new", "lock"])
+    parser.add_argument("day", metavar="YYYY-MM-DD")
+    parser.add_argument(
+        "--document",
+        help="folder under content/policies/ (default: the one that drives the consent revision)",
+    )
+    parser.add_argument("--settings", default="pelicanconf.py")
+    parser.add_argument("--content", help="the content folder (default: PATH in the settings)")
+    parser.add_argument(
+        "-e",
+        "--extra-settings",
+        nargs="*",
+        default=[],
+        metavar="KEY=JSON",
+        help="settings to override, as pelican -e takes them",
+    )
+    args = parser.parse_args(argv)
+    try:
+        message = run(args)
+    except PolicyError as error:
+        print(f"make policy-version: {error}", file=sys.stderr)
+        return 1
+    print(message)
+    return 0
+
+
+def run(args: argparse.Namespace) -> str:
+    if not ISO_DATE.match(args.day):
+        raise PolicyError(f"DATE must be YYYY-MM-DD, like DATE=2027-03-01, not {args.day!r}")
+    try:
+        day = dt.date.fromisoformat(args.day)
+    except ValueError as error:
+        raise PolicyError(f"DATE={args.day}: {error}") from None
+    override = {"PATH": str(Path(args.content).resolve())} if args.content else {}
+    for pair in args.extra_settings:
+        key, _, value = pair.partition("=")
+        override[key] = json.loads(value)
+    # Constructing Pelican runs the plugins' start-up: the consent_banner plugin then
+    # publishes the cookie inventory and providers that make up today's declaration.
+    settings = Pelican(read_settings(args.settings, override=override)).settings
+    config = read_config(settings)
+    document = args.document or config["consent_document"]
+    folder = Path(settings["PATH"]) / config["source"] / document
+    if not folder.is_dir():
+        raise PolicyError(f"no document folder {folder}")
+    today = build_date(config, settings.get("TIMEZONE") or "UTC")
+    markdown = folder / f"{args.day}.md"
+    if args.action == "lock":
+        return lock(folder, markdown, day, today)
+    drives_consent = document == config["consent_document"]
+    return new_version(folder, markdown, day, today, settings, drives_consent)
+
+
+def lock(folder: Path, markdown: Path, day: dt.date, today: dt.date) -> str:
+    if not markdown.exists():
+        raise PolicyError(f"no version {markdown}")
+    entries = read_lock(folder)
+    digest = sha256(record(markdown))
+    key = day.isoformat()
+    if key in entries and entries[key] != digest and day <= today:
+        raise PolicyError(
+            f"version {key} took effect on {key} and was locked with another text; restore "
+            "it (git checkout) and publish the change as a new version"
+        )
+    entries[key] = digest
+    write_lock(folder, entries)
+    return f"Locked {markdown.name} ({digest}) in {folder / LOCK_FILE}; commit it."
+
+
+def new_version(
+    folder: Path, markdown: Path, day: dt.date, today: dt.date, settings: dict, declares: bool
+) -> str:
+    if markdown.exists() and day <= today:
+        raise PolicyError(f"version {day} has taken effect; its declaration is locked")
+    if day < today:
+        raise PolicyError(f"{day} is in the past; a version takes effect today or later")
+    if markdown.exists():
+        if not declares:
+            raise PolicyError(f"version {day} exists already")
+        write_declaration(markdown, day, today, settings)
+        return (
+            f"Rewrote the declaration of the upcoming version {day} from today's settings: "
+            f"{declaration_path(markdown)}. Review it, then `make policy-version LOCK={day}`."
+        )
+    versions = sorted(folder.glob("????-??-??.md"))
+    if not versions:
+        raise PolicyError(f"no version in {folder} to start from")
+    newest = versions[-1]
+    if day <= dt.date.fromisoformat(newest.stem):
+        raise PolicyError(f"the newest version is {newest.stem}; a new one takes effect later")
+    text = newest.read_text(encoding="utf-8")
+    head, _, body = text.partition("\n\n")
+    kept = [line for line in head.splitlines() if not re.match(r"(?i)(reconsent|summary):", line)]
+    head = "\n".join(
+        f"Effective: {day}" if line.lower().startswith("effective:") else line for line in kept
+    )
+    markdown.write_text(f"{head}\nSummary: \n\n{body}", encoding="utf-8")
+    if declares:
+        write_declaration(markdown, day, today, settings)
+    return (
+        f"Wrote {markdown}, a copy of {newest.name}"
+        + (f", and its declaration {declaration_path(markdown).name}" if declares else "")
+        + ". Now edit the text, say what changed in 'Summary:', and lock it with "
+        f"`make policy-version LOCK={day}` once legal has approved it."
+    )
+
+
+def write_declaration(markdown: Path, day: dt.date, today: dt.date, settings: dict) -> None:
+    heading = DECLARATION_HEADING.format(day=day, today=today)
+    text = declaration_text(site_declaration(settings), heading)
+    declaration_path(markdown).write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,171 @@
+"""A version's frozen declaration: the cookies the site may set, the third parties it may contact.
+
+A declaration lives beside its version, ``2026-12-01.toml`` next to ``2026-12-01.md``, so
+legal reviews both together. It is written once, from the site's settings, when the
+version is created (``make policy-version``), and never recomputed: changing the
+settings later changes what the site does, never what a version said.
+
+The site's side comes from the consent_banner plugin: ``COOKIE_INVENTORY`` (dicts with
+``name, provider, purpose, duration, category``) and ``CONSENT_PROVIDERS`` (dicts with
+``name, category, hosts, policy_url``), read when the build needs them.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Any
+
+COOKIE_FIELDS = ("name", "provider", "purpose", "duration", "category")
+PROVIDER_FIELDS = ("name", "category", "hosts", "policy_url")
+NECESSARY = "necessary"
+
+
+class DeclarationError(Exception):
+    """A declaration file that cannot be read; the message names it."""
+
+
+@dataclass(frozen=True)
+class Declaration:
+    cookies: tuple[dict[str, str], ...] = ()
+    providers: tuple[dict[str, Any], ...] = ()
+
+    def third_parties(self, site_name: str) -> set[str]:
+        """Everyone but the site itself: each provider, and each cookie's setter."""
+        setters = {cookie["provider"] for cookie in self.cookies}
+        return ({p["name"] for p in self.providers} | setters) - {site_name}
+
+    def purposes(self) -> set[str]:
+        """The categories a visitor is asked about: all but the strictly necessary."""
+        used = {c["category"] for c in self.cookies} | {p["category"] for p in self.providers}
+        return used - {NECESSARY}
+
+
+def _cookie(raw: dict) -> dict[str, str]:
+    return {key: str(raw[key]) for key in COOKIE_FIELDS}
+
+
+def _provider(raw: dict) -> dict[str, Any]:
+    return {
+        "name": str(raw["name"]),
+        "category": str(raw["category"]),
+        "hosts": [str(host) for host in raw.get("hosts") or []],
+        "policy_url": str(raw.get("policy_url") or ""),
+    }
+
+
+def site_declaration(settings: dict) -> Declaration:
+    """What the site may set and contact today, from the consent_banner plugin's settings."""
+    return Declaration(
+        cookies=tuple(_cookie(c) for c in settings.get("COOKIE_INVENTORY") or []),
+        providers=tuple(_provider(p) for p in settings.get("CONSENT_PROVIDERS") or []),
+    )
+
+
+def read_declaration(path: Path, where: str) -> Declaration:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise DeclarationError(f"policy_versions: {where}: cannot read it: {error}") from None
+    unknown = set(data) - {"cookies", "providers"}
+    if unknown:
+        raise DeclarationError(
+            f"policy_versions: {where}: unknown key {sorted(unknown)[0]!r}; "
+            "a declaration has [[cookies]] and [[providers]]"
+        )
+    entries = {}
+    for kind, fields in (("cookies", COOKIE_FIELDS), ("providers", PROVIDER_FIELDS)):
+        entries[kind] = data.get(kind, [])
+        for index, entry in enumerate(entries[kind]):
+            if not isinstance(entry, dict) or set(entry) != set(fields):
+                raise DeclarationError(
+                    f"policy_versions: {where}: {kind}[{index}] needs exactly the keys "
+                    f"{', '.join(fields)}"
+                )
+    return Declaration(
+        cookies=tuple(_cookie(c) for c in entries["cookies"]),
+        providers=tuple(_provider(p) for p in entries["providers"]),
+    )
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return json.dumps(value, ensure_ascii=False)  # a JSON string is a TOML basic string
+
+
+def declaration_text(declaration: Declaration, heading: str) -> str:
+    """The declaration as TOML, one table per cookie and per third party."""
+    lines = [f"# {line}".rstrip() for line in heading.splitlines()]
+    for kind, entries in (("cookies", declaration.cookies), ("providers", declaration.providers)):
+        for entry in entries:
+            lines += ["", f"[[{kind}]]"]
+            lines += [f"{key} = {_toml_value(value)}" for key, value in entry.items()]
+        if not entries:  # a comment, not "providers = []", so that a table can be added by hand
+            lines += ["", f"# No {kind}."]
+    return "\n".join(lines) + "\n"
+
+
+def _differences(kind: str, site: dict, declared: dict, fields: tuple[str, ...]) -> list[str]:
+    out = []
+    for key in fields:
+        if key in ("hosts", "policy_url"):
+            continue
+        if site[key] != declared[key]:
+            out.append(
+                f"{kind} {site['name']!r}: the site says {key} {site[key]!r}, "
+                f"the policy declares {declared[key]!r}"
+            )
+    return out
+
+
+def disagreements(site: Declaration, declared: Declaration) -> list[str]:
+    """What the site sets or contacts that the declaration does not say, one line each."""
+    problems = []
+    cookies = {c["name"]: c for c in declared.cookies}
+    for cookie in site.cookies:
+        if cookie["name"] not in cookies:
+            problems.append(
+                f"cookie {cookie['name']!r} ({cookie['provider']}, {cookie['category']}) "
+                "is not declared"
+            )
+        else:
+            problems += _differences("cookie", cookie, cookies[cookie["name"]], COOKIE_FIELDS)
+    providers = {p["name"]: p for p in declared.providers}
+    for provider in site.providers:
+        known = providers.get(provider["name"])
+        if not known:
+            problems.append(
+                f"provider {provider['name']!r} ({provider['category']}, hosts "
+                f"{', '.join(provider['hosts']) or 'none'}) is not declared"
+            )
+            continue
+        problems += _differences("provider", provider, known, PROVIDER_FIELDS)
+        for host in provider["hosts"]:
+            if not any(fnmatchcase(host, pattern) for pattern in known["hosts"]):
+                problems.append(f"provider {provider['name']!r}: host {host!r} is not declared")
+    return problems
+
+
+def unused(site: Declaration, declared: Declaration, with_providers: bool) -> list[str]:
+    """Declared cookies (and, when the site lists them, providers) the site no longer uses."""
+    cookies = {c["name"] for c in site.cookies}
+    providers = {p["name"] for p in site.providers}
+    stale = [f"cookie {c['name']!r}" for c in declared.cookies if c["name"] not in cookies]
+    if with_providers:
+        stale += [
+            f"provider {p['name']!r}" for p in declared.providers if p["name"] not in providers
+        ]
+    return stale
+
+
+def additions(before: Declaration, after: Declaration, site_name: str) -> list[str]:
+    """The third parties and purposes a version adds to the one before it."""
+    parties = sorted(after.third_parties(site_name) - before.third_parties(site_name))
+    purposes = sorted(after.purposes() - before.purposes())
+    return [f"third party {name!r}" for name in parties] + [
+        f"purpose {name!r}" for name in purposes
+    ]

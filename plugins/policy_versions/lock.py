@@ -1,0 +1,110 @@
+"""The lock file: a SHA-256 of each version that may no longer change.
+
+A version's record is its Markdown file followed by its declaration, byte for byte,
+exactly what ``cat 2026-12-01.md 2026-12-01.toml | sha256sum`` reads; the site
+publishes it so that anyone can check the hash. ``versions.lock`` beside the
+versions holds one line per locked version: ``2026-12-01  <sha-256>``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import subprocess
+from pathlib import Path
+
+LOCK_FILE = "versions.lock"
+LOCK_HEADING = (
+    "# SHA-256 of each locked version: its Markdown file followed by its declaration,\n"
+    "# as `cat DATE.md DATE.toml | sha256sum` prints it. Written by\n"
+    "# `make policy-version LOCK=DATE`; the build fails when a locked version changes.\n"
+)
+GIT_HISTORY_DEPTH = 200  # commits searched for the text a version had when it was locked
+
+
+class LockError(Exception):
+    """A bad lock file; the message names it."""
+
+
+def declaration_path(markdown: Path) -> Path:
+    return markdown.with_suffix(".toml")
+
+
+def record_files(markdown: Path) -> list[Path]:
+    declaration = declaration_path(markdown)
+    return [markdown, declaration] if declaration.exists() else [markdown]
+
+
+def record(markdown: Path) -> bytes:
+    """The version as published: its text, then its declaration, if any."""
+    return b"".join(path.read_bytes() for path in record_files(markdown))
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_lock(folder: Path) -> dict[str, str]:
+    path = folder / LOCK_FILE
+    if not path.exists():
+        return {}
+    entries = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        parts = line.split()
+        if len(parts) != 2 or len(parts[1]) != 64:
+            raise LockError(
+                f"policy_versions: {path}: line {number} is not 'YYYY-MM-DD  <sha-256>': {line!r}"
+            )
+        entries[parts[0]] = parts[1]
+    return entries
+
+
+def write_lock(folder: Path, entries: dict[str, str]) -> None:
+    lines = [f"{day}  {digest}" for day, digest in sorted(entries.items())]
+    (folder / LOCK_FILE).write_text(LOCK_HEADING + "\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _git_show(folder: Path, revision: str, path: Path) -> bytes | None:
+    shown = subprocess.run(
+        ["git", "-C", str(folder), "show", f"{revision}:./{path.name}"],
+        capture_output=True,
+        check=False,
+    )
+    return shown.stdout if shown.returncode == 0 else None
+
+
+def locked_record(markdown: Path, digest: str) -> bytes | None:
+    """The record that hashed to the lock, from git's index or history; None if not found."""
+    folder = markdown.parent
+    names = [p.name for p in (markdown, declaration_path(markdown))]
+    try:
+        listed = subprocess.run(
+            ["git", "-C", str(folder), "log", f"-{GIT_HISTORY_DEPTH}", "--format=%H", "--", *names],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except OSError:  # no git on this machine
+        return None
+    for revision in ["", *listed.stdout.split()]:  # "" is the index: staged, not committed
+        text = _git_show(folder, revision, markdown)
+        if text is None:
+            continue
+        text += _git_show(folder, revision, declaration_path(markdown)) or b""
+        if sha256(text) == digest:
+            return text
+    return None
+
+
+def changed_lines(locked: bytes, now: bytes, name: str) -> str:
+    """A unified diff of the locked record against the files as they are now."""
+    diff = difflib.unified_diff(
+        locked.decode("utf-8", "replace").splitlines(),
+        now.decode("utf-8", "replace").splitlines(),
+        fromfile=f"{name} as locked",
+        tofile=f"{name} now",
+        lineterm="",
+    )
+    return "\n".join(diff)

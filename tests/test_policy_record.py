@@ -1,0 +1,463 @@
+"""Policy versions as a legal record: frozen declarations, locks, feed, JSON, re-consent."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+from xml.etree import ElementTree as ET
+
+import pytest
+from bs4 import BeautifulSoup
+from conftest import (
+    ROOT,
+    build_or_fail,
+    build_site,
+    copy_content,
+    epoch,
+    policy_version,
+    policy_version_or_fail,
+)
+from policy_versions.declaration import Declaration, additions, disagreements
+
+POLICIES = "policies/privacy-policy"
+ATOM = "{http://www.w3.org/2005/Atom}"
+NEW_COOKIE = {
+    "name": "_new_cookie",
+    "provider": "Google Analytics",
+    "purpose": "Counts something new.",
+    "duration": "1 day",
+    "category": "analytics",
+}
+YOUTUBE = """
+[[providers]]
+name = "YouTube"
+category = "external-media"
+hosts = ["www.youtube-nocookie.com"]
+policy_url = "https://policies.google.com/privacy"
+"""
+
+
+def consent_with(*extra_cookies: dict) -> dict:
+    """The site's CONSENT setting with more cookies declared."""
+    settings = {}
+    exec((ROOT / "pelicanconf.py").read_text(), settings)  # noqa: S102 - our own settings
+    consent = dict(settings["CONSENT"])
+    consent["cookies"] = [*consent["cookies"], *extra_cookies]
+    return consent
+
+
+def output_of(result) -> str:
+    return result.stdout + result.stderr
+
+
+def tables(site, day: str) -> str:
+    page = (site / f"privacy-policy/{day}/index.html").read_text(encoding="utf-8")
+    return "".join(
+        str(t) for t in BeautifulSoup(page, "html.parser").find("main").find_all("table")
+    )
+
+
+def revision_of(site) -> str:
+    """The consent revision the build gave the banner."""
+    page = BeautifulSoup((site / "index.html").read_text(encoding="utf-8"), "html.parser")
+    return page.find("script", attrs={"data-revision": True})["data-revision"]
+
+
+def test_changing_the_inventory_leaves_every_published_table_byte_for_byte(site, tmp_path):
+    content = copy_content(tmp_path / "content")
+    consent = consent_with(NEW_COOKIE)
+    new_day = dt.date(2027, 1, 1)
+    policy_version_or_fail(content, "new", "2027-01-01", CONSENT=consent)
+    policy_version_or_fail(content, "lock", "2027-01-01", CONSENT=consent)
+    out = build_or_fail(tmp_path / "out", content=content, day=new_day, CONSENT=consent)
+    for day in ("2022-12-08", "2026-12-01"):
+        assert tables(out, day) == tables(site, day)
+    assert "_new_cookie" not in tables(out, "2026-12-01")
+    assert "_new_cookie" in tables(out, "2027-01-01")
+
+
+def test_a_cookie_the_policy_in_force_does_not_declare_fails_the_build_naming_it(tmp_path):
+    result = build_site(tmp_path / "out", CONSENT=consent_with(NEW_COOKIE))
+    output = output_of(result)
+    assert result.returncode != 0
+    assert "cookie '_new_cookie' (Google Analytics, analytics) is not declared" in output
+    assert f"{POLICIES}/2026-12-01.md" in output and "make policy-version" in output
+    assert not (tmp_path / "out/index.html").exists()
+
+
+def test_a_cookie_declared_only_by_an_upcoming_version_says_when_it_may_be_set(tmp_path):
+    content = copy_content(tmp_path / "content")
+    consent = consent_with(NEW_COOKIE)
+    policy_version_or_fail(content, "new", "2027-01-01", CONSENT=consent)
+    result = build_site(tmp_path / "out", content=content, CONSENT=consent)
+    assert result.returncode != 0
+    assert "the upcoming version 2027-01-01 declares it" in output_of(result)
+    assert "rebuild on 2027-01-01" in output_of(result)
+
+
+def test_a_changed_duration_is_a_disagreement_too(tmp_path):
+    consent = {**consent_with(), "lifetime_months": 3}
+    result = build_site(tmp_path / "out", CONSENT=consent)
+    assert result.returncode != 0
+    assert "cookie 'cloud7_consent': the site says duration '3 months'" in output_of(result)
+
+
+def test_site_and_declaration_are_compared_on_every_cookie_and_provider():
+    ga = {
+        "name": "Google Analytics",
+        "category": "analytics",
+        "hosts": ["*.google-analytics.com"],
+        "policy_url": "https://policies.google.com/privacy",
+    }
+    maps = {**ga, "name": "Google Maps", "category": "external-media", "hosts": ["maps.google.com"]}
+    declared = Declaration(cookies=(), providers=(ga,))
+    site = Declaration(
+        cookies=(NEW_COOKIE,),
+        providers=({**ga, "hosts": ["region1.google-analytics.com", "www.google.com"]}, maps),
+    )
+    assert disagreements(site, declared) == [
+        "cookie '_new_cookie' (Google Analytics, analytics) is not declared",
+        "provider 'Google Analytics': host 'www.google.com' is not declared",
+        "provider 'Google Maps' (external-media, hosts maps.google.com) is not declared",
+    ]
+    assert disagreements(declared, declared) == []
+    assert additions(declared, site, "Cloud 7") == [
+        "third party 'Google Maps'",
+        "purpose 'external-media'",
+    ]
+
+
+def git(folder, *args: str) -> None:
+    subprocess.run(["git", "-C", str(folder), *args], check=True, capture_output=True)
+
+
+def test_an_edit_to_a_locked_version_fails_naming_it_and_the_lines(tmp_path):
+    content = copy_content(tmp_path / "content")
+    git(content, "init", "-q")
+    git(content, "add", ".")
+    git(content, "commit", "-q", "-m", "as published")
+    old = content / POLICIES / "2022-12-08.md"
+    old.write_text(old.read_text().replace("Info@Cloud", "privacy@cloud7.example", 1))
+    result = build_site(tmp_path / "out", content=content)
+    output = output_of(result)
+    assert result.returncode != 0
+    assert "version 2022-12-08 is locked" in output and f"{POLICIES}/2022-12-08.md" in output
+    changed = [line for line in output.splitlines() if line.strip().startswith(("-", "+"))]
+    assert any(line.strip().startswith("-") and "Info@Cloud" in line for line in changed)
+    assert any(
+        line.strip().startswith("+") and "privacy@cloud7.example" in line for line in changed
+    )
+    assert not (tmp_path / "out/index.html").exists()
+
+
+def test_an_edit_to_a_locked_declaration_fails_too(tmp_path):
+    content = copy_content(tmp_path / "content")
+    declaration = content / POLICIES / "2026-12-01.toml"
+    declaration.write_text(declaration.read_text().replace("6 months", "13 months"))
+    result = build_site(tmp_path / "out", content=content)
+    assert result.returncode != 0
+    assert "version 2026-12-01 is locked" in output_of(result)
+
+
+def test_a_version_that_took_effect_must_be_locked(tmp_path):
+    content = copy_content(tmp_path / "content")
+    lock = content / POLICIES / "versions.lock"
+    lock.write_text("".join(line for line in lock.open() if not line.startswith("2026-12-01")))
+    result = build_site(tmp_path / "out", content=content)
+    assert result.returncode != 0
+    assert "version 2026-12-01 has taken effect but is not locked" in output_of(result)
+    assert "make policy-version LOCK=2026-12-01" in output_of(result)
+
+
+def test_an_upcoming_version_can_still_be_edited_and_locked_again(tmp_path):
+    content = copy_content(tmp_path / "content")
+    upcoming = content / POLICIES / "2026-12-01.md"
+    upcoming.write_text(upcoming.read_text().replace("Nothing is set", "Nothing at all is set"))
+    before = dt.date(2026, 11, 24)
+    out = build_or_fail(tmp_path / "out", content=content, day=before)
+    assert "Nothing at all is set" in (out / "privacy-policy/2026-12-01/index.html").read_text()
+    policy_version_or_fail(content, "lock", "2026-12-01", day=before)
+    build_or_fail(tmp_path / "after", content=content)
+    # Once in force, the lock cannot be rewritten.
+    upcoming.write_text(upcoming.read_text().replace("Nothing at all", "Nothing"))
+    refused = policy_version(content, "lock", "2026-12-01")
+    assert refused.returncode != 0 and "publish the change as a new version" in output_of(refused)
+
+
+def test_make_policy_version_produces_a_version_that_builds(site, tmp_path):
+    content = copy_content(tmp_path / "content")
+    start = dt.date(2027, 2, 1)
+    said = policy_version_or_fail(content, "new", "2027-03-01", day=start)
+    assert "2027-03-01.md" in said and "LOCK=2027-03-01" in said
+    new = content / POLICIES / "2027-03-01.md"
+    text = new.read_text()
+    assert "Effective: 2027-03-01" in text and "Reconsent" not in text
+    assert (content / POLICIES / "2027-03-01.toml").read_text().count("[[cookies]]") == 3
+    new.write_text(text.replace("Summary: \n", "Summary: A clearer sentence on browsing data.\n"))
+    build_or_fail(tmp_path / "upcoming", content=content, day=start)
+    policy_version_or_fail(content, "lock", "2027-03-01", day=start)
+    out = build_or_fail(tmp_path / "out", content=content, day=dt.date(2027, 3, 1))
+    versions = json.loads((out / "privacy-policy/versions.json").read_text())
+    assert versions["in_force"] == "2027-03-01"
+    assert versions["versions"][0]["summary"] == "A clearer sentence on browsing data."
+    # No new third party or purpose, no "Reconsent:": the revision stays where it was.
+    assert revision_of(out) == revision_of(site)
+
+
+def test_the_make_target_starts_and_locks_a_version(tmp_path):
+    project = tmp_path / "project"
+    shutil.copytree(ROOT, project, ignore=shutil.ignore_patterns(".venv", "output*", "cache", ".*"))
+    start = dt.date(2027, 2, 1)
+    env = {**os.environ, "SOURCE_DATE_EPOCH": epoch(start)}
+
+    def make(*args: str) -> str:
+        command = ["make", "-C", str(project), "policy-version", *args, f"VENV={ROOT / '.venv'}"]
+        done = subprocess.run(command, env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    assert "2027-03-01.md, a copy of 2026-12-01.md" in make("DATE=2027-03-01")
+    assert "Locked 2027-03-01.md" in make("LOCK=2027-03-01")
+    assert "2027-03-01" in (project / "content" / POLICIES / "versions.lock").read_text()
+    build_or_fail(tmp_path / "out", content=project / "content", day=dt.date(2027, 3, 1))
+
+
+def test_policy_version_refuses_a_date_in_the_past_or_a_version_in_force(tmp_path):
+    content = copy_content(tmp_path / "content")
+    past = policy_version(content, "new", "2026-12-10")
+    assert past.returncode != 0 and "is in the past" in output_of(past)
+    in_force = policy_version(content, "new", "2026-12-01")
+    assert in_force.returncode != 0 and "has taken effect" in output_of(in_force)
+    bad = policy_version(content, "new", "")
+    assert bad.returncode != 0 and "DATE must be YYYY-MM-DD" in output_of(bad)
+
+
+def test_a_version_adding_a_provider_must_say_whether_visitors_are_asked_again(tmp_path):
+    content = copy_content(tmp_path / "content")
+    start = dt.date(2027, 2, 1)
+    policy_version_or_fail(content, "new", "2027-03-01", day=start)
+    declaration = content / POLICIES / "2027-03-01.toml"
+    declaration.write_text(declaration.read_text() + YOUTUBE)
+    result = build_site(tmp_path / "out", content=content, day=start)
+    output = output_of(result)
+    assert result.returncode != 0
+    assert (
+        f"{POLICIES}/2027-03-01.md: adds third party 'YouTube', purpose 'external-media'" in output
+    )
+    assert "Reconsent: yes" in output
+    new = content / POLICIES / "2027-03-01.md"
+    decided = new.read_text().replace("Summary: \n", "Summary: YouTube.\nReconsent: no\n")
+    new.write_text(decided + "\n{provider_table}\n")
+    out = build_or_fail(tmp_path / "decided", content=content, day=start)
+    # The version lists its third parties from its own declaration.
+    page = BeautifulSoup((out / "privacy-policy/2027-03-01/index.html").read_text(), "html.parser")
+    rows = [[td.get_text() for td in tr("td")] for tr in page.select(".provider-table tbody tr")]
+    assert ["YouTube", "external-media", "www.youtube-nocookie.com"] in [r[:3] for r in rows]
+
+
+def test_the_2026_version_still_asks_again(site):
+    versions = json.loads((site / "privacy-policy/versions.json").read_text())
+    newest = next(v for v in versions["versions"] if v["effective"] == "2026-12-01")
+    assert newest["reconsent"] is True
+    assert revision_of(site) == "2026-12-01"
+
+
+SHAPE = {
+    "schema": int,
+    "document": str,
+    "title": str,
+    "url": str,
+    "history_url": str,
+    "feed_url": str,
+    "in_force": str,
+    "versions": list,
+}
+VERSION_SHAPE = {
+    "effective": str,
+    "until": (str, type(None)),
+    "period": str,
+    "status": str,
+    "url": str,
+    "changes_url": (str, type(None)),
+    "record_url": str,
+    "summary": str,
+    "reconsent": bool,
+    "sha256": str,
+}
+
+
+def history_items(site) -> list[dict]:
+    page = BeautifulSoup((site / "privacy-policy/history/index.html").read_text(), "html.parser")
+    items = []
+    for li in page.select("ol.versions > li"):
+        changes = li.find("a", href=lambda h: h and h.endswith("/changes/"))
+        items.append(
+            {
+                "url": li.h2.a["href"],
+                "status": li.select_one(".status").get_text().lower(),
+                "summary": " ".join(li.select_one(".summary").get_text().split()),
+                "changes_url": changes["href"] if changes else None,
+            }
+        )
+    return items
+
+
+def test_versions_json_has_its_documented_shape_and_agrees_with_the_history(site):
+    data = json.loads((site / "privacy-policy/versions.json").read_text())
+    assert {key: type(value) for key, value in data.items()} == SHAPE
+    for version in data["versions"]:
+        assert set(version) == set(VERSION_SHAPE)
+        assert all(isinstance(version[k], kind) for k, kind in VERSION_SHAPE.items()), version
+        assert version["status"] in {"in force", "superseded", "upcoming"}
+        dt.date.fromisoformat(version["effective"])
+        record = (site / version["record_url"].lstrip("/")).read_bytes()
+        assert hashlib.sha256(record).hexdigest() == version["sha256"]
+        page = (site / version["url"].lstrip("/") / "index.html").read_text()
+        assert version["sha256"] in page
+    keys = ("url", "status", "summary", "changes_url")
+    assert [{k: v[k] for k in keys} for v in data["versions"]] == [
+        {k: item[k] for k in keys} for item in history_items(site)
+    ]
+
+
+def test_the_feed_parses_as_atom_and_lists_the_history(site):
+    feed = ET.parse(site / "privacy-policy/feed.atom").getroot()
+    assert feed.tag == f"{ATOM}feed"
+    for element in ("id", "title", "updated"):
+        assert feed.find(f"{ATOM}{element}").text
+    dt.datetime.fromisoformat(feed.find(f"{ATOM}updated").text)
+    entries = feed.findall(f"{ATOM}entry")
+    history = history_items(site)
+    assert [e.find(f"{ATOM}link[@rel='alternate']").get("href") for e in entries] == [
+        h["url"] for h in history
+    ]
+    for entry, item in zip(entries, history, strict=True):
+        assert entry.find(f"{ATOM}id").text and entry.find(f"{ATOM}title").text
+        dt.datetime.fromisoformat(entry.find(f"{ATOM}updated").text)
+        assert item["summary"] in entry.find(f"{ATOM}summary").text
+    for page in ("privacy-policy/index.html", "privacy-policy/history/index.html"):
+        head = BeautifulSoup((site / page).read_text(), "html.parser").head
+        link = head.find("link", rel="alternate", type="application/atom+xml")
+        assert link["href"] == "/privacy-policy/feed.atom"
+
+
+def test_an_upcoming_version_is_in_the_feed_with_its_date_and_summary(tmp_path):
+    out = build_or_fail(tmp_path / "out", day=dt.date(2026, 11, 24))
+    feed = ET.parse(out / "privacy-policy/feed.atom").getroot()
+    newest = feed.find(f"{ATOM}entry")
+    assert "version of 1 December 2026 (upcoming)" in newest.find(f"{ATOM}title").text
+    assert newest.find(f"{ATOM}updated").text.startswith("2026-12-01")
+    assert "Nothing else has changed" in newest.find(f"{ATOM}summary").text
+
+
+TERMS = "Title: Terms of Use\nEffective: {day}\nSummary: {summary}\n{extra}\n{body}\n"
+
+
+@pytest.fixture()
+def two_documents(tmp_path):
+    """The real content plus terms of use with two versions, the second upcoming on 2027-01-01."""
+    content = copy_content(tmp_path / "content")
+    terms = content / "policies/terms-of-use"
+    terms.mkdir()
+    (terms / "2025-01-01.md").write_text(
+        TERMS.format(day="2025-01-01", summary="First terms.", extra="", body="Be kind.")
+    )
+    policy_version_or_fail(content, "lock", "2025-01-01", "--document", "terms-of-use")
+    said = policy_version_or_fail(content, "new", "2027-01-01", "--document", "terms-of-use")
+    assert "declaration" not in said  # only the consent document declares cookies
+    new = terms / "2027-01-01.md"
+    new.write_text(
+        new.read_text().replace("Summary: \n", "Summary: Kinder.\n").replace("kind", "very kind")
+    )
+    return content
+
+
+def test_a_second_document_has_its_own_pages_history_redline_feed_and_json(
+    site, two_documents, tmp_path
+):
+    out = build_or_fail(tmp_path / "out", content=two_documents)
+    in_force = (out / "terms-of-use/index.html").read_text()
+    assert "Be kind." in in_force and "A new version takes effect on 1 January 2027" in in_force
+    assert "Terms of use history" in (out / "terms-of-use/history/index.html").read_text()
+    changes = BeautifulSoup(
+        (out / "terms-of-use/2027-01-01/changes/index.html").read_text(), "html.parser"
+    )
+    assert "very" in " ".join(i.get_text() for i in changes.select(".redline ins"))
+    data = json.loads((out / "terms-of-use/versions.json").read_text())
+    assert [v["status"] for v in data["versions"]] == ["upcoming", "in force"]
+    feed = ET.parse(out / "terms-of-use/feed.atom").getroot()
+    assert len(feed.findall(f"{ATOM}entry")) == 2
+    assert "/terms-of-use/2025-01-01/" in (out / "sitemap.xml").read_text()
+    # The privacy policy still drives the banner.
+    assert revision_of(out) == revision_of(site)
+
+
+def test_a_second_document_is_locked_like_the_first(two_documents, tmp_path):
+    old = two_documents / "policies/terms-of-use/2025-01-01.md"
+    old.write_text(old.read_text().replace("Be kind.", "Be nice."))
+    result = build_site(tmp_path / "out", content=two_documents)
+    assert result.returncode != 0
+    assert "policies/terms-of-use/2025-01-01.md: version 2025-01-01 is locked" in output_of(result)
+
+
+def test_the_document_that_drives_consent_is_a_setting(two_documents, tmp_path):
+    terms = two_documents / "policies/terms-of-use"
+    declaration = (two_documents / POLICIES / "2026-12-01.toml").read_text()
+    (terms / "2025-01-01.toml").write_text(declaration)
+    first = terms / "2025-01-01.md"
+    first.write_text(first.read_text().replace("Summary:", "Reconsent: yes\nSummary:"))
+    (terms / "versions.lock").unlink()  # set up as if it had been locked like this
+    policy_version_or_fail(two_documents, "lock", "2025-01-01", "--document", "terms-of-use")
+    (terms / "2027-01-01.toml").write_text(declaration)
+    settings = {"consent_document": "terms-of-use"}
+    out = build_or_fail(tmp_path / "out", content=two_documents, POLICY_VERSIONS=settings)
+    assert revision_of(out) == "2025-01-01"
+    unknown = build_site(
+        tmp_path / "x", content=two_documents, POLICY_VERSIONS={"consent_document": "nope"}
+    )
+    assert unknown.returncode != 0
+    assert "consent_document 'nope' is not a folder" in output_of(unknown)
+
+
+BAD_RECORD = {
+    "declaration with an unknown key": (
+        "2026-12-01.toml",
+        'cookie = "x"\n',
+        "2026-12-01.toml: unknown key 'cookie'",
+    ),
+    "declaration missing a field": (
+        "2026-12-01.toml",
+        '[[cookies]]\nname = "x"\n',
+        "cookies[0] needs exactly the keys name, provider, purpose, duration, category",
+    ),
+    "declaration that is not TOML": ("2026-12-01.toml", "[[cookies\n", "2026-12-01.toml: cannot"),
+    "malformed lock": (
+        "versions.lock",
+        "2026-12-01 abc\n",
+        "line 1 is not 'YYYY-MM-DD  <sha-256>'",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", BAD_RECORD)
+def test_a_bad_declaration_or_lock_fails_naming_the_file(tmp_path, case):
+    name, text, message = BAD_RECORD[case]
+    content = copy_content(tmp_path / "content")
+    (content / POLICIES / name).write_text(text)
+    result = build_site(tmp_path / "out", content=content, day=dt.date(2026, 11, 24))
+    assert result.returncode != 0
+    assert name in output_of(result) and message in output_of(result), output_of(result)
+    assert not (tmp_path / "out/index.html").exists()
+
+
+def test_a_deleted_locked_version_fails_the_build(tmp_path):
+    content = copy_content(tmp_path / "content")
+    (content / POLICIES / "2022-12-08.md").unlink()
+    (content / POLICIES / "2022-12-08.toml").unlink()
+    result = build_site(tmp_path / "out", content=content)
+    assert result.returncode != 0
+    assert "locked version 2022-12-08 is missing" in output_of(result)
