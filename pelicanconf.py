@@ -76,6 +76,10 @@ TRANSLATION_FEED_ATOM = None
 AUTHOR_FEED_ATOM = None
 AUTHOR_FEED_RSS = None
 
+# A local build previews what waits for an upcoming policy version (an embed its
+# declaration adds) with a warning; publishconf.py refuses to publish it.
+POLICY_VERSIONS = {"site_check": "warn"}
+
 # Rebuilds (make serve) read unchanged content from the cache in cache/.
 CACHE_CONTENT = True
 LOAD_CONTENT_CACHE = True

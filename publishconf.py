@@ -9,6 +9,8 @@ from pelicanconf import *  # noqa: E402,F403
 
 SITEURL = os.environ.get("SITEURL", "https://www.cloud7.example").rstrip("/")
 RELATIVE_URLS = False
+# Never publish what the privacy policy in force does not declare.
+POLICY_VERSIONS = {**POLICY_VERSIONS, "site_check": "fail"}  # noqa: F405
 LOAD_CONTENT_CACHE = False
 
 FEED_DOMAIN = SITEURL

@@ -23,6 +23,8 @@ from conftest import (
 )
 from policy_versions.declaration import Declaration, additions, disagreements
 
+from cookie_audit.inventory import read_declarations
+
 POLICIES = "policies/privacy-policy"
 ATOM = "{http://www.w3.org/2005/Atom}"
 NEW_COOKIE = {
@@ -32,12 +34,12 @@ NEW_COOKIE = {
     "duration": "1 day",
     "category": "analytics",
 }
-YOUTUBE = """
+VIMEO = """
 [[providers]]
-name = "YouTube"
+name = "Vimeo"
 category = "external-media"
-hosts = ["www.youtube-nocookie.com"]
-policy_url = "https://policies.google.com/privacy"
+hosts = ["player.vimeo.com"]
+policy_url = "https://vimeo.com/privacy"
 """
 
 
@@ -80,8 +82,13 @@ def test_changing_the_inventory_leaves_every_published_table_byte_for_byte(site,
     assert "_new_cookie" in tables(out, "2027-01-01")
 
 
+PUBLISHING = {"site_check": "fail"}  # as publishconf.py has it
+
+
 def test_a_cookie_the_policy_in_force_does_not_declare_fails_the_build_naming_it(tmp_path):
-    result = build_site(tmp_path / "out", CONSENT=consent_with(NEW_COOKIE))
+    result = build_site(
+        tmp_path / "out", CONSENT=consent_with(NEW_COOKIE), POLICY_VERSIONS=PUBLISHING
+    )
     output = output_of(result)
     assert result.returncode != 0
     assert "cookie '_new_cookie' (Google Analytics, analytics) is not declared" in output
@@ -93,15 +100,31 @@ def test_a_cookie_declared_only_by_an_upcoming_version_says_when_it_may_be_set(t
     content = copy_content(tmp_path / "content")
     consent = consent_with(NEW_COOKIE)
     policy_version_or_fail(content, "new", "2027-01-01", CONSENT=consent)
-    result = build_site(tmp_path / "out", content=content, CONSENT=consent)
+    result = build_site(
+        tmp_path / "out", content=content, CONSENT=consent, POLICY_VERSIONS=PUBLISHING
+    )
     assert result.returncode != 0
     assert "the upcoming version 2027-01-01 declares it" in output_of(result)
     assert "rebuild on 2027-01-01" in output_of(result)
 
 
+def test_before_its_version_an_embed_is_previewed_with_a_warning_and_never_published(tmp_path):
+    # 2026-11-25: the real site embeds YouTube and Google Maps, which 2026-12-01 declares.
+    day = dt.date(2026, 11, 25)
+    preview = build_site(tmp_path / "preview", day=day)
+    assert preview.returncode == 0, output_of(preview)
+    assert "provider 'YouTube'" in output_of(preview) and "rebuild on 2026-12-01" in output_of(
+        preview
+    )
+    published = build_site(tmp_path / "published", day=day, settings_file="publishconf.py")
+    assert published.returncode != 0
+    assert "provider 'Google Maps' (external-media" in output_of(published)
+    assert not (tmp_path / "published/index.html").exists()
+
+
 def test_a_changed_duration_is_a_disagreement_too(tmp_path):
     consent = {**consent_with(), "lifetime_months": 3}
-    result = build_site(tmp_path / "out", CONSENT=consent)
+    result = build_site(tmp_path / "out", CONSENT=consent, POLICY_VERSIONS=PUBLISHING)
     assert result.returncode != 0
     assert "cookie 'cloud7_consent': the site says duration '3 months'" in output_of(result)
 
@@ -196,7 +219,9 @@ def test_make_policy_version_produces_a_version_that_builds(site, tmp_path):
     new = content / POLICIES / "2027-03-01.md"
     text = new.read_text()
     assert "Effective: 2027-03-01" in text and "Reconsent" not in text
-    assert (content / POLICIES / "2027-03-01.toml").read_text().count("[[cookies]]") == 3
+    # Today's declaration: every row of the site's cookie table.
+    table = read_declarations((site / "index.html").read_text()).cookies
+    assert (content / POLICIES / "2027-03-01.toml").read_text().count("[[cookies]]") == len(table)
     new.write_text(text.replace("Summary: \n", "Summary: A clearer sentence on browsing data.\n"))
     build_or_fail(tmp_path / "upcoming", content=content, day=start)
     policy_version_or_fail(content, "lock", "2027-03-01", day=start)
@@ -241,22 +266,20 @@ def test_a_version_adding_a_provider_must_say_whether_visitors_are_asked_again(t
     start = dt.date(2027, 2, 1)
     policy_version_or_fail(content, "new", "2027-03-01", day=start)
     declaration = content / POLICIES / "2027-03-01.toml"
-    declaration.write_text(declaration.read_text() + YOUTUBE)
+    declaration.write_text(declaration.read_text() + VIMEO)
     result = build_site(tmp_path / "out", content=content, day=start)
     output = output_of(result)
     assert result.returncode != 0
-    assert (
-        f"{POLICIES}/2027-03-01.md: adds third party 'YouTube', purpose 'external-media'" in output
-    )
+    assert f"{POLICIES}/2027-03-01.md: adds third party 'Vimeo'" in output
     assert "Reconsent: yes" in output
     new = content / POLICIES / "2027-03-01.md"
-    decided = new.read_text().replace("Summary: \n", "Summary: YouTube.\nReconsent: no\n")
+    decided = new.read_text().replace("Summary: \n", "Summary: Vimeo.\nReconsent: no\n")
     new.write_text(decided + "\n{provider_table}\n")
     out = build_or_fail(tmp_path / "decided", content=content, day=start)
     # The version lists its third parties from its own declaration.
     page = BeautifulSoup((out / "privacy-policy/2027-03-01/index.html").read_text(), "html.parser")
     rows = [[td.get_text() for td in tr("td")] for tr in page.select(".provider-table tbody tr")]
-    assert ["YouTube", "external-media", "www.youtube-nocookie.com"] in [r[:3] for r in rows]
+    assert ["Vimeo", "external-media", "player.vimeo.com"] in [r[:3] for r in rows]
 
 
 def test_the_2026_version_still_asks_again(site):

@@ -122,6 +122,14 @@ def _differences(kind: str, site: dict, declared: dict, fields: tuple[str, ...])
     return out
 
 
+def _covers(declared: str, host: str) -> bool:
+    """A declared domain covers itself and its subdomains (as the CSP and the audit read
+    it); a declared pattern with "*" covers what it matches."""
+    if "*" in declared:
+        return fnmatchcase(host, declared)
+    return host == declared or host.endswith(f".{declared}")
+
+
 def disagreements(site: Declaration, declared: Declaration) -> list[str]:
     """What the site sets or contacts that the declaration does not say, one line each."""
     problems = []
@@ -145,7 +153,7 @@ def disagreements(site: Declaration, declared: Declaration) -> list[str]:
             continue
         problems += _differences("provider", provider, known, PROVIDER_FIELDS)
         for host in provider["hosts"]:
-            if not any(fnmatchcase(host, pattern) for pattern in known["hosts"]):
+            if not any(_covers(pattern, host) for pattern in known["hosts"]):
                 problems.append(f"provider {provider['name']!r}: host {host!r} is not declared")
     return problems
 

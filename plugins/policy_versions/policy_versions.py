@@ -38,7 +38,15 @@ from .redline import redline
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_CONFIG = {"source": "policies", "consent_document": "privacy-policy", "today": None}
+DEFAULT_CONFIG = {
+    "source": "policies",
+    "consent_document": "privacy-policy",
+    "today": None,
+    # What a disagreement between the site and the policy in force does: "fail" the build
+    # (publishing), or "warn" (a local preview of what is waiting for its version).
+    "site_check": "fail",
+}
+SITE_CHECKS = ("fail", "warn")
 FILE_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})\.\w+$")
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 RECONSENT_VALUES = {"yes": True, "no": False}
@@ -156,6 +164,11 @@ def read_config(settings: dict) -> dict:
     unknown = set(config) - set(DEFAULT_CONFIG)
     if unknown:
         raise PolicyError(f"policy_versions: Invalid 'POLICY_VERSIONS' key: {sorted(unknown)[0]!r}")
+    if config["site_check"] not in SITE_CHECKS:
+        raise PolicyError(
+            f"policy_versions: Invalid 'POLICY_VERSIONS' key: 'site_check': "
+            f"{config['site_check']!r} is not one of {', '.join(SITE_CHECKS)}"
+        )
     return config
 
 
@@ -230,7 +243,12 @@ class PolicyVersionsGenerator(Generator):
             self.read_document(folder, today, folder.name == consent_slug) for folder in folders
         ]
         consent = next(d for d in self.documents if d.slug == consent_slug)
-        check_site_against(consent, site_declaration(self.settings), self.settings)
+        try:
+            check_site_against(consent, site_declaration(self.settings), self.settings)
+        except PolicyError as disagreement:
+            if config["site_check"] == "fail":
+                raise
+            logger.warning("%s (a preview: 'make publish' refuses this)", disagreement)
         self.context.update(
             policy_documents=self.documents,
             policy_versions=consent.newest_first,
