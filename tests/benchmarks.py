@@ -48,16 +48,10 @@ YOUTUBE_EMBED = (
 
 
 def synthetic_content(folder: Path, articles: int) -> Path:
-    """Our pages, the first policy version (text, declaration, lock) and N news articles."""
+    """Our pages and policy versions (texts, declarations, lock) and N news articles."""
     shutil.copytree(ROOT / "content/pages", folder / "pages")
-    policies = folder / "policies/privacy-policy"
-    policies.mkdir(parents=True)
-    source = ROOT / "content/policies/privacy-policy"
-    for name in ("2022-12-08.md", "2022-12-08.toml"):
-        shutil.copy(source / name, policies)
-    lock = (source / "versions.lock").read_text().splitlines(keepends=True)
-    kept = [line for line in lock if not line.startswith("2026")]
-    (policies / "versions.lock").write_text("".join(kept))
+    shutil.copytree(ROOT / "content/policies", folder / "policies")
+    shutil.copytree(ROOT / "content/images", folder / "images")
     news = folder / "news"
     news.mkdir()
     for n in range(articles):

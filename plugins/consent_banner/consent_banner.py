@@ -112,6 +112,7 @@ class Build:
         known = embed_providers(self.config)
         self.embed_providers = [p for p in known if p.id in used]
         self.unknown_embeds = [p for p in known if p.id not in used]
+        self.known_embeds = [*self.embed_providers, *self.unknown_embeds]
         self.own_hosts = frozenset({urlsplit(self.site_url).hostname or ""} - {""})
         self.declared_hosts = frozenset(self.config["declared_hosts"])
         self.refused: list[str] = []
@@ -187,10 +188,12 @@ class Build:
             page,
             self.own_hosts,
             self.declared_hosts,
-            [*self.embed_providers, *self.unknown_embeds],
+            self.known_embeds,
             lambda embed: self.placeholder(embed, next(count)),
         )
-        where = f"{where} (from {source})" if source else where
+        if checked.embeds or checked.refused:  # name the file only when there is something to say
+            source = self.source_file(source)
+            where = f"{where} (from {source})" if source else where
         lines = [
             f"{where}: a {e.provider.name} embed that is neither in content/ nor in the "
             "theme's templates; put it there (and restart 'make serve')"
@@ -215,8 +218,7 @@ class Build:
         for generator in generators:
             for kind in CONTENT_LISTS:
                 for item in getattr(generator, kind, []):
-                    source = self.source_file(item.source_path)
-                    refused += self.privacy_check(item.content, item.save_as, source)[2]
+                    refused += self.privacy_check(item.content, item.save_as, item.source_path)[2]
         if refused:
             raise PrivacyCheckError(_refusal_message(refused))
 
@@ -326,7 +328,7 @@ class InjectingTemplate:
     def render(self, context: dict) -> str:
         content = context.get("article") or context.get("page") or context.get("version")
         source = getattr(content, "source_path", "") or getattr(self.template, "filename", "")
-        return _build.inject(self.template.render(context), self.where, _build.source_file(source))
+        return _build.inject(self.template.render(context), self.where, source)
 
 
 class ConsentWriter(Writer):
