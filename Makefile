@@ -21,10 +21,11 @@ $(VENV)/.test: $(VENV)/.site
 	touch $@
 
 # Builds into a scratch folder and swaps it in, so a failed build never leaves a
-# half-written output/ behind.
+# half-written output/ behind. SETTINGS picks the settings file; publish sets it.
+SETTINGS ?= pelicanconf.py
 build: $(VENV)/.site
 	rm -rf output.tmp
-	$(PELICAN) content -s pelicanconf.py -o output.tmp $(PELICAN_FLAGS) || { rm -rf output.tmp; exit 1; }
+	$(PELICAN) content -s $(SETTINGS) -o output.tmp $(PELICAN_FLAGS) || { rm -rf output.tmp; exit 1; }
 	rm -rf output && mv output.tmp output
 
 # Pelican's autoreload builds first, then serves and rebuilds on every change.
@@ -32,10 +33,10 @@ serve: $(VENV)/.site
 	$(PELICAN) content -s pelicanconf.py -o output $(PELICAN_FLAGS) \
 		--autoreload --listen --bind $(HOST) --port $(PORT)
 
-publish: $(VENV)/.site
-	rm -rf output.tmp
-	$(PELICAN) content -s publishconf.py -o output.tmp $(PELICAN_FLAGS) || { rm -rf output.tmp; exit 1; }
-	rm -rf output && mv output.tmp output
+# The production build: the same recipe with publishconf.py (absolute URLs, feeds,
+# pre-compressed .gz and .br files).
+publish: SETTINGS = publishconf.py
+publish: build
 
 browser: $(VENV)/.test
 	@$(PY) -m cookie_audit.chromium || { \
