@@ -1,8 +1,11 @@
 """The site as Pelican writes it: every template, stable URLs, nothing third-party."""
 
+import gzip
 import re
 import xml.etree.ElementTree as ET
 
+import brotli
+import pytest
 from bs4 import BeautifulSoup
 from conftest import build_or_fail, build_site, copy_content, html_pages
 
@@ -78,12 +81,42 @@ def test_sitemap_lists_pages_news_and_policy_versions(site):
     assert "Sitemap: /sitemap.xml" in (site / "robots.txt").read_text()
 
 
-def test_publish_uses_absolute_urls_and_writes_the_news_feed(tmp_path):
-    out = build_or_fail(tmp_path / "out", settings_file="publishconf.py")
-    home = soup(out / "index.html")
+@pytest.fixture(scope="module")
+def published(tmp_path_factory):
+    """The real content built as `make publish` builds it."""
+    return build_or_fail(tmp_path_factory.mktemp("published") / "out", settings_file="publishconf.py")
+
+
+def test_publish_uses_absolute_urls_and_writes_the_news_feed(published):
+    home = soup(published / "index.html")
     assert home.find("link", rel="canonical")["href"] == "https://www.cloud7.example/"
-    feed = (out / "news/feed.atom").read_text()
+    feed = (published / "news/feed.atom").read_text()
     assert "Managed Kubernetes" in feed and "https://www.cloud7.example/news/" in feed
+
+
+def test_published_robots_txt_and_sitemap_use_absolute_urls(published):
+    robots = (published / "robots.txt").read_text()
+    assert "Sitemap: https://www.cloud7.example/sitemap.xml" in robots
+    tree = ET.parse(published / "sitemap.xml")
+    urls = [loc.text for loc in tree.iter() if loc.tag.endswith("loc")]
+    assert urls and all(url.startswith("https://www.cloud7.example/") for url in urls)
+    assert "https://www.cloud7.example/privacy-policy/2022-12-08/" in urls
+
+
+def test_publish_writes_gzip_and_brotli_copies_of_every_text_file(published):
+    texts = [
+        path
+        for suffix in ("*.html", "*.css", "*.js", "*.xml", "*.svg")
+        for path in published.rglob(suffix)
+    ]
+    assert len(texts) > 30
+    for path in texts:
+        original = path.read_bytes()
+        packed = path.with_name(path.name + ".gz")
+        assert gzip.decompress(packed.read_bytes()) == original, packed
+        unpacked = brotli.decompress(path.with_name(path.name + ".br").read_bytes())
+        assert unpacked == original, path
+    assert not list(published.rglob("*.png.gz")), "images are compressed already"
 
 
 def test_contact_page_shows_a_form_only_when_it_has_somewhere_to_post(tmp_path, site):
