@@ -60,6 +60,7 @@ LEAKS_AFTER_WITHDRAWAL = """addEventListener("cloud7:consent", (event) => {
 """
 UNGATED_TAG = '<script async src="https://www.googletagmanager.com/gtag/js?id=G-LEAK1"></script>'
 PIXEL = '<img src="https://cdn.example.net/pixel.png" alt="">'
+EMBED = '<iframe src="https://maps.example.net/embed" title="Map"></iframe>'
 
 
 def audit_cli(*args: str, **env: str) -> subprocess.CompletedProcess:
@@ -88,7 +89,7 @@ def clean(site, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def planted(site, tmp_path_factory):
-    """A copy of the built site with one problem on each of five pages, audited once."""
+    """A copy of the built site with one problem on each of six pages, audited once."""
     output = tmp_path_factory.mktemp("planted") / "output"
     shutil.copytree(site, output)
     (output / "planted").mkdir()
@@ -96,6 +97,7 @@ def planted(site, tmp_path_factory):
     (output / "planted/leak.js").write_text(LEAKS_AFTER_WITHDRAWAL)
     plant(output / "about/index.html", "</body>", '<script src="/planted/set-cookie.js"></script>')
     plant(output / "news/index.html", "</body>", PIXEL)
+    plant(output / "newsletter/index.html", "</body>", EMBED)
     plant(output / "services/index.html", "</head>", UNGATED_TAG)
     plant(output / "index.html", "</body>", '<script src="/planted/leak.js"></script>')
     contact = output / "contact/index.html"
@@ -170,6 +172,14 @@ def test_an_image_from_another_host_is_named(planted):
     _, report = planted
     found = violations(report, "third-party-request", "https://cdn.example.net/pixel.png")
     assert found == dict.fromkeys(STATES, "/news/")
+
+
+def test_an_iframe_from_another_host_names_the_page_that_requested_it(planted):
+    _, report = planted
+    found = violations(report, "third-party-request", "https://maps.example.net/embed")
+    assert found == dict.fromkeys(STATES, "/newsletter/")
+    details = {v["detail"] for v in report["violations"] if "maps.example" in v["subject"]}
+    assert details and all(d.startswith("document requested by /newsletter/;") for d in details)
 
 
 def test_an_ungated_google_tag_is_named_unless_the_visitor_accepted(planted):
