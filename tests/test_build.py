@@ -84,7 +84,9 @@ def test_sitemap_lists_pages_news_and_policy_versions(site):
 @pytest.fixture(scope="module")
 def published(tmp_path_factory):
     """The real content built as `make publish` builds it."""
-    return build_or_fail(tmp_path_factory.mktemp("published") / "out", settings_file="publishconf.py")
+    return build_or_fail(
+        tmp_path_factory.mktemp("published") / "out", settings_file="publishconf.py"
+    )
 
 
 def test_publish_uses_absolute_urls_and_writes_the_news_feed(published):
