@@ -8,7 +8,7 @@ PELICAN_FLAGS := --fatal errors
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: build serve publish test audit bench lint clean browser
+.PHONY: build serve publish test audit bench lint clean browser images
 
 $(VENV)/.site: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); exit 1; }
@@ -61,6 +61,10 @@ audit: build browser
 # Build cost of the plugins, what the banner costs a visitor; a table and bench-results.json.
 bench: $(VENV)/.test browser
 	$(PY) tests/benchmarks.py
+
+# Renders the PNG and ICO icons and the link-preview card from their sources; commit them.
+images: $(VENV)/.test browser
+	$(PY) theme/artwork/make_images.py
 
 lint: $(VENV)/.test
 	$(PY) -m ruff check .

@@ -23,7 +23,31 @@ MARKDOWN = {
 }
 
 PLUGIN_PATHS = ["plugins"]
-PLUGINS = ["consent_banner", "policy_versions", "security_headers", "unpublished_content"]
+PLUGINS = [
+    "consent_banner",
+    "policy_versions",
+    "security_headers",
+    "social_cards",
+    "unpublished_content",
+]
+
+# Images, and the icons browsers and crawlers look for at the site's root. The PNG and
+# ICO icons and the card are rendered from favicon.svg and theme/artwork/ (make images).
+STATIC_PATHS = ["images", "extra"]
+EXTRA_PATH_METADATA = {
+    f"extra/{name}": {"path": name}
+    for name in ("favicon.svg", "favicon.ico", "apple-touch-icon.png")
+}
+
+# The link-preview image (Open Graph, X) of every page that does not name its own with
+# `Image:` and `Image_alt:` metadata.
+SOCIAL_CARD = {
+    "image": "images/social-card.jpg",
+    "image_alt": (
+        "Cloud 7: cloud hosting, managed Kubernetes and backup, with people who answer "
+        "the phone. ISO 27001 certified, 24/7 customer service, own data-centre regions."
+    ),
+}
 
 # Who to write to about personal data; the privacy policy and the contact page show it.
 CONTACT_EMAIL = "privacy@cloud7.example"

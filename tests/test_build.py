@@ -2,12 +2,14 @@
 
 import gzip
 import re
+import shutil
+import struct
 import xml.etree.ElementTree as ET
 
 import brotli
 import pytest
 from bs4 import BeautifulSoup
-from conftest import build_or_fail, build_site, copy_content, html_pages
+from conftest import ROOT, build_or_fail, build_site, copy_content, html_pages
 
 STABLE_URLS = [
     "index.html",
@@ -51,8 +53,12 @@ def test_every_page_has_title_description_canonical_and_open_graph(site):
         assert doc.title.string.strip(), page
         assert doc.find("meta", attrs={"name": "description"})["content"].strip(), page
         assert doc.find("link", rel="canonical")["href"].startswith("/"), page
-        for prop in ("og:title", "og:description", "og:url", "og:type"):
+        for prop in ("og:title", "og:description", "og:url", "og:type", "og:image"):
             assert doc.find("meta", property=prop), (page, prop)
+        assert doc.find("meta", property="og:image:alt")["content"].strip(), page
+        assert doc.find("meta", attrs={"name": "twitter:card"})["content"] == (
+            "summary_large_image"
+        ), page
         assert doc.find("main", id="main") and doc.find("a", href="#main"), page
         assert len(doc.find_all("h1")) == 1, page
 
@@ -103,6 +109,78 @@ def test_published_robots_txt_and_sitemap_use_absolute_urls(published):
     urls = [loc.text for loc in tree.iter() if loc.tag.endswith("loc")]
     assert urls and all(url.startswith("https://www.cloud7.example/") for url in urls)
     assert "https://www.cloud7.example/privacy-policy/2022-12-08/" in urls
+
+
+def test_icons_and_the_preview_image_are_served_from_the_site(published):
+    home = soup(published / "index.html")
+    linked = [link["href"] for link in home.find_all("link", rel=["icon", "apple-touch-icon"])]
+    image = home.find("meta", property="og:image")["content"]
+    assert image == "https://www.cloud7.example/images/social-card.jpg"
+    for url in [*linked, image, "/favicon.ico"]:
+        path = url.removeprefix("https://www.cloud7.example")
+        assert (published / path.lstrip("/")).is_file(), url
+    assert {"/favicon.ico", "/favicon.svg", "/apple-touch-icon.png"} <= {
+        url.removeprefix("https://www.cloud7.example") for url in linked
+    }
+
+
+def test_icon_and_card_bitmaps_have_the_sizes_browsers_and_crawlers_ask_for():
+    extra, images = ROOT / "content/extra", ROOT / "content/images"
+    assert png_size((extra / "apple-touch-icon.png").read_bytes()) == (180, 180)
+    ico = (extra / "favicon.ico").read_bytes()
+    count = struct.unpack_from("<H", ico, 4)[0]
+    sizes = {struct.unpack_from("<B", ico, 6 + 16 * i)[0] for i in range(count)}
+    assert sizes == {16, 32, 48}
+    card = (images / "social-card.jpg").read_bytes()
+    assert card[:2] == b"\xff\xd8" and jpeg_size(card) == (1200, 630)
+
+
+def test_a_page_may_name_its_own_preview_image(tmp_path):
+    content = copy_content(tmp_path / "content")
+    shutil.copy(content / "images/social-card.jpg", content / "images/kubernetes.jpg")
+    (content / "news/2026-11-01-k8s.md").write_text(
+        "Title: Kubernetes 2\nDate: 2026-11-01 09:00\nCategory: Product\n"
+        "Image: images/kubernetes.jpg\nImage_alt: A cluster diagram\n\nBody.\n"
+    )
+    out = build_or_fail(tmp_path / "out", content=content)
+    own = soup(out / "news/kubernetes-2/index.html")
+    assert own.find("meta", property="og:image")["content"] == "/images/kubernetes.jpg"
+    assert own.find("meta", property="og:image:alt")["content"] == "A cluster diagram"
+    other = soup(out / "about/index.html").find("meta", property="og:image")["content"]
+    assert other == "/images/social-card.jpg"
+
+
+@pytest.mark.parametrize(
+    ("metadata", "message"),
+    [
+        ("Image: images/nowhere.jpg\nImage_alt: Nothing", "'images/nowhere.jpg' is not a file"),
+        ("Image: images/social-card.jpg\n", "has no description: add Image_alt:"),
+        ("Image_alt: A picture\n", "Image_alt: without Image:"),
+    ],
+)
+def test_a_bad_preview_image_fails_the_build_naming_the_file(tmp_path, metadata, message):
+    content = copy_content(tmp_path / "content")
+    (content / "pages/offer.md").write_text(f"Title: Offer\n{metadata}\n\nBody.\n")
+    result = build_site(tmp_path / "out", content=content)
+    assert result.returncode != 0
+    output = " ".join((result.stdout + result.stderr).split())
+    assert "social_cards: content/pages/offer.md:" in output and message in output
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    return struct.unpack(">II", data[16:24])
+
+
+def jpeg_size(data: bytes) -> tuple[int, int]:
+    """Width and height from a JPEG's start-of-frame segment."""
+    at = 2
+    while at < len(data):
+        marker, length = data[at + 1], struct.unpack(">H", data[at + 2 : at + 4])[0]
+        if marker in (0xC0, 0xC1, 0xC2):
+            height, width = struct.unpack(">HH", data[at + 5 : at + 9])
+            return width, height
+        at += 2 + length
+    raise ValueError("no start-of-frame segment")
 
 
 def test_publish_writes_gzip_and_brotli_copies_of_every_text_file(published):
