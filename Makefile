@@ -8,7 +8,7 @@ PELICAN_FLAGS := --fatal errors
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: build serve publish test audit bench lint clean browser images
+.PHONY: build serve publish test audit bench lint clean browser images screenshots
 
 $(VENV)/.site: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); exit 1; }
@@ -66,10 +66,15 @@ bench: $(VENV)/.test browser
 images: $(VENV)/.test browser
 	$(PY) theme/artwork/make_images.py
 
+# Every page type at 390 and 1280 px, light and dark, banner open and closed, into
+# screenshots/; the README's pictures into docs/.
+screenshots: $(VENV)/.test browser
+	$(PY) tests/screenshots.py
+
 lint: $(VENV)/.test
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
 clean:
 	rm -rf output output.tmp cache .pytest_cache .hypothesis .ruff_cache build *.egg-info \
-		bench-results.json audit-report
+		bench-results.json audit-report screenshots

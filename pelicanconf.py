@@ -45,7 +45,8 @@ SOCIAL_CARD = {
     "image": "images/social-card.jpg",
     "image_alt": (
         "Cloud 7: cloud hosting, managed Kubernetes and backup, with people who answer "
-        "the phone. ISO 27001 certified, 24/7 customer service, own data-centre regions."
+        "the phone. ISO 27001 certified, 24/7 customer service, data-centre regions including "
+        "Frankfurt."
     ),
 }
 
@@ -91,6 +92,33 @@ def by_order_metadata(page) -> int:
 
 
 PAGE_ORDER_BY = by_order_metadata
+
+
+def sections(html: str) -> list[dict]:
+    """A page's text cut at its `##` headings, so the theme can lay them out as cards.
+
+    The first section is the text before the first heading, with an empty `title`; each
+    has a `slug` for links to it and its `html` without the heading.
+    """
+    import re
+
+    from bs4 import BeautifulSoup
+    from markupsafe import Markup
+
+    found = [{"title": "", "slug": "", "html": ""}]
+    for node in BeautifulSoup(html, "html.parser").contents:
+        if node.name == "h2":
+            title = node.get_text(" ", strip=True)
+            slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+            found.append({"title": title, "slug": slug, "html": ""})
+        else:
+            found[-1]["html"] += str(node)
+    for section in found:
+        section["html"] = Markup(section["html"].strip())
+    return found
+
+
+JINJA_FILTERS = {"sections": sections}
 SUMMARY_MAX_LENGTH = 40
 
 # Feeds are switched on in publishconf.py.

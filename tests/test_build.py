@@ -80,6 +80,10 @@ def test_no_page_loads_anything_from_another_host(site):
     assert "@import" not in css and "url(" not in css
 
 
+def test_the_stylesheet_stays_within_8_kb_gzipped(site):
+    assert len(gzip.compress((site / "theme/css/site.css").read_bytes(), 9)) <= 8 * 1024
+
+
 def test_sitemap_lists_pages_news_and_policy_versions(site):
     urls = {loc.text for loc in ET.parse(site / "sitemap.xml").iter() if loc.tag.endswith("loc")}
     for expected in ("/", "/services/", "/news/", "/privacy-policy/2022-12-08/"):

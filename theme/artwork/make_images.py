@@ -2,8 +2,9 @@
 
 The favicon is drawn once, as SVG (content/extra/favicon.svg); browsers that need a
 bitmap get PNGs rendered from it. The card is an HTML page (social-card.html) filled
-with SITENAME and SITE_DESCRIPTION. Chromium renders both, so the build itself needs
-nothing but Python: the outputs are committed. Run: `make images`.
+with SITENAME, SITE_DESCRIPTION and the home page's `Trust:` signals. Chromium renders
+both, so the build itself needs nothing but Python: the outputs are committed. Run:
+`make images`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from cookie_audit.chromium import CHROMIUM_ARGS, chromium_executable  # noqa: E4
 from pelicanconf import SITE_DESCRIPTION, SITENAME  # noqa: E402
 
 FAVICON = ROOT / "content/extra/favicon.svg"
+HOME = ROOT / "content/pages/home.md"
 CARD_SOURCE = Path(__file__).with_name("social-card.html")
 OUTPUTS = {
     "ico": ROOT / "content/extra/favicon.ico",
@@ -52,6 +54,15 @@ def icon_markup(svg: str, size: int, square: bool = False) -> str:
     return f'<body style="{style}">{svg.replace("<svg ", f"<svg width={size} height={size} ")}'
 
 
+def trust_signals() -> list[str]:
+    """The home page's `Trust:` metadata, one item per `;`."""
+    for line in HOME.read_text(encoding="utf-8").split("\n\n", 1)[0].splitlines():
+        key, _, value = line.partition(":")
+        if key.strip().lower() == "trust":
+            return [item.strip() for item in value.split(";") if item.strip()]
+    return []
+
+
 def ico(pngs: list[tuple[int, bytes]]) -> bytes:
     """A Windows icon holding PNG images, which every browser since IE 11 reads."""
     header = struct.pack("<HHH", 0, 1, len(pngs))
@@ -70,6 +81,7 @@ def main() -> None:
         CARD_SOURCE.read_text(encoding="utf-8")
         .replace("{site}", html.escape(SITENAME))
         .replace("{promise}", html.escape(SITE_DESCRIPTION))
+        .replace("{trust}", "".join(f"<li>{html.escape(item)}</li>" for item in trust_signals()))
     )
     with sync_playwright() as p, tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
