@@ -8,7 +8,7 @@ PELICAN_FLAGS := --fatal errors
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: build serve publish test audit bench lint clean browser images screenshots
+.PHONY: build serve publish test audit bench lint clean browser images screenshots lighthouse
 
 $(VENV)/.site: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); exit 1; }
@@ -71,10 +71,18 @@ images: $(VENV)/.test browser
 screenshots: $(VENV)/.test browser
 	$(PY) tests/screenshots.py
 
+# Lighthouse's four scores for the published home, policy and news pages. Needs Node.js
+# 18+ and npm; installs Lighthouse into .lighthouse/ on first use.
+LIGHTHOUSE_VERSION := 13.5.0
+lighthouse: $(VENV)/.test browser
+	test -x .lighthouse/node_modules/.bin/lighthouse || npm install --prefix .lighthouse \
+		--no-audit --no-fund --silent lighthouse@$(LIGHTHOUSE_VERSION)
+	$(PY) tests/lighthouse.py
+
 lint: $(VENV)/.test
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
 clean:
 	rm -rf output output.tmp cache .pytest_cache .hypothesis .ruff_cache build *.egg-info \
-		bench-results.json audit-report screenshots
+		bench-results.json audit-report screenshots lighthouse-results.json
