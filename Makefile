@@ -8,7 +8,8 @@ PELICAN_FLAGS := --fatal errors
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: build serve publish test audit bench lint clean browser policy-version
+.PHONY: build serve publish test audit bench lint clean browser policy-version images screenshots \
+	lighthouse
 
 $(VENV)/.site: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); exit 1; }
@@ -21,10 +22,11 @@ $(VENV)/.test: $(VENV)/.site
 	touch $@
 
 # Builds into a scratch folder and swaps it in, so a failed build never leaves a
-# half-written output/ behind.
+# half-written output/ behind. SETTINGS picks the settings file; publish sets it.
+SETTINGS ?= pelicanconf.py
 build: $(VENV)/.site
 	rm -rf output.tmp
-	$(PELICAN) content -s pelicanconf.py -o output.tmp $(PELICAN_FLAGS) || { rm -rf output.tmp; exit 1; }
+	$(PELICAN) content -s $(SETTINGS) -o output.tmp $(PELICAN_FLAGS) || { rm -rf output.tmp; exit 1; }
 	rm -rf output && mv output.tmp output
 
 # Pelican's autoreload builds first, then serves and rebuilds on every change.
@@ -32,10 +34,10 @@ serve: $(VENV)/.site
 	$(PELICAN) content -s pelicanconf.py -o output $(PELICAN_FLAGS) \
 		--autoreload --listen --bind $(HOST) --port $(PORT)
 
-publish: $(VENV)/.site
-	rm -rf output.tmp
-	$(PELICAN) content -s publishconf.py -o output.tmp $(PELICAN_FLAGS) || { rm -rf output.tmp; exit 1; }
-	rm -rf output && mv output.tmp output
+# The production build: the same recipe with publishconf.py (absolute URLs, feeds,
+# pre-compressed .gz and .br files).
+publish: SETTINGS = publishconf.py
+publish: build
 
 browser: $(VENV)/.test
 	@$(PY) -m cookie_audit.chromium || { \
@@ -66,10 +68,27 @@ bench: $(VENV)/.test browser
 policy-version: $(VENV)/.site
 	PYTHONPATH=plugins $(PY) -m policy_versions $(if $(LOCK),lock $(LOCK),new "$(DATE)") $(if $(DOC),--document $(DOC))
 
+# Renders the PNG and ICO icons and the link-preview card from their sources; commit them.
+images: $(VENV)/.test browser
+	$(PY) theme/artwork/make_images.py
+
+# Every page type at 390 and 1280 px, light and dark, banner open and closed, into
+# screenshots/; the README's pictures into docs/.
+screenshots: $(VENV)/.test browser
+	$(PY) tests/screenshots.py
+
+# Lighthouse's four scores for the published home, policy and news pages. Needs Node.js
+# 18+ and npm; installs Lighthouse into .lighthouse/ on first use.
+LIGHTHOUSE_VERSION := 13.5.0
+lighthouse: $(VENV)/.test browser
+	test -x .lighthouse/node_modules/.bin/lighthouse || npm install --prefix .lighthouse \
+		--no-audit --no-fund --silent lighthouse@$(LIGHTHOUSE_VERSION)
+	$(PY) tests/lighthouse.py
+
 lint: $(VENV)/.test
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
 clean:
 	rm -rf output output.tmp cache .pytest_cache .hypothesis .ruff_cache build *.egg-info \
-		bench-results.json audit-report
+		bench-results.json audit-report screenshots lighthouse-results.json

@@ -23,7 +23,32 @@ MARKDOWN = {
 }
 
 PLUGIN_PATHS = ["plugins"]
-PLUGINS = ["consent_banner", "policy_versions", "security_headers", "unpublished_content"]
+PLUGINS = [
+    "consent_banner",
+    "policy_versions",
+    "security_headers",
+    "social_cards",
+    "unpublished_content",
+]
+
+# Images, and the icons browsers and crawlers look for at the site's root. The PNG and
+# ICO icons and the card are rendered from favicon.svg and theme/artwork/ (make images).
+STATIC_PATHS = ["images", "extra"]
+EXTRA_PATH_METADATA = {
+    f"extra/{name}": {"path": name}
+    for name in ("favicon.svg", "favicon.ico", "apple-touch-icon.png")
+}
+
+# The link-preview image (Open Graph, X) of every page that does not name its own with
+# `Image:` and `Image_alt:` metadata.
+SOCIAL_CARD = {
+    "image": "images/social-card.jpg",
+    "image_alt": (
+        "Cloud 7: cloud hosting, managed Kubernetes and backup, with people who answer "
+        "the phone. ISO 27001 certified, 24/7 customer service, data-centre regions including "
+        "Frankfurt."
+    ),
+}
 
 # Who to write to about personal data; the privacy policy and the contact page show it.
 CONTACT_EMAIL = "privacy@cloud7.example"
@@ -67,6 +92,33 @@ def by_order_metadata(page) -> int:
 
 
 PAGE_ORDER_BY = by_order_metadata
+
+
+def sections(html: str) -> list[dict]:
+    """A page's text cut at its `##` headings, so the theme can lay them out as cards.
+
+    The first section is the text before the first heading, with an empty `title`; each
+    has a `slug` for links to it and its `html` without the heading.
+    """
+    import re
+
+    from bs4 import BeautifulSoup
+    from markupsafe import Markup
+
+    found = [{"title": "", "slug": "", "html": ""}]
+    for node in BeautifulSoup(html, "html.parser").contents:
+        if node.name == "h2":
+            title = node.get_text(" ", strip=True)
+            slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+            found.append({"title": title, "slug": slug, "html": ""})
+        else:
+            found[-1]["html"] += str(node)
+    for section in found:
+        section["html"] = Markup(section["html"].strip())
+    return found
+
+
+JINJA_FILTERS = {"sections": sections}
 SUMMARY_MAX_LENGTH = 40
 
 # Feeds are switched on in publishconf.py.

@@ -16,3 +16,11 @@ LOAD_CONTENT_CACHE = False
 FEED_DOMAIN = SITEURL
 FEED_ALL_ATOM = "news/feed.atom"
 CATEGORY_FEED_ATOM = "news/category/{slug}/feed.atom"
+
+# Every text file also as .gz and .br beside it, for hosts that serve them as they are
+# (nginx gzip_static and brotli_static); pelican-precompress runs after the build.
+PLUGINS = [*PLUGINS, "pelican.plugins.precompress"]  # noqa: F405
+PRECOMPRESS_GZIP = True
+PRECOMPRESS_BROTLI = True
+PRECOMPRESS_ZSTANDARD = False
+PRECOMPRESS_TEXT_EXTENSIONS = {".atom", ".css", ".html", ".js", ".svg", ".txt", ".xml"}

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from playwright.async_api import Browser, BrowserContext, Page, Request, Response
+from playwright.async_api import Browser, BrowserContext, Frame, Page, Request, Response
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from cookie_audit.sandbox import SiteServer, stub_google
@@ -233,7 +233,7 @@ class StateWalk:
     def _on_request(self, request: Request) -> None:
         scheme, host = urlsplit(request.url)[:2]
         if scheme in ("http", "https") and host != self.server.host:
-            frame = self._on_site(request.frame.url)
+            frame = self._on_site(_requester(request).url)
             self.current.requests.append(
                 ForeignRequest(request.url, request.resource_type, frame, self.after_choice)
             )
@@ -245,6 +245,14 @@ class StateWalk:
         for header in await response.header_values("set-cookie"):
             name = header.split(";")[0].split("=")[0].strip()
             self._remember(name, "response", response.url, self.current.page)
+
+
+def _requester(request: Request) -> Frame:
+    """The frame that asked: an iframe's own document is asked for by the page around it."""
+    frame = request.frame
+    if request.is_navigation_request() and frame.parent_frame:
+        return frame.parent_frame
+    return frame
 
 
 async def walk_state(

@@ -147,10 +147,18 @@ def headers_file(folder: Path) -> dict[str, str]:
 
 
 class Server:
-    """Serves a folder over HTTP on a free loopback port, with optional headers."""
+    """Serves a folder over HTTP on a free loopback port, with optional headers.
+
+    With `precompressed`, a file's `.br` or `.gz` copy goes to a browser that accepts
+    it, as nginx's brotli_static and gzip_static do with what `make publish` writes.
+    """
 
     def __init__(
-        self, folder: Path, headers: dict[str, str] | None = None, tls: bool = False
+        self,
+        folder: Path,
+        headers: dict[str, str] | None = None,
+        tls: bool = False,
+        precompressed: bool = False,
     ) -> None:
         extra = headers or {}
 
@@ -159,6 +167,23 @@ class Server:
                 for name, value in extra.items():
                     self.send_header(name, value)
                 super().end_headers()
+
+            def send_head(self):
+                path = Path(self.translate_path(self.path))
+                if precompressed and path.is_dir() and self.path.endswith("/"):
+                    path = path / "index.html"
+                accepted = self.headers.get("Accept-Encoding", "")
+                for encoding, suffix in (("br", ".br"), ("gzip", ".gz")):
+                    packed = path.with_name(path.name + suffix)
+                    if precompressed and encoding in accepted and packed.is_file():
+                        self.send_response(200)
+                        self.send_header("Content-Type", self.guess_type(str(path)))
+                        self.send_header("Content-Encoding", encoding)
+                        self.send_header("Content-Length", str(packed.stat().st_size))
+                        self.send_header("Vary", "Accept-Encoding")
+                        self.end_headers()
+                        return packed.open("rb")
+                return super().send_head()
 
             def log_message(self, *args) -> None:
                 pass

@@ -1,10 +1,15 @@
 """The site as Pelican writes it: every template, stable URLs, nothing third-party."""
 
+import gzip
 import re
+import shutil
+import struct
 import xml.etree.ElementTree as ET
 
+import brotli
+import pytest
 from bs4 import BeautifulSoup
-from conftest import build_or_fail, build_site, copy_content, html_pages
+from conftest import ROOT, build_or_fail, build_site, copy_content, html_pages
 
 STABLE_URLS = [
     "index.html",
@@ -48,8 +53,12 @@ def test_every_page_has_title_description_canonical_and_open_graph(site):
         assert doc.title.string.strip(), page
         assert doc.find("meta", attrs={"name": "description"})["content"].strip(), page
         assert doc.find("link", rel="canonical")["href"].startswith("/"), page
-        for prop in ("og:title", "og:description", "og:url", "og:type"):
+        for prop in ("og:title", "og:description", "og:url", "og:type", "og:image"):
             assert doc.find("meta", property=prop), (page, prop)
+        assert doc.find("meta", property="og:image:alt")["content"].strip(), page
+        assert doc.find("meta", attrs={"name": "twitter:card"})["content"] == (
+            "summary_large_image"
+        ), page
         assert doc.find("main", id="main") and doc.find("a", href="#main"), page
         assert len(doc.find_all("h1")) == 1, page
 
@@ -71,6 +80,10 @@ def test_no_page_loads_anything_from_another_host(site):
     assert "@import" not in css and "url(" not in css
 
 
+def test_the_stylesheet_stays_within_8_kb_gzipped(site):
+    assert len(gzip.compress((site / "theme/css/site.css").read_bytes(), 9)) <= 8 * 1024
+
+
 def test_sitemap_lists_pages_news_and_policy_versions(site):
     urls = {loc.text for loc in ET.parse(site / "sitemap.xml").iter() if loc.tag.endswith("loc")}
     for expected in ("/", "/services/", "/news/", "/privacy-policy/2022-12-08/"):
@@ -78,12 +91,116 @@ def test_sitemap_lists_pages_news_and_policy_versions(site):
     assert "Sitemap: /sitemap.xml" in (site / "robots.txt").read_text()
 
 
-def test_publish_uses_absolute_urls_and_writes_the_news_feed(tmp_path):
-    out = build_or_fail(tmp_path / "out", settings_file="publishconf.py")
-    home = soup(out / "index.html")
+@pytest.fixture(scope="module")
+def published(tmp_path_factory):
+    """The real content built as `make publish` builds it."""
+    return build_or_fail(
+        tmp_path_factory.mktemp("published") / "out", settings_file="publishconf.py"
+    )
+
+
+def test_publish_uses_absolute_urls_and_writes_the_news_feed(published):
+    home = soup(published / "index.html")
     assert home.find("link", rel="canonical")["href"] == "https://www.cloud7.example/"
-    feed = (out / "news/feed.atom").read_text()
+    feed = (published / "news/feed.atom").read_text()
     assert "Managed Kubernetes" in feed and "https://www.cloud7.example/news/" in feed
+
+
+def test_published_robots_txt_and_sitemap_use_absolute_urls(published):
+    robots = (published / "robots.txt").read_text()
+    assert "Sitemap: https://www.cloud7.example/sitemap.xml" in robots
+    tree = ET.parse(published / "sitemap.xml")
+    urls = [loc.text for loc in tree.iter() if loc.tag.endswith("loc")]
+    assert urls and all(url.startswith("https://www.cloud7.example/") for url in urls)
+    assert "https://www.cloud7.example/privacy-policy/2022-12-08/" in urls
+
+
+def test_icons_and_the_preview_image_are_served_from_the_site(published):
+    home = soup(published / "index.html")
+    linked = [link["href"] for link in home.find_all("link", rel=["icon", "apple-touch-icon"])]
+    image = home.find("meta", property="og:image")["content"]
+    assert image == "https://www.cloud7.example/images/social-card.jpg"
+    for url in [*linked, image, "/favicon.ico"]:
+        path = url.removeprefix("https://www.cloud7.example")
+        assert (published / path.lstrip("/")).is_file(), url
+    assert {"/favicon.ico", "/favicon.svg", "/apple-touch-icon.png"} <= {
+        url.removeprefix("https://www.cloud7.example") for url in linked
+    }
+
+
+def test_icon_and_card_bitmaps_have_the_sizes_browsers_and_crawlers_ask_for():
+    extra, images = ROOT / "content/extra", ROOT / "content/images"
+    assert png_size((extra / "apple-touch-icon.png").read_bytes()) == (180, 180)
+    ico = (extra / "favicon.ico").read_bytes()
+    count = struct.unpack_from("<H", ico, 4)[0]
+    sizes = {struct.unpack_from("<B", ico, 6 + 16 * i)[0] for i in range(count)}
+    assert sizes == {16, 32, 48}
+    card = (images / "social-card.jpg").read_bytes()
+    assert card[:2] == b"\xff\xd8" and jpeg_size(card) == (1200, 630)
+
+
+def test_a_page_may_name_its_own_preview_image(tmp_path):
+    content = copy_content(tmp_path / "content")
+    shutil.copy(content / "images/social-card.jpg", content / "images/kubernetes.jpg")
+    (content / "news/2026-11-01-k8s.md").write_text(
+        "Title: Kubernetes 2\nDate: 2026-11-01 09:00\nCategory: Product\n"
+        "Image: images/kubernetes.jpg\nImage_alt: A cluster diagram\n\nBody.\n"
+    )
+    out = build_or_fail(tmp_path / "out", content=content)
+    own = soup(out / "news/kubernetes-2/index.html")
+    assert own.find("meta", property="og:image")["content"] == "/images/kubernetes.jpg"
+    assert own.find("meta", property="og:image:alt")["content"] == "A cluster diagram"
+    other = soup(out / "about/index.html").find("meta", property="og:image")["content"]
+    assert other == "/images/social-card.jpg"
+
+
+@pytest.mark.parametrize(
+    ("metadata", "message"),
+    [
+        ("Image: images/nowhere.jpg\nImage_alt: Nothing", "'images/nowhere.jpg' is not a file"),
+        ("Image: images/social-card.jpg\n", "has no description: add Image_alt:"),
+        ("Image_alt: A picture\n", "Image_alt: without Image:"),
+    ],
+)
+def test_a_bad_preview_image_fails_the_build_naming_the_file(tmp_path, metadata, message):
+    content = copy_content(tmp_path / "content")
+    (content / "pages/offer.md").write_text(f"Title: Offer\n{metadata}\n\nBody.\n")
+    result = build_site(tmp_path / "out", content=content)
+    assert result.returncode != 0
+    output = " ".join((result.stdout + result.stderr).split())
+    assert "social_cards: content/pages/offer.md:" in output and message in output
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    return struct.unpack(">II", data[16:24])
+
+
+def jpeg_size(data: bytes) -> tuple[int, int]:
+    """Width and height from a JPEG's start-of-frame segment."""
+    at = 2
+    while at < len(data):
+        marker, length = data[at + 1], struct.unpack(">H", data[at + 2 : at + 4])[0]
+        if marker in (0xC0, 0xC1, 0xC2):
+            height, width = struct.unpack(">HH", data[at + 5 : at + 9])
+            return width, height
+        at += 2 + length
+    raise ValueError("no start-of-frame segment")
+
+
+def test_publish_writes_gzip_and_brotli_copies_of_every_text_file(published):
+    texts = [
+        path
+        for suffix in ("*.html", "*.css", "*.js", "*.xml", "*.svg")
+        for path in published.rglob(suffix)
+    ]
+    assert len(texts) > 30
+    for path in texts:
+        original = path.read_bytes()
+        packed = path.with_name(path.name + ".gz")
+        assert gzip.decompress(packed.read_bytes()) == original, packed
+        unpacked = brotli.decompress(path.with_name(path.name + ".br").read_bytes())
+        assert unpacked == original, path
+    assert not list(published.rglob("*.png.gz")), "images are compressed already"
 
 
 def test_contact_page_shows_a_form_only_when_it_has_somewhere_to_post(tmp_path, site):

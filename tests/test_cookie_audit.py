@@ -65,6 +65,7 @@ UNGATED_EMBED = '<iframe src="https://www.youtube-nocookie.com/embed/planted" ti
 WEBINAR = "news/watch-the-recording-of-our-managed-kubernetes-webinar/index.html"
 # The stand-in player behaves like a leaky one when its address says so (cookie_audit.sandbox).
 LEAKY_PLAYER = "#fetch=https://tracker.example.org/beacon&set-cookie=leaky_player"
+EMBED = '<iframe src="https://maps.example.net/embed" title="Map"></iframe>'
 
 
 def audit_cli(*args: str, **env: str) -> subprocess.CompletedProcess:
@@ -93,7 +94,7 @@ def clean(site, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def planted(site, tmp_path_factory):
-    """A copy of the built site with one problem on each of five pages, audited once."""
+    """A copy of the built site with one problem on each of six pages, audited once."""
     output = tmp_path_factory.mktemp("planted") / "output"
     shutil.copytree(site, output)
     (output / "planted").mkdir()
@@ -101,6 +102,7 @@ def planted(site, tmp_path_factory):
     (output / "planted/leak.js").write_text(LEAKS_AFTER_WITHDRAWAL)
     plant(output / "about/index.html", "</body>", '<script src="/planted/set-cookie.js"></script>')
     plant(output / "news/index.html", "</body>", PIXEL)
+    plant(output / "newsletter/index.html", "</body>", EMBED)
     plant(output / "services/index.html", "</head>", UNGATED_TAG)
     plant(output / "index.html", "</body>", '<script src="/planted/leak.js"></script>')
     plant(output / "news/archives/index.html", "</main>", UNGATED_EMBED)
@@ -181,6 +183,14 @@ def test_an_image_from_another_host_is_named(planted):
     _, report = planted
     found = violations(report, "third-party-request", "https://cdn.example.net/pixel.png")
     assert found == dict.fromkeys(STATES, "/news/")
+
+
+def test_an_iframe_from_another_host_names_the_page_that_requested_it(planted):
+    _, report = planted
+    found = violations(report, "third-party-request", "https://maps.example.net/embed")
+    assert found == dict.fromkeys(STATES, "/newsletter/")
+    details = {v["detail"] for v in report["violations"] if "maps.example" in v["subject"]}
+    assert details and all(d.startswith("document requested by /newsletter/;") for d in details)
 
 
 def test_an_ungated_google_tag_is_named_unless_the_visitor_accepted(planted):

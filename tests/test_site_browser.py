@@ -20,7 +20,9 @@ def test_page_has_no_accessibility_violation(visitor, path):
     assert axe_violations(visitor.page) == []
 
 
-@pytest.mark.parametrize("path", ["/", "/news/", "/privacy-policy/2026-12-01/changes/"])
+@pytest.mark.parametrize(
+    "path", ["/", "/services/", "/contact/", "/news/", "/privacy-policy/2026-12-01/changes/"]
+)
 def test_dark_mode_has_no_accessibility_violation(new_visitor, path):
     visitor = new_visitor(color_scheme="dark")
     visitor.open(path)
@@ -36,3 +38,10 @@ def test_pages_read_without_javascript(browser, server):
     assert page.get_by_role("heading", level=1).inner_text() == "Privacy Policy"
     assert not page.locator("#c7c-banner").is_visible()
     context.close()
+
+
+@pytest.mark.parametrize("path", [*PAGE_TYPES, "/about/"])
+def test_nothing_is_wider_than_a_320_pixel_screen(new_visitor, path):
+    visitor = new_visitor(viewport={"width": 320, "height": 640})
+    visitor.open(path)
+    assert visitor.page.evaluate("document.documentElement.scrollWidth") <= 320
