@@ -58,6 +58,9 @@ async def stub_google(context: BrowserContext) -> None:
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
+    # Keep-alive: a browser reuses its connections instead of one thread per request.
+    protocol_version = "HTTP/1.1"
+
     def log_message(self, format: str, *args: object) -> None:
         logger.debug("%s " + format, self.address_string(), *args)
 
