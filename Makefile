@@ -67,4 +67,4 @@ lint: $(VENV)/.test
 
 clean:
 	rm -rf output output.tmp cache .pytest_cache .hypothesis .ruff_cache build *.egg-info \
-		bench-results.json audit-report
+		bench-results.json audit-report .audit-cache

@@ -28,6 +28,7 @@ EVENT_TIMEOUT_MS = 30_000
 # Two frames painted and a task run: scripts that run after load have had their turn.
 FRAMES_AND_A_TASK = """new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(
   () => setTimeout(done, 0))))"""
+SETTLE_ROUNDS = 2
 PAGE_TIMER = "(ms) => new Promise((done) => setTimeout(done, ms))"
 GPC_ON = "Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', {get: () => true})"
 # Reports every cookie a script writes, with the script that wrote it (from the stack).
@@ -175,8 +176,7 @@ class StateWalk:
         self.current = Visit(state, "")
         self.responses: list[Response] = []
         self.in_flight: set[Request] = set()
-        self.idle = asyncio.Event()
-        self.idle.set()
+        self.answered = asyncio.Event()
         page.on("request", self._on_request)
         page.on("requestfinished", self._on_request_done)
         page.on("requestfailed", self._on_request_done)
@@ -215,13 +215,18 @@ class StateWalk:
         return visit
 
     async def _settle(self) -> None:
-        """Until no request is in flight after the page's late scripts have had their turn."""
+        """Until what the page asked for has been answered and its late scripts have run.
+
+        Twice: requests in flight now, then those the scripts they answered started. Not
+        "until the network is idle": a page that polls is never idle.
+        """
         async with asyncio.timeout(EVENT_TIMEOUT_MS / 1000):
-            while True:
-                await self.idle.wait()
+            for _ in range(SETTLE_ROUNDS):
+                waiting = set(self.in_flight)
+                while waiting & self.in_flight:
+                    self.answered.clear()
+                    await self.answered.wait()
                 await self.page.evaluate(FRAMES_AND_A_TASK)
-                if self.idle.is_set():
-                    return
 
     async def _record(self, visit: Visit) -> Visit:
         await self._settle()
@@ -292,7 +297,6 @@ class StateWalk:
 
     def _on_request(self, request: Request) -> None:
         self.in_flight.add(request)
-        self.idle.clear()
         scheme, host = urlsplit(request.url)[:2]
         if scheme in ("http", "https") and host != self.server.host:
             frame = self._on_site(request.frame.url)
@@ -305,8 +309,7 @@ class StateWalk:
 
     def _on_request_done(self, request: Request) -> None:
         self.in_flight.discard(request)
-        if not self.in_flight:
-            self.idle.set()
+        self.answered.set()
 
 
 async def walk_state(
@@ -314,13 +317,16 @@ async def walk_state(
     server: SiteServer,
     state: str,
     pages: list[str],
-    choice_page: str,
+    choice_page: str | None,
     on_visit: OnVisit,
 ) -> list[Visit]:
-    """Every page in one state, in order, after the state's choice on the choice page."""
+    """The pages in one state, in order, after the state's choice on `choice_page` if given."""
     walk = await StateWalk.start(browser, server, state)
     try:
-        visits = [await walk.choose(choice_page)] if state in CHOICES else []
+        visits = []
+        if choice_page:
+            visits.append(await walk.choose(choice_page))
+            on_visit()
         for path in pages:
             visits.append(await walk.visit(path))
             on_visit()

@@ -13,7 +13,11 @@ JSON schema 1 (``report.json``); keys are only ever added, never renamed:
   ``{state, page, step, cookies: [{name, domain, path, expires, lifetime, secure,
   same_site, set_by, source, set_on}], local_storage, session_storage,
   requests: [{url, resource_type, frame, after_choice}]}``; ``step`` is "choice" for
-  the page the choice was made on, "visit" for the rest
+  the page the choice was made on, "visit" for the rest; a page and state not among
+  them is covered by the first page of its kind
+- ``coverage``: ``{exhaustive, statement, kinds: [[pages, the one walked in every
+  state first]], visited: {state: [pages visited in this run]}, reused, visits_per_second,
+  pages_per_second}``; ``reused`` counts the results taken from the cache
 """
 
 from __future__ import annotations
@@ -67,6 +71,12 @@ def report_data(audit: Audit) -> dict[str, Any]:
         "warnings": [asdict(finding) for finding in audit.warnings],
         "cookies": {"declared": _declared(audit), "observed": _observed(audit)},
         "results": [_result(visit) for visit in audit.visits],
+        "coverage": {
+            **asdict(audit.coverage),
+            "statement": audit.coverage.statement(),
+            "visits_per_second": round(audit.visits_per_second, 2),
+            "pages_per_second": round(audit.pages_per_second, 2),
+        },
     }
 
 
