@@ -19,7 +19,6 @@ from cookie_audit.sandbox import SiteServer, stub_google
 
 logger = logging.getLogger(__name__)
 
-STATES = ("no-choice", "rejected", "accepted", "withdrawn", "gpc")
 # After a choice the audit watches the page until its own timers of up to this many
 # milliseconds have run: a page-side timer, so a slow machine delays both alike.
 CHOICE_WATCH_MS = 500
@@ -155,12 +154,60 @@ def _page_view(request: Request) -> bool:
     return "/collect" in request.url and "en=page_view" in request.url
 
 
-# Selectors, not button names: the banner's texts are translatable settings.
-CHOICES: dict[str, Callable[[Page, Deciding], Awaitable[None]]] = {
-    "rejected": _reject,
-    "accepted": _accept,
-    "withdrawn": _withdraw,
-}
+# What a state allows: nothing at all; the consent cookie, and requests to other hosts
+# before the choice; or what the visitor accepted (declared cookies, storage, analytics).
+NOTHING, CONSENT_COOKIE, ANALYTICS = "nothing", "the consent cookie", "analytics"
+
+
+@dataclass(frozen=True)
+class VisitorState:
+    """One kind of visitor the audit plays: the one table every part of the audit reads."""
+
+    name: str
+    visitor: str  # as in "the visitor …"
+    how: str  # how the audit plays it, for the report
+    choice: Callable[[Page, Deciding], Awaitable[None]] | None  # None: nothing is clicked
+    allows: str  # NOTHING, CONSENT_COOKIE or ANALYTICS
+
+
+# In walking order; the first is the strictest, and every page is visited in it.
+# Choices click selectors, not button names: the banner's texts are translatable settings.
+VISITOR_STATES = (
+    VisitorState(
+        "no-choice", "has not chosen yet", "A first visit: the banner is ignored.", None, NOTHING
+    ),
+    VisitorState(
+        "rejected",
+        "rejected analytics cookies",
+        "“Reject analytics cookies” on the first page, then every page.",
+        _reject,
+        CONSENT_COOKIE,
+    ),
+    VisitorState(
+        "accepted",
+        "accepted analytics cookies",
+        "“Accept analytics cookies” on the first page, then every page.",
+        _accept,
+        ANALYTICS,
+    ),
+    VisitorState(
+        "withdrawn",
+        "withdrew consent",
+        "Accepted, then unticked in Cookie settings and saved.",
+        _withdraw,
+        CONSENT_COOKIE,
+    ),
+    VisitorState(
+        "gpc",
+        "sent Global Privacy Control",
+        "The browser sends Global Privacy Control; nothing is clicked.",
+        None,
+        NOTHING,
+    ),
+)
+STATES = tuple(state.name for state in VISITOR_STATES)
+BY_NAME = {state.name: state for state in VISITOR_STATES}
+CHOICES = {state.name: state.choice for state in VISITOR_STATES if state.choice}
 
 
 class StateWalk:

@@ -31,18 +31,12 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from cookie_audit.audit import Audit
-from cookie_audit.crawl import Visit
+from cookie_audit.crawl import BY_NAME, Visit
 from cookie_audit.inventory import describe_duration, find_declared
 from cookie_audit.rules import Finding
 
 SCHEMA = 1
-STATE_MEANINGS = {
-    "no-choice": "A first visit: the banner is ignored.",
-    "rejected": "“Reject analytics cookies” on the first page, then every page.",
-    "accepted": "“Accept analytics cookies” on the first page, then every page.",
-    "withdrawn": "Accepted, then unticked in Cookie settings and saved.",
-    "gpc": "The browser sends Global Privacy Control; nothing is clicked.",
-}
+STATE_MEANINGS = {name: state.how for name, state in BY_NAME.items()}
 
 
 def write_reports(audit: Audit, folder: Path, html: bool = True) -> list[Path]:
