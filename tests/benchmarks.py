@@ -19,7 +19,9 @@ import time
 from pathlib import Path
 
 sys.path[:0] = [str(Path(__file__).parent.parent), str(Path(__file__).parent)]
-from conftest import CHROMIUM_ARGS, HOST_RULES, ROOT, Server, build_site, chromium_executable  # noqa: E402
+from conftest import ROOT, Server, build_site  # noqa: E402
+
+from cookie_audit.sandbox import GOOGLE, google_answer, launch_options  # noqa: E402
 
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 SIZES = [200, 2000]
@@ -212,13 +214,10 @@ def visitor_experience(site: Path, loads: int = 15) -> dict:
     server = Server(site)
     shown, shifts, flashes = [], [], 0
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=chromium_executable(p),
-            args=[*CHROMIUM_ARGS, f"--host-resolver-rules={HOST_RULES}"],
-        )
+        browser = p.chromium.launch(**launch_options(p))
         for _ in range(loads):
             context = browser.new_context()
-            context.route("**/*google*/**", lambda route: route.fulfill(status=204, body=""))
+            context.route(GOOGLE, lambda route: route.fulfill(**google_answer(route.request.url)))
             context.add_init_script(PAINT_PROBE)
             page = context.new_page()
             page.goto(server.url("/"))

@@ -8,16 +8,12 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 import time
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-from cookie_audit.chromium import CHROMIUM_ARGS, chromium_executable
-from cookie_audit.sandbox import GOOGLE, GTAG_STUB, HOST_RULES, SITE_HOST
+from cookie_audit.sandbox import GOOGLE, SITE_HOST, SiteServer, google_answer, launch_options
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -129,43 +125,8 @@ def headers_file(folder: Path) -> dict[str, str]:
     return headers
 
 
-class Server:
-    """Serves a folder over HTTP on a free loopback port, with optional headers."""
-
-    def __init__(
-        self, folder: Path, headers: dict[str, str] | None = None, tls: bool = False
-    ) -> None:
-        extra = headers or {}
-
-        class Handler(SimpleHTTPRequestHandler):
-            def end_headers(self) -> None:
-                for name, value in extra.items():
-                    self.send_header(name, value)
-                super().end_headers()
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(Handler, directory=str(folder)))
-        self.scheme = "https" if tls else "http"
-        if tls:  # a certificate from a throwaway test CA; the browser is told to accept it
-            import ssl
-
-            import trustme
-
-            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-            trustme.CA().issue_cert(SITE_HOST).configure_cert(context)
-            self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
-        self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    def url(self, path: str = "/", host: str = SITE_HOST) -> str:
-        return f"{self.scheme}://{host}:{self.port}{path}"
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+# One server for the audit, the tests and the benchmarks.
+Server = SiteServer
 
 
 @pytest.fixture(scope="session")
@@ -180,10 +141,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        launched = p.chromium.launch(
-            executable_path=chromium_executable(p),
-            args=[*CHROMIUM_ARGS, f"--host-resolver-rules={HOST_RULES}"],
-        )
+        launched = p.chromium.launch(**launch_options(p))
         yield launched
         launched.close()
 
@@ -206,14 +164,10 @@ class Visitor:
         self.failed_requests: list[str] = []
         self.errors: list[str] = []
         google = GOOGLE
-        stub = GTAG_STUB.read_text()
 
         def fake_google(route) -> None:
             self.google_requests.append(route.request.url)
-            if "/gtag/js" in route.request.url:
-                route.fulfill(status=200, content_type="text/javascript", body=stub)
-            else:
-                route.fulfill(status=204, body="")
+            route.fulfill(**google_answer(route.request.url))
 
         context.route(google, fake_google)
         site = f"{SITE_HOST}:{server.port}"
