@@ -62,6 +62,7 @@ PAGE_STATE = """(() => {
   catch (e) {}
   return [Object.keys(localStorage), Object.keys(sessionStorage), names];
 })()"""
+PAGE_STATE_AFTER_FRAMES = f"{FRAMES_AND_A_TASK}.then(() => {PAGE_STATE})"
 MEASUREMENT_ID = "document.querySelector('script[data-cookie]')?.dataset.measurementId || ''"
 OnVisit = Callable[[], None]
 
@@ -261,11 +262,12 @@ class StateWalk:
         await self.page.goto(self.server.url(visit.page))
         return visit
 
-    async def _settle(self) -> None:
-        """Until what the page asked for has been answered and its late scripts have run.
+    async def _settle(self) -> list:
+        """The page's storage and readable cookies, once what it asked for has been answered
+        and its late scripts have run.
 
-        Twice: requests in flight now, then those the scripts they answered started. Not
-        "until the network is idle": a page that polls is never idle.
+        Requests in flight now, then (if any) those the scripts they answered started.
+        Not "until the network is idle": a page that polls is never idle.
         """
         async with asyncio.timeout(EVENT_TIMEOUT_MS / 1000):
             for _ in range(SETTLE_ROUNDS):
@@ -273,11 +275,13 @@ class StateWalk:
                 while waiting & self.in_flight:
                     self.answered.clear()
                     await self.answered.wait()
-                await self.page.evaluate(FRAMES_AND_A_TASK)
+                state = await self.page.evaluate(PAGE_STATE_AFTER_FRAMES)
+                if not self.in_flight:
+                    break
+        return state
 
     async def _record(self, visit: Visit) -> Visit:
-        await self._settle()
-        local, session, readable = await self.page.evaluate(PAGE_STATE)
+        local, session, readable = await self._settle()
         jar = await self._settled_jar(set(readable))
         await self._read_set_cookies(jar)
         visit.local_storage, visit.session_storage = local, session
