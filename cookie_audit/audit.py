@@ -89,10 +89,11 @@ class Coverage:
                 f" ({self.fresh_visits} visits in this run, {self.reused} reused from the cache)."
             )
         walked = ", ".join(state for state in STATES if state != FIRST_STATE)
+        kinds = _count(len(self.kinds), "kind")
         return (
             f"Every one of the {pages} pages was visited as a visitor in the {FIRST_STATE} "
             f"state, which shows any cookie, storage or request before consent. The pages fall "
-            f"into {len(self.kinds)} kinds by what they are made of for privacy (script, frame "
+            f"into {kinds} by what they are made of for privacy (script, frame "
             f"and embed tags, same-site scripts and stylesheets by content hash, inline code, "
             f"resources from other hosts); one page of each kind was walked in the states "
             f"{walked}, after the choice on {self.choice_page}. Pages of one kind run the same "
@@ -293,6 +294,10 @@ async def _walk(
 
         *per_job, shots = await asyncio.gather(*(walk(*job) for job in jobs), pictures())
     return [visit for visits in per_job for visit in visits], shots
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _first_line(error: Exception) -> str:
