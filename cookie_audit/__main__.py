@@ -1,4 +1,7 @@
-"""`python -m cookie_audit [SITE_DIR]`: exit 0 when clean, 1 on violations, 2 if it cannot run."""
+"""`python -m cookie_audit [SITE_DIR]`: exit 0 when clean, 1 on violations, 2 if it cannot run.
+
+`python -m cookie_audit diff BASE_REPORT HEAD_REPORT` compares two reports (see `diff`).
+"""
 
 from __future__ import annotations
 
@@ -9,12 +12,15 @@ from pathlib import Path
 from typing import TextIO
 
 from cookie_audit.audit import Audit, AuditError, run_audit
+from cookie_audit.cache import DEFAULT_CACHE
 from cookie_audit.crawl import STATES
+from cookie_audit.diff import main as diff_main
+from cookie_audit.junit import write_junit
 from cookie_audit.report import write_reports
 
 
 class Progress:
-    """`done/total pages` on stderr: one line redrawn on a terminal, a line a quarter in a log."""
+    """`done/total visits` on stderr: one line redrawn on a terminal, a line a quarter in a log."""
 
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
@@ -24,10 +30,10 @@ class Progress:
     def __call__(self, done: int, total: int) -> None:
         if self.redraw:
             end = "\r\033[K" if done == total else ""
-            self.stream.write(f"\rcookie audit: {done}/{total} pages{end}")
+            self.stream.write(f"\rcookie audit: {done}/{total} visits{end}")
         elif done * 4 >= total * (self.quarters + 1):
             self.quarters += 1
-            self.stream.write(f"cookie audit: {done}/{total} pages\n")
+            self.stream.write(f"cookie audit: {done}/{total} visits\n")
         self.stream.flush()
 
 
@@ -67,19 +73,42 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--json-only", action="store_true", help="write report.json only: no HTML, no screenshots"
     )
+    parser.add_argument(
+        "--exhaustive",
+        action="store_true",
+        help="visit every page in every state, not one page of each kind after a choice",
+    )
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=DEFAULT_CACHE,
+        help=f"reuse results of unchanged pages kept in this folder (default: {DEFAULT_CACHE})",
+    )
+    parser.add_argument(
+        "--no-cache", action="store_true", help="audit every page afresh; keep nothing"
+    )
+    parser.add_argument(
+        "--junit", type=Path, help="also write JUnit XML: a test case per page and state"
+    )
     return parser.parse_args(argv)
 
 
 def summary(audit: Audit) -> str:
     verdict = "PASS" if audit.passed else "FAIL"
+    coverage = audit.coverage
     return (
-        f"cookie audit: {verdict} — {len(audit.pages)} pages × {len(audit.states)} states, "
+        f"cookie audit: {verdict} — {len(audit.pages)} pages × {len(audit.states)} states "
+        f"({coverage.fresh_visits} visits, {coverage.reused} from the cache), "
         f"{len(audit.violations)} violations, {len(audit.warnings)} warnings, "
-        f"{audit.elapsed:.1f} s ({audit.pages_per_second:.0f} pages/s)"
+        f"{audit.elapsed:.1f} s ({audit.visits_per_second:.1f} visits/s, "
+        f"{audit.pages_per_second:.1f} pages covered/s)"
     )
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["diff"]:
+        return diff_main(argv[1:])
     args = parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
@@ -88,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
             workers=args.workers,
             screenshots=not args.json_only,
             progress=Progress(sys.stderr),
+            exhaustive=args.exhaustive,
+            cache=None if args.no_cache else args.cache,
         )
     except AuditError as error:
         print(f"cookie audit: cannot run: {error}", file=sys.stderr)
@@ -97,6 +128,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {kind}: [{f.state or 'markup'}] {f.page} {f.rule} {f.subject}: {f.detail}")
     written = write_reports(audit, args.report, html=not args.json_only)
     print(f"report: {written[-1]}")
+    if args.junit:
+        write_junit(audit, args.junit)
+        print(f"JUnit: {args.junit}")
+    print(audit.coverage.statement())
     print(summary(audit))
     return 0 if audit.passed else 1
 

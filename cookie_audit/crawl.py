@@ -14,17 +14,21 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from playwright.async_api import Browser, BrowserContext, Frame, Page, Request, Response
-from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from cookie_audit.sandbox import SiteServer, stub_google
 
 logger = logging.getLogger(__name__)
 
-STATES = ("no-choice", "rejected", "accepted", "withdrawn", "gpc")
-# Long enough for a tag's timers to fire after a choice, and after each page's load.
-CHOICE_SETTLE_MS = 500
-VISIT_SETTLE_MS = 100
-PAGE_VIEW_WAIT_MS = 5_000
+# After a choice the audit watches the page until its own timers of up to this many
+# milliseconds have run: a page-side timer, so a slow machine delays both alike.
+CHOICE_WATCH_MS = 500
+# Every wait below is on an event; none may take longer than this.
+EVENT_TIMEOUT_MS = 30_000
+# Two frames painted and a task run: scripts that run after load have had their turn.
+FRAMES_AND_A_TASK = """new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(
+  () => setTimeout(done, 0))))"""
+SETTLE_ROUNDS = 2
+PAGE_TIMER = "(ms) => new Promise((done) => setTimeout(done, ms))"
 GPC_ON = "Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', {get: () => true})"
 # Reports every cookie a script writes, with the script that wrote it (from the stack).
 COOKIE_WATCH = r"""(() => {
@@ -51,7 +55,15 @@ COOKIE_WATCH = r"""(() => {
     };
   }
 })();"""
-STORAGE_KEYS = "[Object.keys(localStorage), Object.keys(sessionStorage)]"
+# Storage keys, and the cookie names the page itself can read (to know when the jar agrees).
+PAGE_STATE = """(() => {
+  let names = [];
+  try { names = document.cookie ? document.cookie.split("; ").map((c) => c.split("=")[0]) : []; }
+  catch (e) {}
+  return [Object.keys(localStorage), Object.keys(sessionStorage), names];
+})()"""
+PAGE_STATE_AFTER_FRAMES = f"{FRAMES_AND_A_TASK}.then(() => {PAGE_STATE})"
+MEASUREMENT_ID = "document.querySelector('script[data-cookie]')?.dataset.measurementId || ''"
 OnVisit = Callable[[], None]
 
 
@@ -105,38 +117,98 @@ class _Origin:
     page: str
 
 
-async def _reject(page: Page) -> None:
+# Each choice calls `deciding()` just before the click that makes it: whatever the page
+# requests from then on was requested after the visitor's choice.
+Deciding = Callable[[], None]
+
+
+async def _reject(page: Page, deciding: Deciding) -> None:
+    deciding()
     await page.locator("[data-consent-choice=reject]").click()
     await page.locator("#c7c-banner [data-consent-message=reject]").wait_for()
 
 
-async def _accept(page: Page) -> None:
+async def _accept(page: Page, deciding: Deciding) -> None:
+    deciding()
     await page.locator("[data-consent-choice=accept]").click()
     await page.locator("#c7c-banner [data-consent-message=accept]").wait_for()
 
 
-async def _withdraw(page: Page) -> None:
-    # Withdraw only once the accepted page has sent its page view: a page view still in
-    # flight would otherwise be counted as sent after withdrawal. A site without analytics
-    # sends none, so the wait is bounded.
-    try:
-        async with page.expect_request("**/collect*", timeout=PAGE_VIEW_WAIT_MS):
-            await _accept(page)
-    except PlaywrightTimeoutError:
-        pass
+async def _withdraw(page: Page, deciding: Deciding) -> None:
+    # Withdraw only once the accepted page's page view has been answered: one still in
+    # flight would otherwise count as sent after withdrawal. A site with no measurement
+    # ID sends none; one with an ID that never sends it cannot be audited (an error).
+    if await page.evaluate(MEASUREMENT_ID):
+        async with page.expect_request_finished(_page_view):
+            await _accept(page, lambda: None)
+    else:
+        await _accept(page, lambda: None)
     await page.locator("[data-consent-open]").filter(visible=True).first.click()
     await page.locator("#c7c-analytics").set_checked(False)
+    deciding()
     await page.locator("#c7c-details button[value=save]").click()
     # The dialog closes asynchronously; the confirmation says the choice is stored.
     await page.locator("#c7c-banner [data-consent-message=reject]").wait_for()
 
 
-# Selectors, not button names: the banner's texts are translatable settings.
-CHOICES: dict[str, Callable[[Page], Awaitable[None]]] = {
-    "rejected": _reject,
-    "accepted": _accept,
-    "withdrawn": _withdraw,
-}
+def _page_view(request: Request) -> bool:
+    return "/collect" in request.url and "en=page_view" in request.url
+
+
+# What a state allows: nothing at all; the consent cookie, and requests to other hosts
+# before the choice; or what the visitor accepted (declared cookies, storage, analytics).
+NOTHING, CONSENT_COOKIE, ANALYTICS = "nothing", "the consent cookie", "analytics"
+
+
+@dataclass(frozen=True)
+class VisitorState:
+    """One kind of visitor the audit plays: the one table every part of the audit reads."""
+
+    name: str
+    visitor: str  # as in "the visitor …"
+    how: str  # how the audit plays it, for the report
+    choice: Callable[[Page, Deciding], Awaitable[None]] | None  # None: nothing is clicked
+    allows: str  # NOTHING, CONSENT_COOKIE or ANALYTICS
+
+
+# In walking order; the first is the strictest, and every page is visited in it.
+# Choices click selectors, not button names: the banner's texts are translatable settings.
+VISITOR_STATES = (
+    VisitorState(
+        "no-choice", "has not chosen yet", "A first visit: the banner is ignored.", None, NOTHING
+    ),
+    VisitorState(
+        "rejected",
+        "rejected analytics cookies",
+        "“Reject analytics cookies” on the first page, then every page.",
+        _reject,
+        CONSENT_COOKIE,
+    ),
+    VisitorState(
+        "accepted",
+        "accepted analytics cookies",
+        "“Accept analytics cookies” on the first page, then every page.",
+        _accept,
+        ANALYTICS,
+    ),
+    VisitorState(
+        "withdrawn",
+        "withdrew consent",
+        "Accepted, then unticked in Cookie settings and saved.",
+        _withdraw,
+        CONSENT_COOKIE,
+    ),
+    VisitorState(
+        "gpc",
+        "sent Global Privacy Control",
+        "The browser sends Global Privacy Control; nothing is clicked.",
+        None,
+        NOTHING,
+    ),
+)
+STATES = tuple(state.name for state in VISITOR_STATES)
+BY_NAME = {state.name: state for state in VISITOR_STATES}
+CHOICES = {state.name: state.choice for state in VISITOR_STATES if state.choice}
 
 
 class StateWalk:
@@ -150,15 +222,19 @@ class StateWalk:
         self.after_choice = False
         self.origins: dict[str, _Origin] = {}
         self.current = Visit(state, "")
-        self.pending: list[asyncio.Task] = []
+        self.responses: list[Response] = []
+        self.in_flight: set[Request] = set()
+        self.answered = asyncio.Event()
         page.on("request", self._on_request)
+        page.on("requestfinished", self._on_request_done)
+        page.on("requestfailed", self._on_request_done)
         page.on("response", self._on_response)
 
     @classmethod
     async def start(cls, browser: Browser, server: SiteServer, state: str) -> StateWalk:
         """A fresh context, watched and sandboxed before its tab opens any page."""
         context = await browser.new_context()
-        context.set_default_timeout(30_000)
+        context.set_default_timeout(EVENT_TIMEOUT_MS)
         walk = cls(context, await context.new_page(), server, state)
         await context.expose_binding("__cookieAuditWrite", walk._on_script_write)
         if state == "gpc":
@@ -170,30 +246,70 @@ class StateWalk:
     async def choose(self, path: str) -> Visit:
         """Open the choice page, make this state's choice, and record what is left after it."""
         visit = await self._open(Visit(self.state, path, step="choice"))
-        await CHOICES[self.state](self.page)
-        self.after_choice = True
-        await self.page.wait_for_timeout(CHOICE_SETTLE_MS)
+        await CHOICES[self.state](self.page, self._deciding)
+        await self.page.evaluate(PAGE_TIMER, CHOICE_WATCH_MS)
         return await self._record(visit)
 
     async def visit(self, path: str) -> Visit:
-        visit = await self._open(Visit(self.state, path))
-        await self.page.wait_for_timeout(VISIT_SETTLE_MS)
-        return await self._record(visit)
+        return await self._record(await self._open(Visit(self.state, path)))
+
+    def _deciding(self) -> None:
+        self.after_choice = True
 
     async def _open(self, visit: Visit) -> Visit:
         self.current = visit
+        self.responses.clear()
         await self.page.goto(self.server.url(visit.page))
         return visit
 
+    async def _settle(self) -> list:
+        """The page's storage and readable cookies, once what it asked for has been answered
+        and its late scripts have run.
+
+        Requests in flight now, then (if any) those the scripts they answered started.
+        Not "until the network is idle": a page that polls is never idle.
+        """
+        async with asyncio.timeout(EVENT_TIMEOUT_MS / 1000):
+            for _ in range(SETTLE_ROUNDS):
+                waiting = set(self.in_flight)
+                while waiting & self.in_flight:
+                    self.answered.clear()
+                    await self.answered.wait()
+                state = await self.page.evaluate(PAGE_STATE_AFTER_FRAMES)
+                if not self.in_flight:
+                    break
+        return state
+
     async def _record(self, visit: Visit) -> Visit:
-        await asyncio.gather(*self.pending)
-        self.pending.clear()
-        jar = await self.context.cookies()
-        visit.local_storage, visit.session_storage = await self.page.evaluate(STORAGE_KEYS)
+        local, session, readable = await self._settle()
+        jar = await self._settled_jar(set(readable))
+        await self._read_set_cookies(jar)
+        visit.local_storage, visit.session_storage = local, session
         now = time.time()
         visit.cookies = [self._cookie(raw, now) for raw in jar]
         logger.debug("%s %s: %d cookies", self.state, visit.page, len(jar))
         return visit
+
+    async def _settled_jar(self, readable: set[str]) -> list:
+        """The cookie jar once it holds every cookie the page can read.
+
+        A script's cookie write reaches the jar asynchronously: read again until it does.
+        """
+        async with asyncio.timeout(EVENT_TIMEOUT_MS / 1000):
+            while True:
+                jar = await self.context.cookies()
+                if readable <= {raw["name"] for raw in jar}:
+                    return jar
+                await self.page.evaluate(FRAMES_AND_A_TASK)
+
+    async def _read_set_cookies(self, jar: list) -> None:
+        """Name the responses that set cookies no script wrote: only when there are some."""
+        if all(raw["name"] in self.origins for raw in jar):
+            return
+        for response in list(self.responses):
+            for header in await response.header_values("set-cookie"):
+                name = header.split(";")[0].split("=")[0].strip()
+                self._remember(name, "response", response.url, self.current.page)
 
     def _cookie(self, raw: dict, now: float) -> Cookie:
         expires = raw["expires"] if raw["expires"] > 0 else None
@@ -231,6 +347,7 @@ class StateWalk:
         self._remember(name, "script", script or href, urlsplit(href).path)
 
     def _on_request(self, request: Request) -> None:
+        self.in_flight.add(request)
         scheme, host = urlsplit(request.url)[:2]
         if scheme in ("http", "https") and host != self.server.host:
             frame = self._on_site(_requester(request).url)
@@ -239,12 +356,11 @@ class StateWalk:
             )
 
     def _on_response(self, response: Response) -> None:
-        self.pending.append(asyncio.ensure_future(self._read_set_cookie(response)))
+        self.responses.append(response)
 
-    async def _read_set_cookie(self, response: Response) -> None:
-        for header in await response.header_values("set-cookie"):
-            name = header.split(";")[0].split("=")[0].strip()
-            self._remember(name, "response", response.url, self.current.page)
+    def _on_request_done(self, request: Request) -> None:
+        self.in_flight.discard(request)
+        self.answered.set()
 
 
 def _requester(request: Request) -> Frame:
@@ -260,17 +376,19 @@ async def walk_state(
     server: SiteServer,
     state: str,
     pages: list[str],
-    choice_page: str,
+    choice_page: str | None,
     on_visit: OnVisit,
 ) -> list[Visit]:
-    """Every page in one state, in order, after the state's choice on the choice page."""
+    """The pages in one state, in order, after the state's choice on `choice_page` if given."""
     walk = await StateWalk.start(browser, server, state)
     try:
-        visits = [await walk.choose(choice_page)] if state in CHOICES else []
+        visits = []
+        if choice_page:
+            visits.append(await walk.choose(choice_page))
+            on_visit()
         for path in pages:
             visits.append(await walk.visit(path))
             on_visit()
-        await asyncio.gather(*walk.pending)
         walk.attribute(visits)
     finally:
         await walk.context.close()

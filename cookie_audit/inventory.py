@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from bs4 import BeautifulSoup
 
@@ -23,6 +24,14 @@ UNITS = {
 }
 AMOUNT = re.compile(r"(\d+(?:\.\d+)?)\s*(year|month|week|day|hour|minute)s?\b", re.IGNORECASE)
 SESSION = re.compile(r"\bsession\b", re.IGNORECASE)
+# The banner's details dialog and the consent script's tag: all a page declares.
+DECLARING_PARTS = re.compile(
+    r"<dialog\b[^>]*\bid=\"c7c-details\".*?</dialog\s*>"
+    r"|<script\b[^>]*\bdata-cookie\b[^>]*>.*?</script\s*>"
+    r"|<div\b[^>]*\bid=\"c7c\"[^>]*>"  # the banner's root: the declared hosts
+    r"|<section\b[^>]*\bdata-embed=[^>]*>",  # each click-to-load placeholder
+    re.IGNORECASE | re.DOTALL,
+)
 
 
 @dataclass(frozen=True)
@@ -63,6 +72,12 @@ class PageDeclarations:
 
 def read_declarations(html: str) -> PageDeclarations:
     """The cookie table (columns: cookie, set by, purpose, kept for) and the consent script."""
+    return _parse_declarations("".join(DECLARING_PARTS.findall(html)))
+
+
+# Thousands of pages carry the same banner: parse each distinct one once.
+@lru_cache(maxsize=64)
+def _parse_declarations(html: str) -> PageDeclarations:
     soup = BeautifulSoup(html, "html.parser")
     cookies = []
     for row in soup.select("#c7c-details table tbody tr"):

@@ -13,7 +13,11 @@ JSON schema 1 (``report.json``); keys are only ever added, never renamed:
   ``{state, page, step, cookies: [{name, domain, path, expires, lifetime, secure,
   same_site, set_by, source, set_on}], local_storage, session_storage,
   requests: [{url, resource_type, frame, after_choice}]}``; ``step`` is "choice" for
-  the page the choice was made on, "visit" for the rest
+  the page the choice was made on, "visit" for the rest; a page and state not among
+  them is covered by the first page of its kind
+- ``coverage``: ``{exhaustive, statement, kinds: [[pages, the one walked in every
+  state first]], visited: {state: [pages visited in this run]}, reused, visits_per_second,
+  pages_per_second}``; ``reused`` counts the results taken from the cache
 - ``embeds``: one record per click-to-load placeholder clicked, each in a fresh visitor:
   ``{page, provider, index, hosts, cookies}``: the other hosts contacted and the cookies
   (``"name (domain)"``) present after the click
@@ -30,19 +34,13 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from cookie_audit.audit import Audit
-from cookie_audit.crawl import Visit
+from cookie_audit.crawl import BY_NAME, Visit
 from cookie_audit.embeds import STATE as EMBED_STATE
 from cookie_audit.inventory import describe_duration, find_declared
 from cookie_audit.rules import Finding
 
 SCHEMA = 1
-STATE_MEANINGS = {
-    "no-choice": "A first visit: the banner is ignored.",
-    "rejected": "“Reject analytics cookies” on the first page, then every page.",
-    "accepted": "“Accept analytics cookies” on the first page, then every page.",
-    "withdrawn": "Accepted, then unticked in Cookie settings and saved.",
-    "gpc": "The browser sends Global Privacy Control; nothing is clicked.",
-}
+STATE_MEANINGS = {name: state.how for name, state in BY_NAME.items()}
 
 
 def write_reports(audit: Audit, folder: Path, html: bool = True) -> list[Path]:
@@ -71,6 +69,12 @@ def report_data(audit: Audit) -> dict[str, Any]:
         "warnings": [asdict(finding) for finding in audit.warnings],
         "cookies": {"declared": _declared(audit), "observed": _observed(audit)},
         "results": [_result(visit) for visit in audit.visits],
+        "coverage": {
+            **asdict(audit.coverage),
+            "statement": audit.coverage.statement(),
+            "visits_per_second": round(audit.visits_per_second, 2),
+            "pages_per_second": round(audit.pages_per_second, 2),
+        },
         "embeds": [asdict(click) for click in audit.clicks],
     }
 

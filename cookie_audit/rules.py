@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cookie_audit.crawl import Cookie, ForeignRequest, Visit
+from cookie_audit.crawl import ANALYTICS, BY_NAME, CONSENT_COOKIE, Cookie, ForeignRequest, Visit
 from cookie_audit.embeds import STATE as EMBED_STATE
 from cookie_audit.embeds import EmbedClick
 from cookie_audit.inventory import (
@@ -34,14 +34,9 @@ from cookie_audit.inventory import (
 )
 
 LIFETIME_SLACK = 86400.0  # a day: clocks, and the rounding in "6 months"
-REFUSED = {"rejected", "withdrawn"}  # these states keep the consent cookie only
-VISITOR = {
-    "no-choice": "has not chosen yet",
-    "gpc": "sent Global Privacy Control",
-    "rejected": "rejected analytics cookies",
-    "withdrawn": "withdrew consent",
-    "accepted": "accepted analytics cookies",
-}
+REFUSED = {name for name, state in BY_NAME.items() if state.allows == CONSENT_COOKIE}
+CONSENTED = {name for name, state in BY_NAME.items() if state.allows == ANALYTICS}
+VISITOR = {name: state.visitor for name, state in BY_NAME.items()}
 Inventory = tuple[DeclaredCookie, ...]
 
 
@@ -100,7 +95,7 @@ def check_visits(visits: list[Visit], site: PageDeclarations, consent_cookie: st
                     f"the inventory declares {declared.duration}"
                 )
                 add("cookie-lifetime", visit, page, cookie.name, detail)
-        if visit.state != "accepted":
+        if visit.state not in CONSENTED:
             for key in [*visit.local_storage, *visit.session_storage]:
                 detail = f"stored although the visitor {VISITOR[visit.state]}"
                 add("storage-without-consent", visit, visit.page, key, detail)
@@ -108,7 +103,7 @@ def check_visits(visits: list[Visit], site: PageDeclarations, consent_cookie: st
             if not _request_allowed(visit.state, request, site):
                 reason = (
                     "not an analytics host the banner declares"
-                    if visit.state == "accepted"
+                    if visit.state in CONSENTED
                     else f"the visitor {VISITOR[visit.state]}"
                 )
                 detail = f"{request.resource_type} requested by {request.frame}; {reason}"
@@ -183,7 +178,7 @@ def unseen_cookies(visits: list[Visit], inventory: Inventory, choice_page: str) 
 
 
 def _cookie_allowed(state: str, name: str, consent_cookie: str) -> bool:
-    if state == "accepted":
+    if state in CONSENTED:
         return True
     return state in REFUSED and name == consent_cookie
 
@@ -191,7 +186,7 @@ def _cookie_allowed(state: str, name: str, consent_cookie: str) -> bool:
 def _request_allowed(state: str, request: ForeignRequest, declared: PageDeclarations) -> bool:
     if within(request.host, declared.declared_hosts):
         return True
-    if state == "accepted":
+    if state in CONSENTED:
         return within(request.host, declared.analytics_hosts)
     return state in REFUSED and not request.after_choice
 

@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 from playwright.async_api import Browser, BrowserContext, Route, async_playwright
 
@@ -40,14 +41,27 @@ for (const url of plant.getAll("fetch")) fetch(url, {mode: "no-cors"}).catch(() 
 </script>"""
 
 
+def launch_options(playwright: Any) -> dict[str, Any]:
+    """How the audit, the tests and the benchmarks launch Chromium (sync or async API)."""
+    return {
+        "executable_path": chromium_executable(playwright),
+        "args": [*CHROMIUM_ARGS, f"--host-resolver-rules={HOST_RULES}"],
+    }
+
+
+def google_answer(url: str) -> dict[str, Any]:
+    """What the stand-in Google answers: gtag.js is the stub, the rest is empty."""
+    if "/gtag/js" in url:
+        body = GTAG_STUB.read_text(encoding="utf-8")
+        return {"status": 200, "content_type": "text/javascript", "body": body}
+    return {"status": 204, "body": ""}
+
+
 @asynccontextmanager
 async def sandboxed_chromium() -> AsyncIterator[Browser]:
     """One headless Chromium whose only reachable host is this machine."""
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=chromium_executable(playwright),
-            args=[*CHROMIUM_ARGS, f"--host-resolver-rules={HOST_RULES}"],
-        )
+        browser = await playwright.chromium.launch(**launch_options(playwright))
         try:
             yield browser
         finally:
@@ -56,13 +70,9 @@ async def sandboxed_chromium() -> AsyncIterator[Browser]:
 
 async def stub_google(context: BrowserContext) -> None:
     """Answer every Google host from here: gtag.js is the stand-in, the rest is empty."""
-    stub = GTAG_STUB.read_text(encoding="utf-8")
 
     async def fake_google(route: Route) -> None:
-        if "/gtag/js" in route.request.url:
-            await route.fulfill(status=200, content_type="text/javascript", body=stub)
-        else:
-            await route.fulfill(status=204, body="")
+        await route.fulfill(**google_answer(route.request.url))
 
     await context.route(GOOGLE, fake_google)
 
@@ -83,6 +93,35 @@ async def stub_other_hosts(context: BrowserContext, site_host: str) -> None:
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
+    # Keep-alive: a browser reuses its connections instead of one thread per request.
+    protocol_version = "HTTP/1.1"
+    extra_headers: dict[str, str] = {}
+    precompressed = False
+
+    def end_headers(self) -> None:
+        for name, value in self.extra_headers.items():
+            self.send_header(name, value)
+        super().end_headers()
+
+    def send_head(self):
+        """A file's .br or .gz copy to a browser that accepts it, as nginx's brotli_static
+        and gzip_static serve what `make publish` writes."""
+        path = Path(self.translate_path(self.path))
+        if self.precompressed and path.is_dir() and self.path.endswith("/"):
+            path = path / "index.html"
+        accepted = self.headers.get("Accept-Encoding", "")
+        for encoding, suffix in (("br", ".br"), ("gzip", ".gz")):
+            packed = path.with_name(path.name + suffix)
+            if self.precompressed and encoding in accepted and packed.is_file():
+                self.send_response(200)
+                self.send_header("Content-Type", self.guess_type(str(path)))
+                self.send_header("Content-Encoding", encoding)
+                self.send_header("Content-Length", str(packed.stat().st_size))
+                self.send_header("Vary", "Accept-Encoding")
+                self.end_headers()
+                return packed.open("rb")
+        return super().send_head()
+
     def log_message(self, format: str, *args: object) -> None:
         logger.debug("%s " + format, self.address_string(), *args)
 
@@ -96,17 +135,43 @@ class _QuietServer(ThreadingHTTPServer):
 
 
 class SiteServer:
-    """Serves a folder on a free loopback port, reached as http://www.cloud7.test:<port>."""
+    """Serves a folder on a free loopback port, reached as http(s)://www.cloud7.test:<port>.
 
-    def __init__(self, folder: Path) -> None:
-        handler = partial(_QuietHandler, directory=str(folder))
-        self.httpd = _QuietServer(("127.0.0.1", 0), handler)
-        self.host = f"{SITE_HOST}:{self.httpd.server_address[1]}"
+    The audit, the tests and the benchmarks all serve through it; `headers` are sent
+    with every response (as a static host would from `_headers`), `tls` serves HTTPS
+    with a certificate from a throwaway CA that the browser is told to accept, and
+    `precompressed` serves the `.br`/`.gz` copies `make publish` writes.
+    """
+
+    def __init__(
+        self,
+        folder: Path,
+        headers: dict[str, str] | None = None,
+        tls: bool = False,
+        precompressed: bool = False,
+    ) -> None:
+        handler = type(
+            "Handler",
+            (_QuietHandler,),
+            {"extra_headers": dict(headers or {}), "precompressed": precompressed},
+        )
+        self.httpd = _QuietServer(("127.0.0.1", 0), partial(handler, directory=str(folder)))
+        self.scheme = "https" if tls else "http"
+        if tls:
+            import ssl
+
+            import trustme
+
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            trustme.CA().issue_cert(SITE_HOST).configure_cert(context)
+            self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
+        self.port = self.httpd.server_address[1]
+        self.host = f"{SITE_HOST}:{self.port}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
 
-    def url(self, path: str = "/") -> str:
-        return f"http://{self.host}{path}"
+    def url(self, path: str = "/", host: str = SITE_HOST) -> str:
+        return f"{self.scheme}://{host}:{self.port}{path}"
 
     def close(self) -> None:
         self.httpd.shutdown()

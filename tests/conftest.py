@@ -8,16 +8,19 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 import time
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-from cookie_audit.chromium import CHROMIUM_ARGS, chromium_executable
-from cookie_audit.sandbox import EMBED_STUB, GOOGLE, GTAG_STUB, HOST_RULES, SITE_HOST
+from cookie_audit.sandbox import (
+    EMBED_STUB,
+    GOOGLE,
+    SITE_HOST,
+    SiteServer,
+    google_answer,
+    launch_options,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -146,68 +149,8 @@ def headers_file(folder: Path) -> dict[str, str]:
     return headers
 
 
-class Server:
-    """Serves a folder over HTTP on a free loopback port, with optional headers.
-
-    With `precompressed`, a file's `.br` or `.gz` copy goes to a browser that accepts
-    it, as nginx's brotli_static and gzip_static do with what `make publish` writes.
-    """
-
-    def __init__(
-        self,
-        folder: Path,
-        headers: dict[str, str] | None = None,
-        tls: bool = False,
-        precompressed: bool = False,
-    ) -> None:
-        extra = headers or {}
-
-        class Handler(SimpleHTTPRequestHandler):
-            def end_headers(self) -> None:
-                for name, value in extra.items():
-                    self.send_header(name, value)
-                super().end_headers()
-
-            def send_head(self):
-                path = Path(self.translate_path(self.path))
-                if precompressed and path.is_dir() and self.path.endswith("/"):
-                    path = path / "index.html"
-                accepted = self.headers.get("Accept-Encoding", "")
-                for encoding, suffix in (("br", ".br"), ("gzip", ".gz")):
-                    packed = path.with_name(path.name + suffix)
-                    if precompressed and encoding in accepted and packed.is_file():
-                        self.send_response(200)
-                        self.send_header("Content-Type", self.guess_type(str(path)))
-                        self.send_header("Content-Encoding", encoding)
-                        self.send_header("Content-Length", str(packed.stat().st_size))
-                        self.send_header("Vary", "Accept-Encoding")
-                        self.end_headers()
-                        return packed.open("rb")
-                return super().send_head()
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(Handler, directory=str(folder)))
-        self.scheme = "https" if tls else "http"
-        if tls:  # a certificate from a throwaway test CA; the browser is told to accept it
-            import ssl
-
-            import trustme
-
-            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-            trustme.CA().issue_cert(SITE_HOST).configure_cert(context)
-            self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
-        self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    def url(self, path: str = "/", host: str = SITE_HOST) -> str:
-        return f"{self.scheme}://{host}:{self.port}{path}"
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+# One server for the audit, the tests and the benchmarks.
+Server = SiteServer
 
 
 @pytest.fixture(scope="session")
@@ -222,10 +165,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        launched = p.chromium.launch(
-            executable_path=chromium_executable(p),
-            args=[*CHROMIUM_ARGS, f"--host-resolver-rules={HOST_RULES}"],
-        )
+        launched = p.chromium.launch(**launch_options(p))
         yield launched
         launched.close()
 
@@ -256,14 +196,10 @@ class Visitor:
         self.failed_requests: list[str] = []
         self.errors: list[str] = []
         google = GOOGLE
-        stub = GTAG_STUB.read_text()
 
         def fake_google(route) -> None:
             self.google_requests.append(route.request.url)
-            if "/gtag/js" in route.request.url:
-                route.fulfill(status=200, content_type="text/javascript", body=stub)
-            else:
-                route.fulfill(status=204, body="")
+            route.fulfill(**google_answer(route.request.url))
 
         site = f"{SITE_HOST}:{server.port}"
 

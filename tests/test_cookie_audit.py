@@ -6,11 +6,14 @@ import re
 import shutil
 import subprocess
 import sys
+from xml.etree import ElementTree
 
 import pytest
 from conftest import ROOT
 
+from cookie_audit import cache as audit_cache
 from cookie_audit.__main__ import main
+from cookie_audit.audit import run_audit
 from cookie_audit.crawl import STATES
 from cookie_audit.inventory import DeclaredCookie, parse_duration, read_declarations
 
@@ -27,6 +30,7 @@ REPORT_KEYS = {
     "cookies",
     "results",
     "embeds",
+    "coverage",
 }
 FINDING_KEYS = {"rule", "state", "page", "subject", "detail"}
 RESULT_KEYS = {"state", "page", "step", "cookies", "local_storage", "session_storage", "requests"}
@@ -44,8 +48,8 @@ COOKIE_KEYS = {
 }
 REQUEST_KEYS = {"url", "resource_type", "frame", "after_choice"}
 SUMMARY = re.compile(
-    r"^cookie audit: PASS — (\d+) pages × 5 states, 0 violations, 0 warnings, "
-    r"[\d.]+ s \(\d+ pages/s\)$",
+    r"^cookie audit: PASS — (\d+) pages × 5 states \((\d+) visits, 0 from the cache\), "
+    r"0 violations, 0 warnings, [\d.]+ s \([\d.]+ visits/s, [\d.]+ pages covered/s\)$",
     re.MULTILINE,
 )
 
@@ -66,6 +70,12 @@ WEBINAR = "news/watch-the-recording-of-our-managed-kubernetes-webinar/index.html
 # The stand-in player behaves like a leaky one when its address says so (cookie_audit.sandbox).
 LEAKY_PLAYER = "#fetch=https://tracker.example.org/beacon&set-cookie=leaky_player"
 EMBED = '<iframe src="https://maps.example.net/embed" title="Map"></iframe>'
+# One script on every page that misbehaves on one page only: its kind does not change,
+# so only the visit in the first state, which every page gets, can catch it.
+ON_ONE_PAGE = (
+    'if (location.pathname === "/privacy-policy/history/") '
+    'document.cookie = "page_tracker=1; max-age=86400; path=/";\n'
+)
 
 
 def audit_cli(*args: str, **env: str) -> subprocess.CompletedProcess:
@@ -88,7 +98,9 @@ def plant(page, before: str, snippet: str) -> None:
 def clean(site, tmp_path_factory):
     """The real site audited once from the command line, with the HTML report."""
     folder = tmp_path_factory.mktemp("clean-report")
-    result = audit_cli(str(site), "--report", str(folder))
+    result = audit_cli(
+        str(site), "--report", str(folder), "--no-cache", "--junit", str(folder / "junit.xml")
+    )
     return result, json.loads((folder / "report.json").read_text()), folder
 
 
@@ -110,12 +122,20 @@ def planted(site, tmp_path_factory):
     webinar.write_text(
         re.sub(r'(data-src="[^"]+)"', rf'\1{LEAKY_PLAYER}"', webinar.read_text(), count=1)
     )
+    # Not the first page of its kind: planting makes it a kind of its own.
+    (output / "planted/archive.js").write_text(SETS_A_COOKIE.replace("planted", "archive"))
+    archives = output / "news/archives/index.html"
+    plant(archives, "</body>", '<script src="/planted/archive.js"></script>')
+    (output / "planted/on-one-page.js").write_text(ON_ONE_PAGE)
+    for page in output.rglob("*.html"):
+        plant(page, "</body>", '<script src="/planted/on-one-page.js"></script>')
     contact = output / "contact/index.html"
     contact.write_text(
         re.sub(r'data-max-age="\d+"', 'data-max-age="99999999"', contact.read_text())
     )
     report = output.parent / "report"
-    code = main([str(output), "--report", str(report), "--json-only"])
+    junit = ["--junit", str(report / "junit.xml")]
+    code = main([str(output), "--report", str(report), "--json-only", "--no-cache", *junit])
     return code, json.loads((report / "report.json").read_text())
 
 
@@ -135,14 +155,17 @@ def test_the_real_site_passes(clean):
     assert report["violations"] == [] and report["warnings"] == []
     match = SUMMARY.search(result.stdout)
     assert match and int(match[1]) == report["pages"] >= 29
-    assert f"{report['pages'] * 5}/{report['pages'] * 5} pages" in result.stderr
+    assert f"{match[2]}/{match[2]} visits" in result.stderr
 
 
 def test_the_json_report_has_the_documented_keys(clean, site):
     _, report, _ = clean
     assert set(report) == REPORT_KEYS
     assert report["schema"] == 1 and report["states"] == list(STATES)
-    assert len(report["results"]) == report["pages"] * 5 + 3  # and the three choice pages
+    kinds = report["coverage"]["kinds"]
+    assert sum(map(len, kinds)) == report["pages"]
+    # Every page in the first state, one of each kind in the four others, three choices.
+    assert len(report["results"]) == report["pages"] + len(kinds) * 4 + 3
     for result in report["results"]:
         assert set(result) == RESULT_KEYS
         assert all(set(cookie) == COOKIE_KEYS for cookie in result["cookies"])
@@ -231,6 +254,158 @@ def test_a_player_that_contacts_an_undeclared_host_is_named(planted):
     assert violations(report, "embed-undeclared-host", "tracker.example.org") == {"embed": page}
     found = violations(report, "embed-undeclared-cookie", "leaky_player")
     assert found in ({"embed": page}, {})  # where the browser keeps third-party cookies
+
+
+def test_a_problem_on_a_page_that_is_not_first_of_its_kind_is_named_in_every_state(planted):
+    _, report = planted
+    found = violations(report, "undeclared-cookie", "archive_tracker")
+    assert found == dict.fromkeys(STATES, "/news/archives/")
+
+
+def test_a_shared_script_misbehaving_on_one_page_is_named_by_the_first_state(planted):
+    _, report = planted
+    found = violations(report, "undeclared-cookie", "page_tracker")
+    assert found["no-choice"] == "/privacy-policy/history/"
+
+
+def test_the_junit_file_has_a_case_per_page_and_state_and_a_failure_per_violation(clean, planted):
+    _, report, folder = clean
+    suite = ElementTree.parse(folder / "junit.xml").getroot()
+    assert int(suite.get("tests")) == len(suite.findall("testcase")) == report["pages"] * 6
+    assert suite.get("failures") == "0" and not suite.findall(".//failure")
+    _, bad = planted
+    suite = ElementTree.parse(report_folder(bad)).getroot()
+    failures = suite.findall(".//failure")
+    assert int(suite.get("failures")) == len(failures) == len(bad["violations"])
+    case = suite.find("testcase[@name='/about/ [no-choice]']")
+    assert case is not None and case.find("failure").get("type") == "undeclared-cookie"
+
+
+def report_folder(report: dict):
+    """Where the planted fixture wrote its report."""
+    from pathlib import Path
+
+    return Path(report["site"]).parent / "report" / "junit.xml"
+
+
+def diff_cli(base, head) -> subprocess.CompletedProcess:
+    return audit_cli("diff", str(base), str(head))
+
+
+def test_the_diff_of_a_report_with_itself_shows_nothing_new(clean):
+    _, _, folder = clean
+    result = diff_cli(folder, folder / "report.json")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("Nothing.") == 2
+    assert "- Added: none" in result.stdout and "- Removed: none" in result.stdout
+
+
+def test_the_diff_names_a_planted_undeclared_cookie_with_its_pages_and_states(clean, planted):
+    _, _, folder = clean
+    _, bad = planted
+    result = diff_cli(folder, report_folder(bad).parent)
+    assert result.returncode == 1
+    appeared = result.stdout.split("### Appeared")[1].split("### Disappeared")[0]
+    row = next(line for line in appeared.splitlines() if "`planted_tracker`" in line)
+    assert row.startswith("| cookie | `planted_tracker` (undeclared) | " + ", ".join(STATES))
+    assert "/about/" in row
+    assert "| host | `cdn.example.net` |" in appeared
+    assert "| undeclared-cookie | no-choice | /about/ | `planted_tracker` |" in result.stdout
+
+
+def test_the_diff_names_a_removed_page(clean, tmp_path):
+    _, report, folder = clean
+    head = {**report, "results": [r for r in report["results"] if r["page"] != "/services/"]}
+    (tmp_path / "report.json").write_text(json.dumps(head))
+    result = diff_cli(folder, tmp_path)
+    assert result.returncode == 0
+    assert "- Removed: /services/" in result.stdout
+
+
+def test_the_diff_cannot_run_on_what_is_not_a_report(clean, tmp_path):
+    _, _, folder = clean
+    (tmp_path / "report.json").write_text('{"schema": 2}')
+    assert diff_cli(folder, tmp_path).returncode == 2
+    missing = diff_cli(folder, tmp_path / "nowhere")
+    assert missing.returncode == 2 and "cannot read" in missing.stderr
+
+
+@pytest.fixture
+def small_site(site, tmp_path):
+    """A copy of the built site with five pages, for audits run over and over."""
+    output = tmp_path / "output"
+    shutil.copytree(site, output)
+    keep = {"index.html", "about/index.html", "news/index.html", "privacy-policy/index.html"}
+    article = "news/managed-kubernetes-is-now-generally-available/index.html"
+    for page in output.rglob("*.html"):
+        if page.relative_to(output).as_posix() not in keep | {article}:
+            page.unlink()
+    return output
+
+
+def audit_twice(site, cache, change=None):
+    """Audit, make a change, audit again: the second audit's fresh and reused visits."""
+    first = run_audit(site, screenshots=False, cache=cache)
+    assert first.passed and first.coverage.reused == 0
+    if change:
+        change()
+    second = run_audit(site, screenshots=False, cache=cache)
+    return first, second
+
+
+def test_the_cache_is_reused_when_nothing_changed(small_site, tmp_path):
+    first, second = audit_twice(small_site, tmp_path / "cache")
+    assert second.coverage.fresh_visits == 0
+    assert second.coverage.reused == len(first.visits) == len(second.visits)
+    assert second.passed
+
+
+def test_a_changed_page_is_visited_again(small_site, tmp_path):
+    page = small_site / "about/index.html"
+    _, second = audit_twice(
+        small_site, tmp_path / "cache", lambda: page.write_text(page.read_text() + "<!-- -->")
+    )
+    # The same kind, so only its visit in the first state is redone.
+    assert second.coverage.visited["no-choice"] == ["/about/"]
+    assert second.coverage.fresh_visits == 1
+
+
+def test_a_changed_script_invalidates_every_page_that_runs_it(small_site, tmp_path):
+    script = next((small_site / "consent").glob("consent.*.js"))
+    _, second = audit_twice(
+        small_site, tmp_path / "cache", lambda: script.write_text(script.read_text() + "\n")
+    )
+    assert second.coverage.reused == 0
+    assert len(second.coverage.visited["no-choice"]) == len(second.pages) == 5
+
+
+def test_changed_rules_invalidate_the_cache(small_site, tmp_path, monkeypatch):
+    code = tmp_path / "audit-code"
+    shutil.copytree(audit_cache.AUDIT_CODE, code, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(audit_cache, "AUDIT_CODE", code)
+    rules = code / "rules.py"
+    _, second = audit_twice(
+        small_site, tmp_path / "cache", lambda: rules.write_text(rules.read_text() + "#\n")
+    )
+    assert second.coverage.reused == 0
+
+
+def test_a_changed_inventory_invalidates_the_cache(small_site, tmp_path):
+    # Only the page the choice is made on: no other page's bytes change.
+    home = small_site / "index.html"
+    _, second = audit_twice(
+        small_site,
+        tmp_path / "cache",
+        lambda: home.write_text(home.read_text().replace("2 years", "25 months", 1)),
+    )
+    assert second.coverage.reused == 0
+
+
+def test_exhaustive_visits_every_page_in_every_state(small_site):
+    audit = run_audit(small_site, screenshots=False, exhaustive=True)
+    assert audit.passed
+    assert len(audit.visits) == 5 * len(STATES) + 3
+    assert "Exhaustive" in audit.coverage.statement()
 
 
 def test_it_cannot_run_without_a_site_or_a_browser(tmp_path):
