@@ -159,6 +159,11 @@
   // For tag authors: read the choice, open the settings, or listen for "cloud7:consent".
   window.cloud7Consent = { choice, open: () => whenReady(() => openSettings()) };
 
+  // Before the first paint, so that showing the controls that need this script (Cookie
+  // settings, the embeds' buttons) moves nothing.
+  html.classList.add("c7c-js");
+  if (gpc) html.classList.add("c7c-gpc");
+
   const stored = readChoice();
   if (stored?.analytics) startAnalytics();
   else deleteAnalyticsCookies();
@@ -221,8 +226,6 @@
     for (const placeholder of placeholders) {
       const load = placeholder.querySelector("[data-embed-load]");
       const always = placeholder.querySelector("[data-embed-always]");
-      load.hidden = false;
-      always.hidden = gpc;
       load.addEventListener("click", () => loadEmbed(placeholder, true));
       always.addEventListener("click", () => {
         allowProvider(placeholder.dataset.embed);
@@ -236,7 +239,6 @@
       button.addEventListener("click", () => decide(button.dataset.consentChoice === "accept"));
     }
     for (const opener of document.querySelectorAll("[data-consent-open]")) {
-      opener.hidden = false;
       opener.addEventListener("click", () => openSettings());
     }
     banner.querySelector("[data-consent-hide]").addEventListener("click", () => {

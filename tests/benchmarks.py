@@ -198,7 +198,7 @@ def download_sizes(site: Path) -> dict:
     head_end = page.index("</script>", start) + len("</script>")
     banner_start = page.index('<div id="c7c"')
     banner_end = page.index("</dialog>\n</div>", banner_start) + len("</dialog>\n</div>")
-    button = page[page.index('<button type="button" class="c7c-link" data-consent-open hidden>') :]
+    button = page[page.index('<button type="button" class="c7c-link c7c-scripted"') :]
     button = button[: button.index("</button>") + len("</button>")]
     bare = (page[:start] + page[head_end:banner_start] + page[banner_end:]).replace(
         button, "<!-- cookie-settings -->"

@@ -271,7 +271,8 @@ def test_a_shared_script_misbehaving_on_one_page_is_named_by_the_first_state(pla
 def test_the_junit_file_has_a_case_per_page_and_state_and_a_failure_per_violation(clean, planted):
     _, report, folder = clean
     suite = ElementTree.parse(folder / "junit.xml").getroot()
-    assert int(suite.get("tests")) == len(suite.findall("testcase")) == report["pages"] * 6
+    cases = report["pages"] * 6 + len(report["embeds"])  # and a case per placeholder clicked
+    assert int(suite.get("tests")) == len(suite.findall("testcase")) == cases
     assert suite.get("failures") == "0" and not suite.findall(".//failure")
     _, bad = planted
     suite = ElementTree.parse(report_folder(bad)).getroot()

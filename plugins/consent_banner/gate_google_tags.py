@@ -13,13 +13,11 @@ import html
 import re
 from collections.abc import Callable
 
+from .providers import ANALYTICS_HOSTS
+
 SCRIPT = re.compile(r"<script\b([^>]*)>(.*?)</script\s*>", re.I | re.S)
-GOOGLE_HOST = re.compile(
-    r"googletagmanager\.com|google-analytics\.com|analytics\.google\.com", re.I
-)
-GOOGLE_CODE = re.compile(
-    r"\bgtag\s*\(|\bdataLayer\b|GoogleAnalyticsObject|googletagmanager\.com|google-analytics\.com"
-)
+GOOGLE_HOST = re.compile("|".join(re.escape(host) for host in ANALYTICS_HOSTS), re.I)
+GOOGLE_CODE = re.compile(rf"\bgtag\s*\(|\bdataLayer\b|GoogleAnalyticsObject|{GOOGLE_HOST.pattern}")
 NOSCRIPT_IFRAME = re.compile(
     r"<noscript\b[^>]*>\s*<iframe\b[^>]*googletagmanager\.com.*?</noscript\s*>", re.I | re.S
 )
