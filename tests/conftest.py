@@ -121,6 +121,17 @@ def pasted_output(tmp_path_factory):
     return build_or_fail(root / "out", content=content)
 
 
+def revision_of(site: Path) -> str:
+    """The consent revision the build gave the banner."""
+    page = (site / "index.html").read_text(encoding="utf-8")
+    return page.split('data-revision="', 1)[1].split('"', 1)[0]
+
+
+@pytest.fixture(scope="session")
+def revision(site) -> str:
+    return revision_of(site)
+
+
 @pytest.fixture(scope="session")
 def site(tmp_path_factory) -> Path:
     """The real content, built once per test session."""

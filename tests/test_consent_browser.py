@@ -11,12 +11,13 @@ from conftest import (
     build_or_fail,
     wait_until,
 )
+from consent_banner.config import DEFAULT_TEXTS
 
 from cookie_audit.crawl import GPC_ON
 
-ACCEPT, REJECT = "Accept analytics cookies", "Reject analytics cookies"
+# The banner's words as the build renders them (pelicanconf.py overrides none).
+ACCEPT, REJECT = DEFAULT_TEXTS["accept"], DEFAULT_TEXTS["reject"]
 CONSENT_COOKIE = "cloud7_consent"
-REVISION = "2026-12-01"
 WALK = ["/", "/services/", "/news/", "/privacy-policy/", "/contact/"]
 CONFIRMATION = {
     True: "You’ve accepted analytics cookies",
@@ -68,7 +69,7 @@ def test_ignoring_the_banner_and_browsing_is_not_consent(visitor):
     assert visitor.google_requests == []
 
 
-def test_reject_keeps_only_the_consent_cookie(visitor):
+def test_reject_keeps_only_the_consent_cookie(visitor, revision):
     visitor.open("/")
     visitor.click(REJECT)
     assert "You’ve rejected analytics cookies" in visitor.page.locator("#c7c-banner").inner_text()
@@ -80,7 +81,7 @@ def test_reject_keeps_only_the_consent_cookie(visitor):
         assert not visitor.banner_visible()
     cookie = visitor.cookies()[CONSENT_COOKIE]
     assert list(visitor.cookies()) == [CONSENT_COOKIE]
-    assert cookie["value"].startswith(f"v1.{REVISION}.a0.")
+    assert cookie["value"].startswith(f"v1.{revision}.a0.")
     assert cookie["path"] == "/" and cookie["sameSite"] == "Lax"
     lifetime = cookie["expires"] - dt.datetime.now().timestamp()
     assert 180 * 86400 < lifetime < 185 * 86400
@@ -88,7 +89,7 @@ def test_reject_keeps_only_the_consent_cookie(visitor):
     assert visitor.storage() == []
 
 
-def test_accept_loads_analytics_with_consent_mode_in_order(visitor):
+def test_accept_loads_analytics_with_consent_mode_in_order(visitor, revision):
     accept(visitor)
     assert "You’ve accepted analytics cookies" in visitor.page.locator("#c7c-banner").inner_text()
     assert any("/gtag/js?id=G-C7SITE2026" in url for url in visitor.google_requests)
@@ -101,7 +102,7 @@ def test_accept_loads_analytics_with_consent_mode_in_order(visitor):
     assert set(denied.values()) == {"denied"} and "ad_user_data" in denied
     ga = visitor.cookies()["_ga"]
     assert ga["domain"] == ".cloud7.test"
-    assert visitor.cookies()[CONSENT_COOKIE]["value"].startswith(f"v1.{REVISION}.a1.")
+    assert visitor.cookies()[CONSENT_COOKIE]["value"].startswith(f"v1.{revision}.a1.")
 
 
 def test_the_consent_cookie_is_secure_on_https(new_visitor, site):
@@ -207,10 +208,10 @@ def test_global_privacy_control_can_be_switched_off(new_visitor, tmp_path):
 
 FORGED = {
     "garbage": "garbage",
-    "truncated": f"v1.{REVISION}.a1",
+    "truncated": "v1.{revision}.a1",
     "oversized": "v1." + "9" * 3900,
-    "future": f"v1.{REVISION}.a1.9999999999",
-    "wrong category value": f"v1.{REVISION}.a7.1765000000",
+    "future": "v1.{revision}.a1.9999999999",
+    "wrong category value": "v1.{revision}.a7.1765000000",
     "json": '{"analytics":true}',
     "script": "%3Cscript%3Ealert(1)%3C/script%3E",
     "empty": "",
@@ -218,8 +219,8 @@ FORGED = {
 
 
 @pytest.mark.parametrize("case", FORGED)
-def test_forged_consent_cookie_counts_as_no_choice(visitor, case):
-    visitor.context.add_cookies([consent_cookie(FORGED[case])])
+def test_forged_consent_cookie_counts_as_no_choice(visitor, case, revision):
+    visitor.context.add_cookies([consent_cookie(FORGED[case].replace("{revision}", revision))])
     visitor.open("/")
     assert visitor.banner_visible()
     assert visitor.google_requests == []
@@ -227,10 +228,10 @@ def test_forged_consent_cookie_counts_as_no_choice(visitor, case):
     assert visitor.page.evaluate("cloud7Consent.choice()") is None
 
 
-def test_no_javascript_means_no_banner_and_no_analytics(new_visitor):
+def test_no_javascript_means_no_banner_and_no_analytics(new_visitor, revision):
     visitor = new_visitor(java_script_enabled=False)
     now = int(dt.datetime.now().timestamp())
-    visitor.context.add_cookies([consent_cookie(f"v1.{REVISION}.a1.{now}")])
+    visitor.context.add_cookies([consent_cookie(f"v1.{revision}.a1.{now}")])
     for path in WALK:
         visitor.open(path)
         assert not visitor.banner_visible()

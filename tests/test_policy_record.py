@@ -20,6 +20,7 @@ from conftest import (
     epoch,
     policy_version,
     policy_version_or_fail,
+    revision_of,
 )
 from policy_versions.declaration import Declaration, additions, disagreements
 
@@ -61,12 +62,6 @@ def tables(site, day: str) -> str:
     return "".join(
         str(t) for t in BeautifulSoup(page, "html.parser").find("main").find_all("table")
     )
-
-
-def revision_of(site) -> str:
-    """The consent revision the build gave the banner."""
-    page = BeautifulSoup((site / "index.html").read_text(encoding="utf-8"), "html.parser")
-    return page.find("script", attrs={"data-revision": True})["data-revision"]
 
 
 def test_changing_the_inventory_leaves_every_published_table_byte_for_byte(site, tmp_path):

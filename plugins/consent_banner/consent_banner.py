@@ -218,7 +218,9 @@ class Build:
         for generator in generators:
             for kind in CONTENT_LISTS:
                 for item in getattr(generator, kind, []):
-                    refused += self.privacy_check(item.content, item.save_as, item.source_path)[2]
+                    # The HTML as read: Pelican fills in its links only as it writes.
+                    html = getattr(item, "_content", None) or item.content
+                    refused += self.privacy_check(html, item.save_as, item.source_path)[2]
         if refused:
             raise PrivacyCheckError(_refusal_message(refused))
 

@@ -52,9 +52,16 @@ FETCHING_RELS = {
 }
 RUNNABLE_SCRIPT_TYPES = {"", "text/javascript", "application/javascript", "module"}
 URL_WHITESPACE = re.compile(r"[\t\n\r]")
-# The quick look that spares most pages the tokeniser: any "//host" (or "\\host", which
-# browsers read the same) that is not the site's own, or an entity that may hide one.
-AUTHORITY = re.compile(r"[/\\][\t\n\r]*[/\\][\t\n\r]*([^/\\\s\"'<>?#)]*)|&(?:#|sol|bsol)")
+# The quick look that spares most pages the tokeniser: an authority ("//host") that is
+# not the site's own, outside an xmlns attribute (a name, never fetched). What a browser
+# also reads as one ("\\host", "/<tab>/host", an entity for "/") sends the page to the
+# tokeniser at once.
+AUTHORITY_END = re.compile(r"[/\\\s\"'<>?#)]")
+XMLNS_BEFORE = re.compile(r"xmlns(?::[\w-]+)?\s*=\s*[\"']?https?:$", re.I)
+# A slash a browser reads after a tab or newline it drops ("/<newline>/host"), a
+# backslash, or a named reference for either.
+DISGUISED = ("\\", "\n/", "\t/", "\r/", "&sol", "&bsol")
+SLASH_REFERENCE = re.compile(r"&#(?:0*(?:47|92)(?!\d)|[xX]0*(?:2[fF]|5[cC])(?![0-9a-fA-F]))")
 
 
 @dataclass(frozen=True)
@@ -100,13 +107,19 @@ def host_of(url: str) -> str | None:
 
 def may_load_from_elsewhere(page: str, own_hosts: frozenset[str]) -> bool:
     """A cheap test: False means no tag of the page can reach another host."""
-    for match in AUTHORITY.finditer(page):
-        authority = match.group(1)
-        if authority is None:
-            return True  # an entity: let the tokeniser decide
+    if any(text in page for text in DISGUISED):
+        return True
+    if "&#" in page and SLASH_REFERENCE.search(page):
+        return True
+    start = page.find("//")
+    while start != -1:
+        end = AUTHORITY_END.search(page, start + 2)
+        authority = page[start + 2 : end.start() if end else len(page)]
         host = authority.rsplit("@", 1)[-1].split(":")[0].rstrip(".").lower()
-        if host not in own_hosts:
+        xmlns = XMLNS_BEFORE.search(page, max(0, start - 40), start)
+        if host and host not in own_hosts and not xmlns:
             return True
+        start = page.find("//", start + 2)
     return False
 
 
