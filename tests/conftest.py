@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from consent_banner.config import DEFAULT_TEXTS
 
 from cookie_audit.sandbox import (
     EMBED_STUB,
@@ -119,6 +120,14 @@ def pasted_output(tmp_path_factory):
         ' height="0" width="0"></iframe></noscript>\n'
     )
     return build_or_fail(root / "out", content=content)
+
+
+def text(name: str, **fill: str) -> str:
+    """A banner text as the build renders it (pelicanconf.py overrides none of them)."""
+    words = DEFAULT_TEXTS[name]
+    for key, value in fill.items():
+        words = words.replace("{" + key + "}", value)
+    return words
 
 
 def revision_of(site: Path) -> str:

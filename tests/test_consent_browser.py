@@ -9,6 +9,7 @@ from conftest import (
     Server,
     axe_violations,
     build_or_fail,
+    text,
     wait_until,
 )
 from consent_banner.config import DEFAULT_TEXTS
@@ -20,8 +21,8 @@ ACCEPT, REJECT = DEFAULT_TEXTS["accept"], DEFAULT_TEXTS["reject"]
 CONSENT_COOKIE = "cloud7_consent"
 WALK = ["/", "/services/", "/news/", "/privacy-policy/", "/contact/"]
 CONFIRMATION = {
-    True: "You’ve accepted analytics cookies",
-    False: "You’ve rejected analytics cookies",
+    True: text("accepted"),
+    False: text("rejected"),
 }
 
 
@@ -32,10 +33,10 @@ def accept(visitor, path="/"):
 
 
 def save_settings(visitor, analytics: bool) -> None:
-    """Choose in the "Cookie settings" dialog and wait for the confirmation."""
-    visitor.click("Cookie settings")
-    visitor.page.get_by_label("Allow analytics cookies").set_checked(analytics)
-    visitor.click("Save cookie settings")
+    """Choose in the text("settings") dialog and wait for the confirmation."""
+    visitor.click(text("settings"))
+    visitor.page.get_by_label(text("analytics_label")).set_checked(analytics)
+    visitor.click(text("save"))
     visitor.page.get_by_text(CONFIRMATION[analytics]).wait_for()
 
 
@@ -72,8 +73,8 @@ def test_ignoring_the_banner_and_browsing_is_not_consent(visitor):
 def test_reject_keeps_only_the_consent_cookie(visitor, revision):
     visitor.open("/")
     visitor.click(REJECT)
-    assert "You’ve rejected analytics cookies" in visitor.page.locator("#c7c-banner").inner_text()
-    visitor.click("Hide cookie message")
+    assert text("rejected") in visitor.page.locator("#c7c-banner").inner_text()
+    visitor.click(text("hide"))
     assert not visitor.banner_visible()
     visitor.page.reload()
     for path in WALK:
@@ -91,7 +92,7 @@ def test_reject_keeps_only_the_consent_cookie(visitor, revision):
 
 def test_accept_loads_analytics_with_consent_mode_in_order(visitor, revision):
     accept(visitor)
-    assert "You’ve accepted analytics cookies" in visitor.page.locator("#c7c-banner").inner_text()
+    assert text("accepted") in visitor.page.locator("#c7c-banner").inner_text()
     assert any("/gtag/js?id=G-C7SITE2026" in url for url in visitor.google_requests)
     commands = data_layer(visitor.page)
     assert [c[0] for c in commands[:4]] == ["consent", "consent", "js", "config"]
@@ -140,8 +141,8 @@ def test_withdrawal_from_cookie_settings_deletes_analytics_cookies(visitor):
     )
     with visitor.page.expect_request("**/collect*"):  # this page's view is sent before we withdraw
         visitor.open("/services/")
-    visitor.click("Cookie settings")
-    assert visitor.page.get_by_label("Allow analytics cookies").is_checked()
+    visitor.click(text("settings"))
+    assert visitor.page.get_by_label(text("analytics_label")).is_checked()
     visitor.page.keyboard.press("Escape")
     save_settings(visitor, analytics=False)
     assert list(visitor.cookies()) == [CONSENT_COOKIE]
@@ -188,10 +189,10 @@ def test_global_privacy_control_counts_as_reject(new_visitor):
         assert not visitor.banner_visible()
     assert visitor.google_requests == [] and visitor.context.cookies() == []
     assert visitor.page.evaluate("cloud7Consent.choice().source") == "gpc"
-    visitor.click("Cookie settings")
+    visitor.click(text("settings"))
     dialog = visitor.page.get_by_role("dialog")
     assert "Global Privacy Control" in dialog.inner_text()
-    assert not visitor.page.get_by_label("Allow analytics cookies").is_checked()
+    assert not visitor.page.get_by_label(text("analytics_label")).is_checked()
 
 
 def test_global_privacy_control_can_be_switched_off(new_visitor, tmp_path):
@@ -235,7 +236,7 @@ def test_no_javascript_means_no_banner_and_no_analytics(new_visitor, revision):
     for path in WALK:
         visitor.open(path)
         assert not visitor.banner_visible()
-        assert not visitor.page.get_by_role("button", name="Cookie settings").is_visible()
+        assert not visitor.page.get_by_role("button", name=text("settings")).is_visible()
     assert visitor.google_requests == []
 
 
@@ -275,7 +276,7 @@ def test_the_banner_causes_no_layout_shift(new_visitor):
     visitor.page.wait_for_timeout(300)
     assert visitor.page.evaluate("window.shift") == 0
     visitor.click(REJECT)
-    visitor.click("Hide cookie message")
+    visitor.click(text("hide"))
     visitor.page.wait_for_timeout(300)
     assert visitor.page.evaluate("window.shift") == 0
 
@@ -301,11 +302,11 @@ def test_keyboard_only_accept_reject_and_withdraw(visitor):
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.classList.contains('c7c-done')")
     assert axe_violations(page) == []
-    tab_to(page, "Hide cookie message")
+    tab_to(page, text("hide"))
     page.keyboard.press("Enter")
     assert not visitor.banner_visible()
 
-    tab_to(page, "Cookie settings")
+    tab_to(page, text("settings"))
     page.keyboard.press("Enter")
     assert page.get_by_role("dialog").is_visible()
     assert axe_violations(page) == []
@@ -313,11 +314,11 @@ def test_keyboard_only_accept_reject_and_withdraw(visitor):
     assert not page.get_by_role("dialog").is_visible()
 
     def toggle_analytics_in_settings(now_on: bool) -> None:
-        tab_to(page, "Cookie settings")
+        tab_to(page, text("settings"))
         page.keyboard.press("Enter")
-        tab_to(page, "Allow analytics cookies")
+        tab_to(page, text("analytics_label"))
         page.keyboard.press("Space")
-        tab_to(page, "Save cookie settings")
+        tab_to(page, text("save"))
         page.keyboard.press("Enter")
         page.get_by_text(CONFIRMATION[now_on]).wait_for()
 

@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import Server, axe_violations, build_or_fail, headers_file, wait_until
+from conftest import Server, axe_violations, build_or_fail, headers_file, text, wait_until
 from consent_banner.providers import BUILT_IN
 from test_privacy_check import LOADS, embeds_content
 
@@ -63,9 +63,9 @@ def in_state(new_visitor, server, state: str):
         visitor.context.add_init_script(GPC_ON)
     visitor.open("/")
     if state == "rejected":
-        visitor.click("Reject analytics cookies")
+        visitor.click(text("reject"))
     if state == "accepted-analytics":
-        visitor.click("Accept analytics cookies")
+        visitor.click(text("accept"))
         wait_until(visitor.page, "document.cookie.includes('_ga=')")
     return visitor
 
@@ -102,7 +102,7 @@ def test_always_allow_persists_across_pages_and_is_withdrawn_in_cookie_settings(
 ):
     visitor = new_visitor(embeds_server)
     visitor.open("/media-youtube/")
-    visitor.click("Always allow YouTube")
+    visitor.click(text("embed_always", provider="YouTube"))
     wait_until(visitor.page, LOADED)
     assert visitor.page.evaluate("document.activeElement.tagName") == "IFRAME"
     assert visitor.banner_visible()  # analytics is a separate choice, still unanswered
@@ -116,12 +116,12 @@ def test_always_allow_persists_across_pages_and_is_withdrawn_in_cookie_settings(
     assert not visitor.page.evaluate(LOADED)
 
     visitor.open("/media-youtube/")
-    visitor.click("Cookie settings")
-    switch = visitor.page.get_by_label("Always allow YouTube", exact=True)
+    visitor.click(text("settings"))
+    switch = visitor.page.get_by_label(text("embed_always", provider="YouTube"), exact=True)
     assert switch.is_checked(), (visitor.cookies(), visitor.errors)
     switch.set_checked(False)
-    visitor.click("Save cookie settings")
-    visitor.page.get_by_text("You’ve rejected analytics cookies").wait_for()
+    visitor.click(text("save"))
+    visitor.page.get_by_text(text("rejected")).wait_for()
     assert not visitor.page.evaluate(LOADED)  # gone from the page at once
     before = len(visitor.other_host_requests)
     visitor.page.reload()
@@ -140,9 +140,13 @@ def test_accepting_analytics_allows_no_embed(new_visitor, embeds_server):
 def test_with_gpc_nothing_is_allowed_always(new_visitor, embeds_server):
     visitor = in_state(new_visitor, embeds_server, "gpc")
     visitor.open("/media-youtube/")
-    assert not visitor.page.get_by_role("button", name="Always allow YouTube").is_visible()
-    visitor.click("Cookie settings")
-    assert visitor.page.get_by_label("Always allow YouTube", exact=True).is_disabled()
+    assert not visitor.page.get_by_role(
+        "button", name=text("embed_always", provider="YouTube")
+    ).is_visible()
+    visitor.click(text("settings"))
+    assert visitor.page.get_by_label(
+        text("embed_always", provider="YouTube"), exact=True
+    ).is_disabled()
     visitor.page.keyboard.press("Escape")
     load_button(visitor).click()
     wait_until(visitor.page, LOADED)
@@ -163,7 +167,7 @@ def test_without_javascript_the_link_to_the_provider_works(new_visitor, embeds_s
     visitor = new_visitor(embeds_server, java_script_enabled=False)
     visitor.open("/media-youtube/")
     assert not load_button(visitor).is_visible()
-    link = visitor.page.get_by_role("link", name="Open it on YouTube")
+    link = visitor.page.get_by_role("link", name=text("embed_link", provider="YouTube"))
     assert link.get_attribute("href") == "https://www.youtube.com/watch?v=dQw4w9WgXcQ"
     link.click()
     visitor.page.wait_for_url("https://www.youtube.com/watch?v=dQw4w9WgXcQ")
@@ -194,7 +198,7 @@ def test_an_always_allowed_embed_loads_without_shifting_the_page(new_visitor, em
     visitor = new_visitor(embeds_server)
     visitor.context.add_init_script(LAYOUT_SHIFTS)
     visitor.open("/media-vimeo/")
-    visitor.click("Always allow Vimeo")
+    visitor.click(text("embed_always", provider="Vimeo"))
     visitor.page.reload()
     wait_until(visitor.page, LOADED)
     visitor.page.evaluate(TWO_FRAMES)
@@ -204,8 +208,8 @@ def test_an_always_allowed_embed_loads_without_shifting_the_page(new_visitor, em
 def test_the_placeholder_works_by_keyboard_and_is_accessible(new_visitor, embeds_server):
     visitor = new_visitor(embeds_server, viewport={"width": 320, "height": 640})
     visitor.open("/media-youtube/")
-    visitor.click("Reject analytics cookies")
-    visitor.click("Hide cookie message")
+    visitor.click(text("reject"))
+    visitor.click(text("hide"))
     assert axe_violations(visitor.page) == []
     region = visitor.page.get_by_role("region", name="Cloud 7 product tour")
     assert region.is_visible()

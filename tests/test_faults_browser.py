@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+from conftest import text
 from consent_banner.config import DEFAULT_TEXTS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -90,9 +91,9 @@ def test_blocked_gtag_breaks_nothing(visitor):
     visitor.context.route("**/gtag/js*", lambda route: route.abort("blockedbyclient"))
     visitor.open("/")
     visitor.click(ACCEPT)
-    visitor.page.get_by_text("You’ve accepted analytics cookies").wait_for()
+    visitor.page.get_by_text(text("accepted")).wait_for()
     visitor.open("/services/")
-    visitor.click("Cookie settings")
+    visitor.click(text("settings"))
     assert visitor.page.get_by_role("dialog").is_visible()
     assert [e for e in visitor.errors if e.startswith("page error")] == []
 
@@ -102,9 +103,9 @@ def test_a_very_slow_network_delays_only_analytics(visitor):
     visitor.context.route("**/gtag/js*", lambda route: held.append(route))
     visitor.open("/")
     visitor.click(ACCEPT)
-    visitor.page.get_by_text("You’ve accepted analytics cookies").wait_for()
-    visitor.click("Hide cookie message")
-    visitor.click("Cookie settings")
+    visitor.page.get_by_text(text("accepted")).wait_for()
+    visitor.click(text("hide"))
+    visitor.click(text("settings"))
     assert visitor.page.get_by_role("dialog").is_visible() and len(held) == 1
     visitor.page.keyboard.press("Escape")
     held[0].fallback()  # the network finally answers

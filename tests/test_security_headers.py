@@ -9,6 +9,7 @@ from conftest import (
     ROOT,
     Server,
     headers_file,
+    text,
     wait_until,
 )
 from consent_banner.config import check_config, cookie_inventory
@@ -90,15 +91,15 @@ def test_every_page_in_every_consent_state_has_no_csp_violation(new_visitor, pas
             visitor.context.add_init_script(GPC_ON)
         visitor.open("/campaign/")
         if state in ("accepted", "withdrawn"):
-            visitor.click("Accept analytics cookies")
+            visitor.click(text("accept"))
             wait_until(visitor.page, PASTED_TAG_CONFIGURED)
             wait_until(visitor.page, "document.cookie.includes('_ga=')")
             assert any("/gtag/js?id=G-C7SITE2026" in u for u in visitor.google_requests)
         if state in ("rejected", "withdrawn"):
-            visitor.click("Cookie settings")
-            visitor.page.get_by_label("Allow analytics cookies").set_checked(False)
-            visitor.click("Save cookie settings")
-            visitor.page.get_by_text("You’ve rejected analytics cookies").wait_for()
+            visitor.click(text("settings"))
+            visitor.page.get_by_label(text("analytics_label")).set_checked(False)
+            visitor.click(text("save"))
+            visitor.page.get_by_text(text("rejected")).wait_for()
         violations = visitor.page.evaluate("window.violations")
         for path in PAGE_TYPES:
             visitor.open(path)
