@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path[:0] = [str(Path(__file__).parent.parent), str(Path(__file__).parent)]
+sys.path[:0] = [str(Path(__file__).parent.parent / part) for part in (".", "tests", "plugins")]
 from conftest import ROOT, Server, build_site  # noqa: E402
 
 from cookie_audit.sandbox import GOOGLE, google_answer, launch_options  # noqa: E402

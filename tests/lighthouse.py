@@ -19,16 +19,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path[:0] = [str(Path(__file__).parent.parent), str(Path(__file__).parent)]
-from conftest import (  # noqa: E402
-    CHROMIUM_ARGS,
-    HOST_RULES,
-    ROOT,
-    Server,
-    build_or_fail,
-    chromium_executable,
-    headers_file,
-)
+sys.path[:0] = [str(Path(__file__).parent.parent / part) for part in (".", "tests", "plugins")]
+from conftest import ROOT, Server, build_or_fail, headers_file  # noqa: E402
+
+from cookie_audit.sandbox import launch_options  # noqa: E402
 
 LIGHTHOUSE = ROOT / ".lighthouse/node_modules/.bin/lighthouse"
 PAGES = {
@@ -41,21 +35,19 @@ RESULTS = ROOT / "lighthouse-results.json"
 RUNS = int(os.environ.get("LIGHTHOUSE_RUNS", "3"))
 
 
-def chromium() -> str:
+def chromium() -> tuple[str, list[str]]:
+    """The browser and flags the tests use: Lighthouse starts it itself."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        return chromium_executable(p) or p.chromium.executable_path
+        options = launch_options(p)
+        return options["executable_path"] or p.chromium.executable_path, options["args"]
 
 
-def audit(url: str, report: Path, browser: str) -> dict:
+def audit(url: str, report: Path, browser: tuple[str, list[str]]) -> dict:
     """One Lighthouse run; its scores, what fell short, and failed requests."""
-    flags = [
-        "--headless=new",
-        "--no-sandbox",
-        *CHROMIUM_ARGS,
-        f"--host-resolver-rules={HOST_RULES}",
-    ]
+    executable, args = browser
+    flags = ["--headless=new", "--no-sandbox", *args]
     subprocess.run(
         [
             str(LIGHTHOUSE),
@@ -67,7 +59,7 @@ def audit(url: str, report: Path, browser: str) -> dict:
             f"--chrome-flags={' '.join(flags)}",
         ],
         check=True,
-        env={**os.environ, "CHROME_PATH": browser},
+        env={**os.environ, "CHROME_PATH": executable},
     )
     result = json.loads(report.read_text())
     audits = result["audits"]

@@ -12,16 +12,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path[:0] = [str(Path(__file__).parent.parent), str(Path(__file__).parent)]
-from conftest import (  # noqa: E402
-    CHROMIUM_ARGS,
-    HOST_RULES,
-    PAGE_TYPES,
-    ROOT,
-    Server,
-    build_or_fail,
-    chromium_executable,
-)
+sys.path[:0] = [str(Path(__file__).parent.parent / part) for part in (".", "tests", "plugins")]
+from conftest import PAGE_TYPES, ROOT, Server, build_or_fail  # noqa: E402
+
+from cookie_audit.sandbox import launch_options  # noqa: E402
 
 WIDTHS = {"phone": (390, 844), "desktop": (1280, 800)}
 SCHEMES = ("light", "dark")
@@ -75,10 +69,7 @@ def main() -> None:
         site = build_or_fail(Path(work) / "output")
         server = Server(site)
         with sync_playwright() as p:
-            browser = p.chromium.launch(
-                executable_path=chromium_executable(p),
-                args=[*CHROMIUM_ARGS, f"--host-resolver-rules={HOST_RULES}"],
-            )
+            browser = p.chromium.launch(**launch_options(p))
             shoot(browser, server, paths)
             browser.close()
         server.close()

@@ -1,9 +1,12 @@
 """The site as Pelican writes it: every template, stable URLs, nothing third-party."""
 
 import gzip
+import os
 import re
 import shutil
 import struct
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 
 import brotli
@@ -287,3 +290,29 @@ def test_a_plugin_that_fails_to_load_fails_the_build(tmp_path):
     result = build_site(tmp_path / "out", PLUGINS=["consent_banner", "no_such_plugin"])
     assert result.returncode != 0
     assert "no_such_plugin" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        "tests/benchmarks.py",
+        "tests/lighthouse.py",
+        "tests/screenshots.py",
+        "theme/artwork/make_images.py",
+    ],
+)
+def test_the_make_targets_scripts_load_outside_pytest(script):
+    """`make bench`, `lighthouse`, `screenshots` and `images` run these as plain scripts,
+    without pytest's pythonpath: each must find its imports on its own."""
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"import runpy; runpy.run_path({str(ROOT / script)!r}, run_name='loaded')",
+        ],
+        cwd="/",
+        capture_output=True,
+        text=True,
+        env={"PATH": os.environ["PATH"]},
+    )
+    assert loaded.returncode == 0, loaded.stderr
