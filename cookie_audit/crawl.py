@@ -259,6 +259,9 @@ class StateWalk:
     async def _open(self, visit: Visit) -> Visit:
         self.current = visit
         self.responses.clear()
+        # The last page's requests are recorded already; one still in flight as it unloads
+        # (a keepalive beacon) may never report its end to this tab, so it is not waited for.
+        self.in_flight.clear()
         await self.page.goto(self.server.url(visit.page))
         return visit
 
