@@ -160,4 +160,23 @@ CONSENT = {
             "category": "analytics",
         },
     ],
+    # The banner's words are built in for English, Dutch, German and French; the
+    # cookies above are described in English, so each other language the site
+    # publishes describes them here.
+    "texts": {
+        "nl": {
+            "cookies": {
+                "_ga": {
+                    "purpose": "Onderscheidt bezoeken van verschillende mensen, zodat we "
+                    "bezoekers kunnen tellen.",
+                    "duration": "2 jaar",
+                },
+                "_ga_*": {
+                    "purpose": "Houdt de stand van je bezoek bij, zodat de pagina’s die je "
+                    "bekijkt als één bezoek tellen.",
+                    "duration": "2 jaar",
+                },
+            },
+        },
+    },
 }

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from consent_banner.config import DEFAULT_TEXTS
+from consent_banner.languages import BUILT_IN as LANGUAGES
 
 from cookie_audit.sandbox import (
     EMBED_STUB,
@@ -122,9 +122,9 @@ def pasted_output(tmp_path_factory):
     return build_or_fail(root / "out", content=content)
 
 
-def text(name: str, **fill: str) -> str:
+def text(name: str, lang: str = "en", **fill: str) -> str:
     """A banner text as the build renders it (pelicanconf.py overrides none of them)."""
-    words = DEFAULT_TEXTS[name]
+    words = LANGUAGES[lang][name]
     for key, value in fill.items():
         words = words.replace("{" + key + "}", value)
     return words

@@ -79,14 +79,15 @@ def test_injection_is_idempotent_and_keeps_every_other_byte(tmp_path):
     built = build(tmp_path)
     once = built.inject(PAGE, "t.html")
     assert built.inject(once, "t.html") == once
-    restored = once.replace(built.head, "").replace(built.body, "")
-    assert restored.replace(built.settings_button, "<!-- cookie-settings -->") == PAGE
+    banner, button = built.markup_in("en")
+    restored = once.replace(built.head, "").replace(banner, "")
+    assert restored.replace(button, "<!-- cookie-settings -->") == PAGE
 
 
 def test_a_theme_without_the_footer_slot_still_gets_cookie_settings(tmp_path):
     built = build(tmp_path)
     page = built.inject("<html><head></head><BODY><p>x</p></BODY></html>", "t.html")
-    assert built.settings_button in page
+    assert built.markup_in("en")[1] in page
 
 
 @pytest.mark.parametrize("page", ["<html><body>no head</body></html>", "<head></head>"])
@@ -173,8 +174,14 @@ def test_pelican_analytics_setting_is_gated_and_logged(tmp_path):
         ({"lifetime_months": 14}, "lifetime_months"),
         ({"lifetime_months": "6"}, "lifetime_months"),
         ({"colour": "blue"}, "colour"),
-        ({"texts": {"acept": "Yes"}}, "texts.acept"),
-        ({"texts": {"accept": ""}}, "texts.accept"),
+        ({"texts": {"en": {"acept": "Yes"}}}, "texts.en.acept"),
+        ({"texts": {"en": {"accept": ""}}}, "texts.en.accept"),
+        ({"texts": {"accept": "Yes"}}, "texts.accept"),  # texts are per language
+        ({"texts": {"NL": {}}}, "texts.NL"),
+        ({"texts": {"nl": {"intro": "Welkom op {sitee}"}}}, "texts.nl.intro"),
+        ({"texts": {"nl": {"title": "{provider}"}}}, "texts.nl.title"),
+        ({"texts": {"nl": {"cookies": {"_ga": {"purpose": "Telt"}}}}}, "texts.nl.cookies._ga"),
+        ({"texts": {"nl": {"verbs": {"youtube": ""}}}}, "texts.nl.verbs.youtube"),
         ({"cookies": [{"name": "_ga"}]}, "cookies[0]"),
         ({"honour_gpc": "yes"}, "honour_gpc"),
         ({"cookie_name": "my cookie"}, "cookie_name"),
@@ -198,7 +205,8 @@ def test_a_bad_consent_setting_fails_the_build(tmp_path):
 
 def test_configured_texts_are_escaped(tmp_path):
     texts = {"title": '<img src=x onerror="alert(1)"> “Cookies”', "accept": "Yes & agree"}
-    out = build_or_fail(tmp_path / "out", CONSENT={"measurement_id": "G-TEST1234", "texts": texts})
+    consent = {"measurement_id": "G-TEST1234", "texts": {"en": texts}}
+    out = build_or_fail(tmp_path / "out", CONSENT=consent)
     page = (out / "index.html").read_text()
     assert "<img src=x" not in page
     assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt; “Cookies”" in page

@@ -12,12 +12,11 @@ from conftest import (
     text,
     wait_until,
 )
-from consent_banner.config import DEFAULT_TEXTS
 
 from cookie_audit.crawl import GPC_ON
 
 # The banner's words as the build renders them (pelicanconf.py overrides none).
-ACCEPT, REJECT = DEFAULT_TEXTS["accept"], DEFAULT_TEXTS["reject"]
+ACCEPT, REJECT = text("accept"), text("reject")
 CONSENT_COOKIE = "cloud7_consent"
 WALK = ["/", "/services/", "/news/", "/privacy-policy/", "/contact/"]
 CONFIRMATION = {

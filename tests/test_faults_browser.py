@@ -3,11 +3,10 @@
 import datetime as dt
 
 from conftest import text
-from consent_banner.config import DEFAULT_TEXTS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-ACCEPT = DEFAULT_TEXTS["accept"]  # as the build renders it (pelicanconf.py overrides none)
+ACCEPT = text("accept")
 SIX_MONTHS = 15778800  # data-max-age of the built site
 
 

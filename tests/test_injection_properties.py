@@ -36,8 +36,14 @@ def built(tmp_path_factory):
     return build
 
 
+def injected_banner(built: Build) -> str:
+    """The banner as a page without the footer slot gets it: cookie settings included."""
+    banner, button = built.markup_in("en")
+    return banner + f'<p class="c7c-fallback">{button}</p>'
+
+
 def without_injection(built: Build, page: str) -> str:
-    banner = built.body + f'<p class="c7c-fallback">{built.settings_button}</p>'
+    banner = injected_banner(built)
     return page.replace(built.head, "", 1).replace(banner, "", 1)
 
 
@@ -59,7 +65,7 @@ def test_injection_finds_the_real_head_and_body(
     after_body = f"{eol.join(rest)}</body></html>{eol}"
     page = before_head + up_to_body + after_body
     injected = built.inject(page, "page.html")
-    banner = built.body + f'<p class="c7c-fallback">{built.settings_button}</p>'
+    banner = injected_banner(built)
     assert injected == before_head + built.head + up_to_body + banner + after_body
     assert built.inject(injected, "page.html") == injected
 

@@ -5,66 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .languages import LANGUAGE, TABLES, TEXT_NAMES, LanguageError, filled, merged, placeholders
 from .providers import BUILT_IN, Provider
-
-DEFAULT_TEXTS = {
-    "title": "Cookies on {site}",
-    "intro": (
-        "We’d like to set analytics cookies to understand how you use {site}, so we can "
-        "improve it. Google receives this information as an independent controller. "
-        "We set no analytics cookie unless you accept, and we keep your choice for "
-        "{lifetime}."
-    ),
-    "accept": "Accept analytics cookies",
-    "reject": "Reject analytics cookies",
-    "details": "View cookie details",
-    "policy_link": "Read our privacy policy",
-    "details_title": "Cookie settings",
-    "necessary_title": "Strictly necessary cookies",
-    "necessary_body": (
-        "These make the website work and remember your cookie choice. They are always on."
-    ),
-    "necessary_label": "Always on",
-    "analytics_title": "Analytics cookies",
-    "analytics_body": (
-        "Google Analytics tells us how people use the website: pages visited, time "
-        "spent and the device used. Off unless you switch it on."
-    ),
-    "table_caption": "Cookies this website sets",
-    "analytics_label": "Allow analytics cookies",
-    "save": "Save cookie settings",
-    "close": "Close",
-    "accepted": (
-        "You’ve accepted analytics cookies. You can change your cookie settings at any time."
-    ),
-    "rejected": (
-        "You’ve rejected analytics cookies. You can change your cookie settings at any time."
-    ),
-    "hide": "Hide cookie message",
-    "gpc": (
-        "Your browser sent a Global Privacy Control signal, so we treat it as a "
-        "rejection of analytics cookies unless you choose otherwise here."
-    ),
-    "settings": "Cookie settings",
-    "consent_cookie_purpose": "Remembers whether you accepted or rejected analytics cookies.",
-    "lifetime": "{months} months",
-    "column_cookie": "Cookie",
-    "column_provider": "Set by",
-    "column_purpose": "Purpose",
-    "column_duration": "Kept for",
-    "column_category": "Type",
-    "external_title": "External media",
-    "external_body": (
-        "Videos and maps from other websites load only when you click them. Their "
-        "providers may set cookies and see your IP address. Allow a provider here to "
-        "load its content without asking each time."
-    ),
-    "external_label": "Always allow {provider}",
-    "embed_notice": "Loads content from {provider}, which may set cookies and see your IP address.",
-    "embed_policy": "{provider}’s privacy policy",
-    "embed_always": "Always allow {provider}",
-    "embed_link": "Open it on {provider}",
-}
 
 DEFAULTS: dict[str, Any] = {
     "measurement_id": None,
@@ -75,7 +17,7 @@ DEFAULTS: dict[str, Any] = {
     "cookies": [],
     "providers": [],  # embed providers besides the built-in YouTube, Vimeo and Google Maps
     "declared_hosts": {},  # other hosts the site loads from as it is: {host: reason}
-    "texts": {},
+    "texts": {},  # per language: {"nl": {"accept": ..., "cookies": {...}}}
 }
 MAX_LIFETIME_MONTHS = 13  # CNIL: a consent choice is kept for at most 13 months
 MEASUREMENT_ID = re.compile(r"^G-[A-Z0-9]{4,16}$")
@@ -131,15 +73,10 @@ def check_config(raw: dict | None) -> dict[str, Any]:
             raise _fail(f"declared_hosts.{host}", "is not a host name like 'cdn.cloud7.example'")
         if not (isinstance(reason, str) and reason.strip()):
             raise _fail(f"declared_hosts.{host}", "needs a reason: why may every visitor load it?")
-    texts = config["texts"]
-    if not isinstance(texts, dict):
-        raise _fail("texts", "must be a dict of texts")
-    for name, text in texts.items():
-        if name not in DEFAULT_TEXTS:
-            raise _fail(f"texts.{name}", f"unknown text; known: {', '.join(sorted(DEFAULT_TEXTS))}")
-        if not isinstance(text, str) or not text.strip():
-            raise _fail(f"texts.{name}", "must be a non-empty string")
-    config["texts"] = {**DEFAULT_TEXTS, **texts}
+    if not isinstance(config["texts"], dict):
+        raise _fail("texts", "must be a dict of languages, each a dict of texts")
+    for lang, words in config["texts"].items():
+        _check_words(lang, words)
     return config
 
 
@@ -189,16 +126,45 @@ def embed_providers(config: dict[str, Any]) -> list[Provider]:
     return [*BUILT_IN.values(), *config["providers"]]
 
 
-def fill_texts(config: dict[str, Any], site: str) -> dict[str, str]:
-    """The texts with {site}, {lifetime} and {months} filled in."""
-    months = str(config["lifetime_months"])
-    lifetime = config["texts"]["lifetime"].replace("{months}", months)
-    return {
-        name: text.replace("{site}", site)
-        .replace("{lifetime}", lifetime)
-        .replace("{months}", months)
-        for name, text in config["texts"].items()
-    }
+# The placeholders each text may use: {provider} only where the English text has it.
+PROVIDER_TEXTS = {name for name in TEXT_NAMES if "provider" in placeholders(merged("en", {})[name])}
+FILLED = {"site", "lifetime", "months", "language"}
+
+
+def _check_words(lang: Any, words: Any) -> None:
+    """One language of ``texts``: known names, non-empty texts, known placeholders."""
+    if not (isinstance(lang, str) and LANGUAGE.match(lang)):
+        hint = "; texts are given per language: {'en': {...}}" if lang in TEXT_NAMES else ""
+        raise _fail(
+            f"texts.{lang}", f"is not a lower-case language code like 'nl' or 'pt-br'{hint}"
+        )
+    if not isinstance(words, dict):
+        raise _fail(f"texts.{lang}", "must be a dict of texts")
+    for name, text in words.items():
+        key = f"texts.{lang}.{name}"
+        if name in TABLES:
+            _check_table(key, name, text)
+            continue
+        if name not in TEXT_NAMES:
+            raise _fail(key, f"unknown text; known: {', '.join(sorted(TEXT_NAMES))}")
+        if not isinstance(text, str) or not text.strip():
+            raise _fail(key, "must be a non-empty string")
+        unknown = placeholders(text) - FILLED - ({"provider"} if name in PROVIDER_TEXTS else set())
+        if unknown:
+            raise _fail(key, f"unknown placeholder {{{sorted(unknown)[0]}}}")
+
+
+def _check_table(key: str, name: str, table: Any) -> None:
+    """language_names and verbs: {key: text}; cookies: {name: {purpose, duration}}."""
+    if not isinstance(table, dict):
+        raise _fail(key, "must be a dict")
+    for entry, value in table.items():
+        if name == "cookies":
+            if not isinstance(value, dict) or set(value) != {"purpose", "duration"}:
+                raise _fail(f"{key}.{entry}", "needs exactly 'purpose' and 'duration'")
+            value = " ".join(v if isinstance(v, str) and v.strip() else "" for v in value.values())
+        if not (isinstance(value, str) and value.strip()):
+            raise _fail(f"{key}.{entry}", "must be a non-empty string")
 
 
 def _check_cookie(index: int, cookie: Any) -> dict[str, str]:
@@ -213,16 +179,21 @@ def _check_cookie(index: int, cookie: Any) -> dict[str, str]:
 
 
 def cookie_inventory(
-    config: dict[str, Any], site: str, providers: list[Provider] = ()
+    config: dict[str, Any], site: str, providers: list[Provider] = (), lang: str = "en"
 ) -> list[dict[str, str]]:
     """Every cookie the site may set: the consent cookie first, the declared ones, then
-    those of the embed providers the site uses."""
-    texts = fill_texts(config, site)
+    those of the embed providers the site uses; described in ``lang``, the site's own."""
+    words = merged(lang, config["texts"])
+    if "consent_cookie_purpose" not in words or "lifetime" not in words:
+        raise LanguageError(
+            f"consent_banner: no {lang!r} words for the consent cookie: add "
+            f"'consent_cookie_purpose' and 'lifetime' to CONSENT['texts'][{lang!r}]"
+        )
     consent_cookie = {
         "name": config["cookie_name"],
         "provider": site,
-        "purpose": texts["consent_cookie_purpose"],
-        "duration": texts["lifetime"],
+        "purpose": filled(words["consent_cookie_purpose"], {"site": site}),
+        "duration": filled(words["lifetime"], {"months": str(config["lifetime_months"])}),
         "category": "necessary",
     }
     embedded = [dict(c) for p in providers if p.category == "external-media" for c in p.cookies]

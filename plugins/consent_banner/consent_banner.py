@@ -22,15 +22,11 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pelican import signals
 from pelican.writers import Writer
 
-from .config import (
-    ConsentConfigError,
-    check_config,
-    cookie_inventory,
-    embed_providers,
-    fill_texts,
-)
+from .config import ConsentConfigError, check_config, cookie_inventory, embed_providers
 from .embeds import Embed, check_page
 from .gate_google_tags import gate_google_tags, inline_file_name
+from .languages import BUILT_IN as BUILT_IN_LANGUAGES
+from .languages import LanguageError, Words, language_of, words_for
 from .providers import GTAG_URL, Provider, analytics_provider, direct_link, load_url
 
 logger = logging.getLogger(__name__)
@@ -50,6 +46,8 @@ MARKUP = re.compile(  # every branch starts with "<", which the regex engine see
     re.I | re.S,
 )
 SECONDS_PER_MONTH = 2_629_800  # 365.25 days / 12
+# The page's language, as its theme declares it; the banner speaks it.
+HTML_LANG = re.compile(r"""<html\b[^>]*?\slang\s*=\s*["']?([A-Za-z0-9-]+)""", re.I)
 IFRAME_SRC = re.compile(r"""<iframe\b[^>]*?\bsrc\s*=\s*["']?\s*((?:https?:)?//[^"'\s>]+)""", re.I)
 FRAME_ATTRIBUTES = ("allow", "allowfullscreen", "referrerpolicy")
 # Pelican's lists of content, and policy_versions' versions: checked before any write.
@@ -103,8 +101,11 @@ class Build:
             ext: f"consent.{hashlib.sha256(text.encode()).hexdigest()[:10]}{ext}"
             for ext, text in self.assets.items()
         }
-        self.head = self.body = self.settings_button = ""
-        self.texts: dict[str, str] = {}
+        self.head = ""
+        self.default_lang = settings.get("DEFAULT_LANG", "en")
+        self.languages = {*BUILT_IN_LANGUAGES, *self.config["texts"]}
+        self.words: dict[str, Words] = {}
+        self.markup: dict[str, tuple[str, str]] = {}  # language: (banner, settings control)
         self.inline_scripts: dict[str, str] = {}
         self.gated: list[tuple[str, str]] = []
         # Embeds the start-up scan found are in the banner; any other fails the check.
@@ -121,7 +122,7 @@ class Build:
         return f"{self.site_url}/{path}"
 
     def render(self, context: dict) -> None:
-        """Render the markup once per build; every page gets the same."""
+        """Prepare the markup every page shares; each language's banner comes on first use."""
         # The policy_versions plugin decides the revision and, by default, the policy URL.
         revision = context.get("CONSENT_REVISION")
         if not revision:
@@ -129,24 +130,13 @@ class Build:
                 "consent_banner: no consent revision; enable the policy_versions plugin"
             )
         policy_url = self.config["policy_url"] or context["POLICY_URL"]
-        env = Environment(loader=FileSystemLoader(HERE), autoescape=select_autoescape(["html"]))
-        texts = self.texts = fill_texts(self.config, self.settings.get("SITENAME", "this website"))
-        inventory = self.settings["COOKIE_INVENTORY"]
-        self.body = env.get_template("banner.html").render(
-            t=texts,
-            cookies=inventory,
-            categories={
-                "necessary": texts["necessary_title"],
-                "analytics": texts["analytics_title"],
-                "external-media": texts["external_title"],
-            },
-            analytics=analytics_provider(inventory) if self.config["measurement_id"] else None,
-            embeds=self.embed_providers,
-            declared_hosts=sorted(self.declared_hosts),
-            policy_url=policy_url if policy_url.startswith("https://") else self.url(policy_url),
+        self.policy_url = policy_url if policy_url.startswith("https://") else self.url(policy_url)
+        self.env = Environment(
+            loader=FileSystemLoader(HERE), autoescape=select_autoescape(["html"])
         )
-        self.embed_template = env.get_template("embed.html")
-        self.head = env.get_template("head.html").render(
+        self.embed_template = self.env.get_template("embed.html")
+        inventory = self.settings["COOKIE_INVENTORY"]
+        self.head = self.env.get_template("head.html").render(
             css=self.url(f"{ASSET_DIR}/{self.asset_names['.css']}"),
             js=self.url(f"{ASSET_DIR}/{self.asset_names['.js']}"),
             cookie_name=self.config["cookie_name"],
@@ -157,7 +147,70 @@ class Build:
             analytics_cookies=[c["name"] for c in inventory if c["category"] == "analytics"],
             honour_gpc=self.config["honour_gpc"],
         )
-        self.settings_button = env.get_template("settings_button.html").render(t=texts)
+
+    def language(self, tag: str | None) -> str:
+        """The banner's language for a page's `lang`: the site's own when it has none."""
+        return language_of(tag, self.languages) or tag.lower() if tag else self.default_lang
+
+    def words_in(self, lang: str) -> Words:
+        if lang not in self.words:
+            self.words[lang] = words_for(
+                lang,
+                configured=self.config["texts"],
+                site=self.settings.get("SITENAME", "this website"),
+                months=self.config["lifetime_months"],
+                declared_in=self.default_lang,
+                policy_lang=self.default_lang,  # policy_versions publishes in the site's language
+                providers=self.embed_providers,
+                cookies=[
+                    c for c in self.settings["COOKIE_INVENTORY"] if not self.is_consent_cookie(c)
+                ],
+            )
+        return self.words[lang]
+
+    def is_consent_cookie(self, cookie: dict[str, str]) -> bool:
+        """The row of the consent cookie: described by the banner's own words."""
+        return cookie["name"] == self.config["cookie_name"]
+
+    def markup_in(self, lang: str) -> tuple[str, str]:
+        """The banner and the cookie-settings control in one language, rendered once."""
+        if lang not in self.markup:
+            words = self.words_in(lang)
+            texts = words.texts
+            own = {"purpose": texts["consent_cookie_purpose"], "duration": texts["lifetime"]}
+            cookies = [
+                {**c, **(own if self.is_consent_cookie(c) else words.cookies[c["name"]])}
+                for c in self.settings["COOKIE_INVENTORY"]
+            ]
+            banner = self.env.get_template("banner.html").render(
+                t=texts,
+                lang=lang,
+                policy_lang=self.default_lang,
+                cookies=cookies,
+                categories={
+                    "necessary": texts["necessary_title"],
+                    "analytics": texts["analytics_title"],
+                    "external-media": texts["external_title"],
+                },
+                analytics=analytics_provider(cookies) if self.config["measurement_id"] else None,
+                embeds=self.embed_providers,
+                declared_hosts=sorted(self.declared_hosts),
+                policy_url=self.policy_url,
+            )
+            button = self.env.get_template("settings_button.html").render(t=texts)
+            self.markup[lang] = (banner, button)
+        return self.markup[lang]
+
+    def prepare(self, tags: set[str]) -> None:
+        """Every language the site publishes, checked before a page is written."""
+        errors = []
+        for lang in sorted({self.language(tag) for tag in tags}):
+            try:
+                self.markup_in(lang)
+            except LanguageError as error:
+                errors.append(str(error))
+        if errors:
+            raise LanguageError("\n".join(errors))
 
     def save_inline(self, code: str) -> str:
         name = inline_file_name(code)
@@ -168,18 +221,22 @@ class Build:
         """Banner markup after <body>, assets before </head>; exactly once."""
         if self.head in page:
             return page
-        page, gated, refused = self.privacy_check(page, where, source)
+        tag = HTML_LANG.search(page, 0, 4096)
+        lang = self.language(tag and tag.group(1))
+        page, gated, refused = self.privacy_check(page, where, source, lang)
         self.gated += [(where, tag) for tag in gated]
         self.refused += refused
-        banner = self.body
+        banner, button = self.markup_in(lang)
         if SETTINGS_SLOT in page:
-            page = page.replace(SETTINGS_SLOT, self.settings_button, 1)
+            page = page.replace(SETTINGS_SLOT, button, 1)
         else:  # a theme without the footer slot still gets the control
-            banner += f'<p class="c7c-fallback">{self.settings_button}</p>'
+            banner += f'<p class="c7c-fallback">{button}</p>'
         head, body = insertion_points(page, where)
         return page[:head] + self.head + page[head:body] + banner + page[body:]
 
-    def privacy_check(self, page: str, where: str, source: str) -> tuple[str, list[str], list[str]]:
+    def privacy_check(
+        self, page: str, where: str, source: str, lang: str
+    ) -> tuple[str, list[str], list[str]]:
         """The page with Google tags gated and embeds made click-to-load; what was gated
         or taken out, and a line for each resource refused."""
         page, gated = gate_google_tags(page, self.save_inline)
@@ -189,7 +246,7 @@ class Build:
             self.own_hosts,
             self.declared_hosts,
             self.known_embeds,
-            lambda embed: self.placeholder(embed, next(count)),
+            lambda embed: self.placeholder(embed, next(count), lang),
         )
         if checked.embeds or checked.refused:  # name the file only when there is something to say
             source = self.source_file(source)
@@ -214,13 +271,22 @@ class Build:
 
     def check_content(self, generators) -> None:
         """Refuse pasted other-host resources before a single page is written."""
+        items = [
+            item
+            for generator in generators
+            for kind in CONTENT_LISTS
+            for item in getattr(generator, kind, [])
+        ]
+        self.prepare(
+            {self.default_lang, *self.settings.get("LANGUAGES", ())}
+            | {item.lang for item in items if getattr(item, "lang", None)}
+        )
         refused = []
-        for generator in generators:
-            for kind in CONTENT_LISTS:
-                for item in getattr(generator, kind, []):
-                    # The HTML as read: Pelican fills in its links only as it writes.
-                    html = getattr(item, "_content", None) or item.content
-                    refused += self.privacy_check(html, item.save_as, item.source_path)[2]
+        for item in items:
+            # The HTML as read: Pelican fills in its links only as it writes.
+            html = getattr(item, "_content", None) or item.content
+            lang = self.language(getattr(item, "lang", None))
+            refused += self.privacy_check(html, item.save_as, item.source_path, lang)[2]
         if refused:
             raise PrivacyCheckError(_refusal_message(refused))
 
@@ -231,15 +297,17 @@ class Build:
             return path
         return os.path.relpath(os.path.join(root, path), os.path.dirname(root))
 
-    def placeholder(self, embed: Embed, number: int) -> str:
-        """The click-to-load markup for one pasted embed."""
+    def placeholder(self, embed: Embed, number: int, lang: str) -> str:
+        """The click-to-load markup for one pasted embed, in the page's language."""
         provider, attrs = embed.provider, embed.attributes
         src = attrs.get("src") or ""
         title = (attrs.get("title") or "").strip() or provider.name
-        texts = {k: v.replace("{provider}", provider.name) for k, v in self.texts.items()}
+        words = self.words_in(lang)
+        texts = {k: v.replace("{provider}", provider.name) for k, v in words.texts.items()}
         return self.embed_template.render(
             n=number,
             provider=provider,
+            verb=words.verbs.get(provider.id, provider.verb),
             t=texts,
             src=load_url(provider, src),
             link=direct_link(provider, src),
@@ -307,7 +375,7 @@ def initialized(pelican) -> None:
     config = check_config(pelican.settings.get("CONSENT"))
     site = pelican.settings.get("SITENAME", "this website")
     embedded = embedded_providers(pelican.settings, embed_providers(config))
-    inventory = cookie_inventory(config, site, embedded)
+    inventory = cookie_inventory(config, site, embedded, pelican.settings.get("DEFAULT_LANG", "en"))
     pelican.settings["COOKIE_INVENTORY"] = inventory
     pelican.settings["CONSENT_PROVIDERS"] = consent_providers(config, inventory, embedded)
 
