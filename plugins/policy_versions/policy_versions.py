@@ -77,7 +77,7 @@ class PolicyVersion:
     declaration: Declaration | None = None
     record: bytes = b""
     lang: str = "en"
-    language: str = "English"  # its name in LANGUAGES
+    language: str = ""  # its name in LANGUAGES: "English"
     translations: list[PolicyTranslation] = field(default_factory=list, repr=False)
 
     @property
@@ -321,9 +321,10 @@ class PolicyVersionsGenerator(Generator):
         )
         for document in self.documents:
             logger.info(
-                "policy_versions: %s: %d versions; in force on %s: %s",
+                "policy_versions: %s: %d versions, %d translations; in force on %s: %s",
                 document.slug,
                 len(document.versions),
+                sum(len(v.translations) for v in document.versions),
                 today,
                 document.in_force.effective,
             )
@@ -456,7 +457,7 @@ class PolicyVersionsGenerator(Generator):
         self.add_source_path(page)
         return translation
 
-    def fill_placeholders(self, version: PolicyVersion) -> str:
+    def fill_placeholders(self, version: PolicyVersion | PolicyTranslation) -> str:
         """Fill {contact_email} from the settings, the tables from the version's declaration."""
 
         def fill(match: re.Match) -> str:
