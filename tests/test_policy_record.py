@@ -305,6 +305,7 @@ VERSION_SHAPE = {
     "summary": str,
     "reconsent": bool,
     "sha256": str,
+    "translations": list,
 }
 
 

@@ -6,7 +6,9 @@
 ``new`` copies the newest version to the new date with the site's declaration of today
 (cookies and third parties, from the settings) beside it; run again on an upcoming
 version, it rewrites that version's declaration and leaves its text alone. ``lock``
-records the version's SHA-256 in the document's lock file.
+records the version's SHA-256 in the document's lock file, and that of each of its
+translations not locked yet (or changed before its day): a translation that comes
+later is locked with the same command, which leaves the version's own line as it was.
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ import sys
 from pathlib import Path
 
 from pelican import Pelican
+from pelican.contents import Page
+from pelican.readers import Readers
 from pelican.settings import read_settings
 
 from .declaration import declaration_text, site_declaration
 from .lock import LOCK_FILE, declaration_path, read_lock, record, sha256, write_lock
-from .policy_versions import ISO_DATE, PolicyError, build_date, read_config
+from .policy_versions import FILE_NAME, ISO_DATE, PolicyError, build_date, date_of, read_config
 
 DECLARATION_HEADING = """\
 What version {day} of this document declares: every cookie the website may set and
@@ -82,25 +86,49 @@ def run(args: argparse.Namespace) -> str:
     today = build_date(config, settings.get("TIMEZONE") or "UTC")
     markdown = folder / f"{args.day}.md"
     if args.action == "lock":
-        return lock(folder, markdown, day, today)
+        return lock(folder, markdown, day, today, Readers(settings))
     drives_consent = document == config["consent_document"]
     return new_version(folder, markdown, day, today, settings, drives_consent)
 
 
-def lock(folder: Path, markdown: Path, day: dt.date, today: dt.date) -> str:
+def lock(folder: Path, markdown: Path, day: dt.date, today: dt.date, readers: Readers) -> str:
     if not markdown.exists():
         raise PolicyError(f"no version {markdown}")
     entries = read_lock(folder)
-    digest = sha256(record(markdown))
     key = day.isoformat()
+    digest = sha256(record(markdown))
     if key in entries and entries[key] != digest and day <= today:
         raise PolicyError(
             f"version {key} took effect on {key} and was locked with another text; restore "
             "it (git checkout) and publish the change as a new version"
         )
+    said = [f"Locked {markdown.name} ({digest})"] if entries.get(key) != digest else []
     entries[key] = digest
+    for translation in translations_of(folder, key, set(readers.extensions)):
+        lock_key = f"{key}.{FILE_NAME.match(translation.name).group(2)}"
+        digest = sha256(record(translation))
+        if entries.get(lock_key) == digest:
+            continue
+        page = readers.read_file(str(folder), translation.name, content_class=Page)
+        published = max(day, date_of(page.metadata, "Translated", str(translation)))
+        if lock_key in entries and published <= today:
+            raise PolicyError(
+                f"translation {translation} is published from {published} and was locked "
+                "with another text; restore it (git checkout): a published translation "
+                "never changes"
+            )
+        entries[lock_key] = digest
+        said.append(f"Locked {translation.name} ({digest})")
+    if not said:
+        return f"{markdown.name} and its translations are locked already in {folder / LOCK_FILE}."
     write_lock(folder, entries)
-    return f"Locked {markdown.name} ({digest}) in {folder / LOCK_FILE}; commit it."
+    return f"{'; '.join(said)} in {folder / LOCK_FILE}; commit it."
+
+
+def translations_of(folder: Path, key: str, extensions: set[str]) -> list[Path]:
+    """The translations of the version of that day: 2026-12-01.nl.md, …"""
+    texts = [p for p in sorted(folder.glob(f"{key}.*")) if p.suffix.lstrip(".") in extensions]
+    return [path for path in texts if (named := FILE_NAME.match(path.name)) and named.group(2)]
 
 
 def new_version(

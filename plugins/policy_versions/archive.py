@@ -21,10 +21,25 @@
           "record_url": "/privacy-policy/2026-12-01/2026-12-01.txt",
           "summary": "…",
           "reconsent": true,
-          "sha256": "…"                      # of the record: text, then declaration
+          "sha256": "…",                     # of the record: text, then declaration
+          "translations": [                  # by language; [] when there is none
+            {
+              "lang": "nl",
+              "title": "Privacybeleid",
+              "translated": "2027-01-15",    # its 'Translated' day: when it was published
+              "url": "/privacy-policy/2026-12-01/nl/",
+              "changes_url": "/privacy-policy/2026-12-01/nl/changes/",  # null for the first
+              "record_url": "/privacy-policy/2026-12-01/nl/2026-12-01.nl.txt",
+              "summary": "…",
+              "sha256": "…"                  # of its Markdown file
+            }
+          ]
         }
       ]
     }
+
+Only the original (DEFAULT_LANG) is the legal text; a translation has the period,
+status and re-consent of the version it translates.
 """
 
 from __future__ import annotations
@@ -35,16 +50,36 @@ from typing import TYPE_CHECKING
 from xml.etree import ElementTree as ET
 from zoneinfo import ZoneInfo
 
+from bs4 import BeautifulSoup
+
 if TYPE_CHECKING:
     from .policy_versions import PolicyDocument, PolicyVersion
+    from .translations import PolicyTranslation
 
 SCHEMA = 1
 ATOM = "http://www.w3.org/2005/Atom"
 
 
+def plain_text(fragment: str) -> str:
+    """Text without the markup Pelican's Markdown reader gives a summary."""
+    return " ".join(BeautifulSoup(fragment, "html.parser").get_text().split())
+
+
 def versions_json(document: PolicyDocument, site_url: str) -> str:
     def link(path: str) -> str:
         return f"{site_url}/{path}"
+
+    def translation(text: PolicyTranslation) -> dict:
+        return {
+            "lang": text.lang,
+            "title": text.title,
+            "translated": text.translated.isoformat(),
+            "url": link(text.url),
+            "changes_url": link(text.changes_url) if text.original.previous else None,
+            "record_url": link(text.url + text.record_name),
+            "summary": text.summary_text,
+            "sha256": text.sha256,
+        }
 
     def entry(version: PolicyVersion) -> dict:
         return {
@@ -58,6 +93,7 @@ def versions_json(document: PolicyDocument, site_url: str) -> str:
             "summary": version.summary_text,
             "reconsent": version.reconsent,
             "sha256": version.sha256,
+            "translations": [translation(t) for t in version.translations],
         }
 
     data = {
@@ -78,7 +114,8 @@ def _midnight(day: dt.date, zone: ZoneInfo) -> str:
 
 
 def atom_feed(document: PolicyDocument, site_url: str, site_name: str, zone: ZoneInfo) -> bytes:
-    """One entry per version, newest first, dated by the day it takes effect."""
+    """One entry per version, dated by the day it takes effect, and one per translation,
+    dated by its day (the later of its version's and its own 'Translated:'); newest first."""
     ET.register_namespace("", ATOM)
 
     def add(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
@@ -93,7 +130,9 @@ def atom_feed(document: PolicyDocument, site_url: str, site_name: str, zone: Zon
     feed = ET.Element(f"{{{ATOM}}}feed")
     add(feed, "id", absolute(document.history_url))
     add(feed, "title", f"{document.title} — {site_name}: versions")
-    add(feed, "updated", _midnight(max(v.effective for v in document.versions), zone))
+    texts = [text for v in document.newest_first for text in (v, *v.translations)]
+    texts.sort(key=lambda text: text.day, reverse=True)  # stable: a version before its translations
+    add(feed, "updated", _midnight(texts[0].day, zone))
     author = add(feed, "author")
     add(author, "name", site_name)
     add(
@@ -104,26 +143,33 @@ def atom_feed(document: PolicyDocument, site_url: str, site_name: str, zone: Zon
         href=f"{site_url}/{document.feed_url}",
     )
     add(feed, "link", rel="alternate", type="text/html", href=f"{site_url}/{document.history_url}")
-    for version in document.newest_first:
+    for text in texts:
+        version = text.original
         entry = add(feed, "entry")
-        add(entry, "id", absolute(version.url))
+        add(entry, "id", absolute(text.url))
+        title = f"{document.title}: version of {version.effective_text} ({version.status})"
+        if text is not version:
+            title += f", translation into {text.language}"
+        add(entry, "title", title)
+        add(entry, "updated", _midnight(text.day, zone))
         add(
             entry,
-            "title",
-            f"{document.title}: version of {version.effective_text} ({version.status})",
+            "link",
+            rel="alternate",
+            type="text/html",
+            hreflang=text.lang,
+            href=f"{site_url}/{text.url}",
         )
-        add(entry, "updated", _midnight(version.effective, zone))
-        add(entry, "link", rel="alternate", type="text/html", href=f"{site_url}/{version.url}")
         if version.previous:
             add(
                 entry,
                 "link",
                 rel="related",
                 type="text/html",
-                href=f"{site_url}/{version.changes_url}",
+                href=f"{site_url}/{text.changes_url}",
             )
-        summary = f"{version.period}. {version.summary_text}".strip()
+        summary = f"{version.period}. {text.summary_text}".strip()
         add(entry, "summary", summary)
-        add(entry, "content", f"{summary}\nSHA-256: {version.sha256}", type="text")
+        add(entry, "content", f"{summary}\nSHA-256: {text.sha256}", type="text")
     ET.indent(feed)
     return ET.tostring(feed, encoding="utf-8", xml_declaration=True) + b"\n"

@@ -16,6 +16,7 @@ from .lock import LOCK_FILE, LockError, changed_lines, locked_record, read_lock
 
 if TYPE_CHECKING:
     from .policy_versions import PolicyDocument, PolicyVersion
+    from .translations import PolicyTranslation
 
 logger = logging.getLogger(__name__)
 
@@ -39,51 +40,81 @@ def check_reconsent(version: PolicyVersion, site_name: str) -> None:
 
 
 def check_lock(folder: Path, versions: list[PolicyVersion], where: str) -> None:
-    """Every version that has taken effect is locked, and still hashes to its lock."""
+    """Every version and translation whose day has come is locked, and still hashes to its lock."""
     try:
         locked = read_lock(folder)
     except LockError as error:
         raise PolicyError(str(error)) from None
-    by_day = {v.effective.isoformat(): v for v in versions}
-    for day in sorted(set(locked) - set(by_day)):
+    texts = {text.lock_key: text for v in versions for text in (v, *v.translations)}
+    for key in sorted(set(locked) - set(texts)):
+        kind = "translation" if "." in key else "version"
         raise PolicyError(
-            f"policy_versions: {where}/{LOCK_FILE}: locked version {day} is missing; a version "
+            f"policy_versions: {where}/{LOCK_FILE}: locked {kind} {key} is missing; a {kind} "
             "once published stays published: restore its files"
         )
-    for day, version in by_day.items():
-        started = version.status != "upcoming"
-        if day not in locked:
-            if started:
-                raise PolicyError(
-                    f"policy_versions: {version.source_path}: version {day} has taken effect but "
-                    f"is not locked; check it is the text legal approved, run "
-                    f"`make policy-version LOCK={day}` and commit {where}/{LOCK_FILE}"
-                )
+    for key, text in texts.items():
+        day = text.effective.isoformat()
+        if key not in locked:
+            if text.fixed:
+                raise PolicyError(f"policy_versions: {text.source_path}: {_unlocked(text, where)}")
             continue
-        if locked[day] == version.sha256:
+        if locked[key] == text.sha256:
             continue
-        if not started:
+        if not text.fixed:
             logger.warning(
-                "policy_versions: %s: upcoming version %s changed since it was locked; "
-                "lock it again before %s with `make policy-version LOCK=%s`",
-                version.source_path,
-                day,
-                day,
+                "policy_versions: %s: %s changed since it was locked; lock it again before "
+                "%s with `make policy-version LOCK=%s`",
+                text.source_path,
+                _name(text),
+                text.day,
                 day,
             )
             continue
-        source = Path(folder) / Path(version.source_path).name
-        before = locked_record(source, locked[day])
+        source = Path(folder) / Path(text.source_path).name
+        before = locked_record(source, locked[key])
         diff = (
-            changed_lines(before, version.record, f"version {day}")
+            changed_lines(before, text.record, _name(text))
             if before is not None
             else "(the locked text is not in this repository's git history; `git log -p` shows it)"
         )
         raise PolicyError(
-            f"policy_versions: {version.source_path}: version {day} is locked (it took effect on "
-            f"{day}) but its text or declaration changed; restore it and publish the change as "
-            f"a new version (`make policy-version DATE=YYYY-MM-DD`). What changed:\n{diff}"
+            f"policy_versions: {text.source_path}: {_changed(text)} What changed:\n{diff}"
         )
+
+
+def _name(text: PolicyVersion | PolicyTranslation) -> str:
+    """ "upcoming version 2026-12-01", "translation 2026-12-01.nl"."""
+    if text.original is not text:
+        return f"translation {text.lock_key}"
+    return f"{'upcoming ' if not text.fixed else ''}version {text.lock_key}"
+
+
+def _unlocked(text: PolicyVersion | PolicyTranslation, where: str) -> str:
+    day = text.effective.isoformat()
+    if text.original is text:
+        return (
+            f"version {day} has taken effect but is not locked; check it is the text legal "
+            f"approved, run `make policy-version LOCK={day}` and commit {where}/{LOCK_FILE}"
+        )
+    return (
+        f"translation {text.lock_key} is published from {text.day} but is not locked; "
+        f"check it, run `make policy-version LOCK={day}` and commit {where}/{LOCK_FILE}"
+    )
+
+
+def _changed(text: PolicyVersion | PolicyTranslation) -> str:
+    day = text.effective.isoformat()
+    if text.original is text:
+        return (
+            f"version {day} is locked (it took effect on {day}) but its text or declaration "
+            "changed; restore it and publish the change as a new version "
+            "(`make policy-version DATE=YYYY-MM-DD`)."
+        )
+    return (
+        f"translation {text.lock_key} is locked (published from {text.day}) but its text "
+        f"changed; restore it: a published translation never changes. Correct it in the "
+        "translation of the next version (`make policy-version DATE=YYYY-MM-DD`)."
+    )
 
 
 def check_site_against(document: PolicyDocument, site: Declaration, settings: dict) -> None:

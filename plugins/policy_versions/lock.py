@@ -3,7 +3,8 @@
 A version's record is its Markdown file followed by its declaration, byte for byte,
 exactly what ``cat 2026-12-01.md 2026-12-01.toml | sha256sum`` reads; the site
 publishes it so that anyone can check the hash. ``versions.lock`` beside the
-versions holds one line per locked version: ``2026-12-01  <sha-256>``.
+versions holds one line per locked version: ``2026-12-01  <sha-256>``, and one per
+locked translation, whose record is its Markdown file alone: ``2026-12-01.nl  <sha-256>``.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from pathlib import Path
 LOCK_FILE = "versions.lock"
 LOCK_HEADING = (
     "# SHA-256 of each locked version: its Markdown file followed by its declaration,\n"
-    "# as `cat DATE.md DATE.toml | sha256sum` prints it. Written by\n"
-    "# `make policy-version LOCK=DATE`; the build fails when a locked version changes.\n"
+    "# as `cat DATE.md DATE.toml | sha256sum` prints it, and of each locked translation\n"
+    "# (DATE.nl: `sha256sum DATE.nl.md`). Written by `make policy-version LOCK=DATE`;\n"
+    "# the build fails when a locked version or translation changes.\n"
 )
 GIT_HISTORY_DEPTH = 200  # commits searched for the text a version had when it was locked
 

@@ -4,7 +4,9 @@ Every folder under ``content/policies/`` (``privacy-policy``, say) is one docume
 publishes /privacy-policy/ (the version in force), /privacy-policy/<date>/ for every
 version with its record (text and declaration) and SHA-256, /privacy-policy/history/,
 /privacy-policy/<date>/changes/ (a redline against the previous version),
-/privacy-policy/versions.json and /privacy-policy/feed.atom. The build fails when a
+/privacy-policy/versions.json and /privacy-policy/feed.atom. A version may have
+translations (``2026-12-01.nl.md``, see translations.py), each at its own address
+(/privacy-policy/2026-12-01/nl/) with its own redline. The build fails when a
 locked version changed, when a version adds a third party or purpose without saying
 whether visitors are asked again, and when the site sets or contacts something the
 version in force of the consent document does not declare.
@@ -25,16 +27,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bs4 import BeautifulSoup
 from pelican import signals
 from pelican.contents import Page
 from pelican.generators import Generator
 
-from .archive import atom_feed, versions_json
+from .archive import atom_feed, plain_text, versions_json
 from .checks import PolicyError, check_lock, check_reconsent, check_site_against
 from .declaration import Declaration, DeclarationError, read_declaration, site_declaration
 from .lock import declaration_path, record, sha256
 from .redline import redline
+from .translations import PolicyTranslation, attach, check_language, languages
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +49,8 @@ DEFAULT_CONFIG = {
     "site_check": "fail",
 }
 SITE_CHECKS = ("fail", "warn")
-FILE_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})\.\w+$")
+# 2026-12-01.md, a version; 2026-12-01.nl.md, its translation into Dutch.
+FILE_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:\.([a-z]{2,3}(?:-[A-Za-z0-9]+)*))?\.\w+$")
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 RECONSENT_VALUES = {"yes": True, "no": False}
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
@@ -73,6 +76,31 @@ class PolicyVersion:
     reconsent_stated: bool = False  # a "Reconsent:" line was written, yes or no
     declaration: Declaration | None = None
     record: bytes = b""
+    lang: str = "en"
+    language: str = ""  # its name in LANGUAGES: "English"
+    translations: list[PolicyTranslation] = field(default_factory=list, repr=False)
+
+    @property
+    def original(self) -> PolicyVersion:
+        """Itself: what a translation's ``original`` is, so templates treat both alike."""
+        return self
+
+    @property
+    def fixed(self) -> bool:
+        """It has taken effect: it must be locked and may not change."""
+        return self.status != "upcoming"
+
+    @property
+    def lock_key(self) -> str:
+        return self.effective.isoformat()
+
+    @property
+    def day(self) -> dt.date:
+        """The day from which it may no longer change (a translation's may be later)."""
+        return self.effective
+
+    def translation(self, lang: str) -> PolicyTranslation | None:
+        return next((t for t in self.translations if t.lang == lang), None)
 
     @property
     def save_as(self) -> str:
@@ -98,7 +126,7 @@ class PolicyVersion:
     @property
     def summary_text(self) -> str:
         """The summary without the markup Pelican's Markdown reader gives it."""
-        return " ".join(BeautifulSoup(self.summary, "html.parser").get_text().split())
+        return plain_text(self.summary)
 
     @property
     def effective_text(self) -> str:
@@ -223,6 +251,40 @@ def consent_revision(versions: list[PolicyVersion]) -> str:
     return asking[-1].effective.isoformat()
 
 
+def date_of(meta: dict, key: str, where: str) -> dt.date:
+    """A required YYYY-MM-DD metadata line, as a date."""
+    value = str(meta.get(key.lower(), "")).strip()
+    if not value:
+        raise PolicyError(f"policy_versions: {where}: missing '{key}: YYYY-MM-DD'")
+    try:
+        if not ISO_DATE.match(value):
+            raise ValueError
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise PolicyError(
+            f"policy_versions: {where}: '{key}' must be a YYYY-MM-DD date, not {value!r}"
+        ) from None
+
+
+def effective_of(meta: dict, where: str, named: str) -> dt.date:
+    """The 'Effective' date, which must be the date the file is named by."""
+    effective = date_of(meta, "Effective", where)
+    if effective.isoformat() != named:
+        raise PolicyError(
+            f"policy_versions: {where}: the file name says {named} but 'Effective' says {effective}"
+        )
+    return effective
+
+
+def reconsent_of(meta: dict, where: str) -> bool:
+    reconsent = str(meta.get("reconsent", "no")).strip().lower()
+    if reconsent not in RECONSENT_VALUES:
+        raise PolicyError(
+            f"policy_versions: {where}: 'Reconsent' must be yes or no, not {reconsent!r}"
+        )
+    return RECONSENT_VALUES[reconsent]
+
+
 class PolicyVersionsGenerator(Generator):
     """Reads every document's versions, checks them, and writes the policy pages."""
 
@@ -259,9 +321,10 @@ class PolicyVersionsGenerator(Generator):
         )
         for document in self.documents:
             logger.info(
-                "policy_versions: %s: %d versions; in force on %s: %s",
+                "policy_versions: %s: %d versions, %d translations; in force on %s: %s",
                 document.slug,
                 len(document.versions),
+                sum(len(v.translations) for v in document.versions),
                 today,
                 document.in_force.effective,
             )
@@ -269,11 +332,19 @@ class PolicyVersionsGenerator(Generator):
     def read_document(self, folder: Path, today: dt.date, drives_consent: bool) -> PolicyDocument:
         extensions = set(self.readers.extensions)
         files = sorted(p for p in folder.iterdir() if p.suffix.lstrip(".") in extensions)
-        versions = [self.read_version(path, folder.name) for path in files]
+        named = [(path, self.name_parts(path)) for path in files]
+        versions = [self.read_version(path, folder.name) for path, (_, lang) in named if not lang]
         if not versions:
             raise PolicyError(f"policy_versions: no policy version found in {folder}")
         in_force = assign_periods(versions, today)
+        by_day = {v.lock_key: v for v in versions}
+        translations = [
+            self.read_translation(path, day, lang, by_day) for path, (day, lang) in named if lang
+        ]
+        attach(translations, today)
         site_name = self.settings.get("SITENAME", "")
+        for translation in translations:
+            translation.content = self.fill_placeholders(translation)
         for version in versions:
             version.content = self.fill_placeholders(version)
             if drives_consent and version.declaration is None:
@@ -286,42 +357,32 @@ class PolicyVersionsGenerator(Generator):
         check_lock(folder, versions, os.path.relpath(folder, self.path))
         return PolicyDocument(slug=folder.name, versions=versions, in_force=in_force)
 
-    def read_version(self, path: Path, slug: str) -> PolicyVersion:
-        where = os.path.relpath(path, self.path)
+    def name_parts(self, path: Path) -> tuple[str, str | None]:
+        """The effective date a file is named by, and the language of a translation."""
         named = FILE_NAME.match(path.name)
         if not named:
             raise PolicyError(
-                f"policy_versions: {where}: name the file by its effective date, like 2022-12-08.md"
+                f"policy_versions: {os.path.relpath(path, self.path)}: name the file by its "
+                "effective date, like 2022-12-08.md (a translation: 2022-12-08.nl.md)"
             )
+        return named.group(1), named.group(2)
+
+    def read_page(self, path: Path) -> Page:
         try:
-            page = self.readers.read_file(
+            return self.readers.read_file(
                 base_path=self.path, path=str(path), content_class=Page, context=self.context
             )
         except Exception as error:
+            where = os.path.relpath(path, self.path)
             raise PolicyError(f"policy_versions: {where}: cannot read it: {error}") from error
+
+    def read_version(self, path: Path, slug: str) -> PolicyVersion:
+        where = os.path.relpath(path, self.path)
+        day, _ = self.name_parts(path)
+        page = self.read_page(path)
         meta = page.metadata
-        effective = str(meta.get("effective", "")).strip()
-        if not effective:
-            raise PolicyError(f"policy_versions: {where}: missing 'Effective: YYYY-MM-DD'")
-        try:
-            if not ISO_DATE.match(effective):
-                raise ValueError
-            effective_date = dt.date.fromisoformat(effective)
-        except ValueError:
-            raise PolicyError(
-                f"policy_versions: {where}: 'Effective' must be a YYYY-MM-DD date, "
-                f"not {effective!r}"
-            ) from None
-        if named.group(1) != effective:
-            raise PolicyError(
-                f"policy_versions: {where}: the file name says {named.group(1)} "
-                f"but 'Effective' says {effective}"
-            )
-        reconsent = str(meta.get("reconsent", "no")).strip().lower()
-        if reconsent not in RECONSENT_VALUES:
-            raise PolicyError(
-                f"policy_versions: {where}: 'Reconsent' must be yes or no, not {reconsent!r}"
-            )
+        effective_date = effective_of(meta, where, day)
+        reconsent = reconsent_of(meta, where)
         declaration = None
         if declaration_path(path).exists():
             try:
@@ -330,7 +391,8 @@ class PolicyVersionsGenerator(Generator):
                 )
             except DeclarationError as error:
                 raise PolicyError(str(error)) from None
-        url = f"{slug}/{effective}/"
+        url = f"{slug}/{day}/"
+        lang = self.settings.get("DEFAULT_LANG", "en")
         page.override_url = url  # where {filename} links to this file should point
         self.add_source_path(page)
         return PolicyVersion(
@@ -338,15 +400,64 @@ class PolicyVersionsGenerator(Generator):
             title=page.title,
             effective=effective_date,
             summary=meta.get("summary", ""),
-            reconsent=RECONSENT_VALUES[reconsent],
+            reconsent=reconsent,
             reconsent_stated="reconsent" in meta,
             content=page.content,
             url=url,
             declaration=declaration,
             record=record(path),
+            lang=lang,
+            language=languages(self.settings).get(lang, lang),
         )
 
-    def fill_placeholders(self, version: PolicyVersion) -> str:
+    def read_translation(
+        self, path: Path, day: str, lang: str, versions: dict[str, PolicyVersion]
+    ) -> PolicyTranslation:
+        """A translation: checked against its version, which decides all but the words."""
+        where = os.path.relpath(path, self.path)
+        check_language(lang, where, self.settings)
+        original = versions.get(day)
+        if original is None:
+            raise PolicyError(
+                f"policy_versions: {where}: a translation of version {day}, which does not "
+                f"exist: write {day}.md first, or name the file by the version it translates"
+            )
+        if declaration_path(path).exists():
+            raise PolicyError(
+                f"policy_versions: {os.path.relpath(declaration_path(path), self.path)}: a "
+                f"translation has no declaration of its own; {original.source_path}'s applies: "
+                "remove this file"
+            )
+        page = self.read_page(path)
+        meta = page.metadata
+        stated = str(meta.get("lang", lang)).strip()
+        if stated != lang:
+            raise PolicyError(
+                f"policy_versions: {where}: the file name says {lang!r} but 'Lang' says {stated!r}"
+            )
+        if "effective" in meta:  # kept from a copy of the original: it must still agree
+            effective_of(meta, where, day)
+        if "reconsent" in meta and reconsent_of(meta, where) != original.reconsent:
+            raise PolicyError(
+                f"policy_versions: {where}: 'Reconsent' disagrees with {original.source_path}; "
+                "only the version decides whether visitors are asked again: remove the line"
+            )
+        translation = PolicyTranslation(
+            original=original,
+            lang=lang,
+            language=languages(self.settings)[lang],
+            source_path=where,
+            title=page.title,
+            summary=meta.get("summary", ""),
+            content=page.content,
+            translated=date_of(meta, "Translated", where),
+            record=record(path),
+        )
+        page.override_url = translation.url
+        self.add_source_path(page)
+        return translation
+
+    def fill_placeholders(self, version: PolicyVersion | PolicyTranslation) -> str:
         """Fill {contact_email} from the settings, the tables from the version's declaration."""
 
         def fill(match: re.Match) -> str:
@@ -395,17 +506,8 @@ class PolicyVersionsGenerator(Generator):
             **page,
         )
         for version in document.versions:
-            writer.write_file(version.save_as, policy, self.context, version=version, **page)
-            if version.previous:
-                writer.write_file(
-                    version.changes_save_as,
-                    self.get_template("policy_changes"),
-                    self.context,
-                    version=version,
-                    redline=redline(version.previous.content, version.content),
-                    **page,
-                )
-            self.write_raw(version.url + version.record_name, version.record)
+            for text in (version, *version.translations):
+                self.write_text(writer, text, page)
         writer.write_file(
             f"{document.history_url}index.html",
             self.get_template("policy_history"),
@@ -416,6 +518,26 @@ class PolicyVersionsGenerator(Generator):
         self.write_raw(document.json_url, versions_json(document, site_url).encode())
         feed = atom_feed(document, site_url, self.settings.get("SITENAME", ""), self.timezone)
         self.write_raw(document.feed_url, feed)
+
+    def write_text(
+        self, writer, text: PolicyVersion | PolicyTranslation, page: dict[str, object]
+    ) -> None:
+        """A version or translation: its page, its changes (if not the first), its record."""
+        writer.write_file(
+            text.save_as, self.get_template("policy"), self.context, version=text, **page
+        )
+        if text.original.previous:
+            # A translation whose previous version has none in its language gets the
+            # page too, saying so: its address does not depend on what was translated.
+            writer.write_file(
+                text.changes_save_as,
+                self.get_template("policy_changes"),
+                self.context,
+                version=text,
+                redline=redline(text.previous.content, text.content) if text.previous else None,
+                **page,
+            )
+        self.write_raw(text.url + text.record_name, text.record)
 
     @property
     def timezone(self) -> ZoneInfo:

@@ -1,0 +1,352 @@
+"""Translations of a policy version: own address and language, lock, feed, redline per language.
+
+The real site publishes no translation of the policy; these tests write them into a copy
+of the content.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import subprocess
+from xml.etree import ElementTree as ET
+
+import pytest
+from bs4 import BeautifulSoup
+from conftest import (
+    Server,
+    axe_violations,
+    build_or_fail,
+    build_site,
+    copy_content,
+    policy_version,
+    policy_version_or_fail,
+    revision_of,
+)
+
+POLICIES = "policies/privacy-policy"
+LANGUAGES = {"en": "English", "nl": "Nederlands", "de": "Deutsch"}
+ATOM = "{http://www.w3.org/2005/Atom}"
+TRANSLATED = "2026-12-10"  # before PINNED_DAY: these translations must be locked
+
+OLD_NL = f"""Title: Privacybeleid
+Translated: {TRANSLATED}
+Summary: De eerste gepubliceerde versie van het privacybeleid van Cloud 7.
+
+Als gebruiker van de website van Cloud 7 is uw online privacy belangrijk voor ons.
+
+Wij gebruiken Google Analytics om te tellen hoeveel mensen de website bezoeken.
+
+Neem contact op met Info@Cloud.
+"""
+# A copy of the original's metadata, translated: Effective and Reconsent may stay.
+NEW_NL = f"""Title: Privacybeleid
+Effective: 2026-12-01
+Reconsent: yes
+Translated: {TRANSLATED}
+Summary: Deze versie voegt de cookietabel en het e-mailadres toe.
+
+Als gebruiker van de website van Cloud 7 is uw online privacy belangrijk voor ons.
+
+Wij gebruiken Google Analytics om te tellen hoeveel mensen de website bezoeken, alleen als u
+daarmee instemt.
+
+{{cookie_table}}
+
+Neem contact op met {{contact_email}}.
+"""
+NEW_DE = f"""Title: Datenschutzerklärung
+Translated: {TRANSLATED}
+
+Als Nutzer der Website von Cloud 7 ist uns Ihre Privatsphäre wichtig.
+"""
+
+
+def page_of(site, path: str) -> BeautifulSoup:
+    return BeautifulSoup((site / path / "index.html").read_text(encoding="utf-8"), "html.parser")
+
+
+def words(element) -> str:
+    return " ".join(element.get_text().split())
+
+
+def output_of(result) -> str:
+    return result.stdout + result.stderr
+
+
+def lock_lines(content) -> dict[str, str]:
+    lines = (content / POLICIES / "versions.lock").read_text().splitlines()
+    return dict(line.split() for line in lines if line and not line.startswith("#"))
+
+
+def with_translations(content, **texts: str):
+    """Write translations into a copy of the content: name=text, e.g. 2026-12-01.nl.md."""
+    for name, text in texts.items():
+        (content / POLICIES / name).write_text(text, encoding="utf-8")
+    return content
+
+
+@pytest.fixture(scope="module")
+def translated_content(tmp_path_factory):
+    """Dutch translations of both versions and a German one of the newer, all locked."""
+    content = copy_content(tmp_path_factory.mktemp("translated") / "content")
+    before = lock_lines(content)
+    with_translations(
+        content,
+        **{"2022-12-08.nl.md": OLD_NL, "2026-12-01.nl.md": NEW_NL, "2026-12-01.de.md": NEW_DE},
+    )
+    for day in ("2022-12-08", "2026-12-01"):
+        policy_version_or_fail(content, "lock", day)
+    return content, before
+
+
+@pytest.fixture(scope="module")
+def translated(translated_content, tmp_path_factory):
+    content, _ = translated_content
+    return build_or_fail(
+        tmp_path_factory.mktemp("translated") / "out", content=content, LANGUAGES=LANGUAGES
+    )
+
+
+def test_a_translation_is_published_at_its_own_address_in_its_language(translated):
+    page = page_of(translated, "privacy-policy/2026-12-01/nl")
+    article = page.find("main").article
+    assert article["lang"] == "nl"
+    assert article.h1.get_text() == "Privacybeleid"
+    assert "alleen als u daarmee instemt" in words(article)
+    # Placeholders are filled as in the original: the version's own declaration, the address.
+    assert "cloud7_consent" in article.table.get_text()
+    assert article.find("a", href="mailto:privacy@cloud7.example")
+    assert page.find("link", rel="canonical")["href"] == "/privacy-policy/2026-12-01/nl/"
+    # Its period and status are its version's.
+    assert "In force In force from 1 December 2026" in words(article)
+
+
+def test_the_original_links_to_each_translation_and_each_links_back(translated):
+    for path in ("privacy-policy", "privacy-policy/2026-12-01"):
+        links = page_of(translated, path).select(".policy-translations a")
+        assert [(a["href"], a["hreflang"], a["lang"], a.get_text()) for a in links] == [
+            ("/privacy-policy/2026-12-01/de/", "de", "de", "Deutsch"),
+            ("/privacy-policy/2026-12-01/nl/", "nl", "nl", "Nederlands"),
+        ]
+    dutch = page_of(translated, "privacy-policy/2026-12-01/nl").find("main")
+    note = dutch.find(role="note")
+    assert "This is a translation" in words(note) and "legally binding" in words(note)
+    assert note.a["href"] == "/privacy-policy/2026-12-01/" and note.a["hreflang"] == "en"
+    others = [(a["href"], a["lang"]) for a in dutch.select(".policy-translations a")]
+    assert others == [
+        ("/privacy-policy/2026-12-01/", "en"),
+        ("/privacy-policy/2026-12-01/de/", "de"),
+    ]
+
+
+def test_the_policy_in_force_stays_english(translated):
+    article = page_of(translated, "privacy-policy").find("main").article
+    assert article["lang"] == "en" and article.h1.get_text() == "Privacy Policy"
+
+
+def test_a_translation_that_came_later_is_locked_without_touching_its_version(translated_content):
+    content, before = translated_content
+    after = lock_lines(content)
+    assert {day: after[day] for day in before} == before
+    for key in ("2022-12-08.nl", "2026-12-01.nl", "2026-12-01.de"):
+        written = (content / POLICIES / f"{key}.md").read_bytes()
+        assert after[key] == hashlib.sha256(written).hexdigest()
+
+
+def test_versions_json_lists_each_translation_with_its_hash(translated):
+    data = json.loads((translated / "privacy-policy/versions.json").read_text())
+    newest = data["versions"][0]
+    assert [t["lang"] for t in newest["translations"]] == ["de", "nl"]
+    dutch = newest["translations"][1]
+    assert dutch == {
+        "lang": "nl",
+        "title": "Privacybeleid",
+        "translated": TRANSLATED,
+        "url": "/privacy-policy/2026-12-01/nl/",
+        "changes_url": "/privacy-policy/2026-12-01/nl/changes/",
+        "record_url": "/privacy-policy/2026-12-01/nl/2026-12-01.nl.txt",
+        "summary": "Deze versie voegt de cookietabel en het e-mailadres toe.",
+        "sha256": dutch["sha256"],
+    }
+    record = (translated / dutch["record_url"].lstrip("/")).read_bytes()
+    assert record == NEW_NL.encode()
+    assert hashlib.sha256(record).hexdigest() == dutch["sha256"]
+    assert dutch["sha256"] in (translated / "privacy-policy/2026-12-01/nl/index.html").read_text()
+    assert data["versions"][1]["translations"][0]["changes_url"] is None  # the first version
+
+
+def test_the_feed_announces_each_translation_on_its_day(translated):
+    feed = ET.parse(translated / "privacy-policy/feed.atom").getroot()
+    entries = {
+        e.find(f"{ATOM}link[@rel='alternate']").get("href"): e for e in feed.findall(f"{ATOM}entry")
+    }
+    dutch = entries["/privacy-policy/2026-12-01/nl/"]
+    assert dutch.find(f"{ATOM}link[@rel='alternate']").get("hreflang") == "nl"
+    assert dutch.find(f"{ATOM}updated").text.startswith(TRANSLATED)
+    assert "translation into Nederlands" in dutch.find(f"{ATOM}title").text
+    assert "cookietabel" in dutch.find(f"{ATOM}summary").text
+    assert feed.find(f"{ATOM}updated").text.startswith(TRANSLATED)
+    # Newest first: the translations of 10 December before the version of 1 December.
+    assert list(entries)[-2:] == ["/privacy-policy/2026-12-01/", "/privacy-policy/2022-12-08/"]
+
+
+def test_the_sitemap_and_the_history_list_the_translations(translated):
+    sitemap = (translated / "sitemap.xml").read_text()
+    for day, lang in (("2022-12-08", "nl"), ("2026-12-01", "nl"), ("2026-12-01", "de")):
+        assert f"<loc>/privacy-policy/{day}/{lang}/</loc>" in sitemap
+    history = page_of(translated, "privacy-policy/history").select("ol.versions > li")
+    listed = [[a["href"] for a in li.select(".policy-translations a")] for li in history]
+    assert listed == [
+        ["/privacy-policy/2026-12-01/de/", "/privacy-policy/2026-12-01/nl/"],
+        ["/privacy-policy/2022-12-08/nl/"],
+    ]
+
+
+def test_the_redline_compares_a_translation_with_the_previous_version_in_its_language(translated):
+    changes = page_of(translated, "privacy-policy/2026-12-01/nl/changes").find("main")
+    assert changes.article["lang"] == "nl"
+    redline = changes.find(class_="redline")
+    deleted = " ".join(words(d) for d in redline.find_all("del"))
+    assert "bezoeken." in deleted and "Info@Cloud." in deleted and "instemt" not in deleted
+    inserted = " ".join(words(i) for i in redline.find_all("ins"))
+    assert "alleen als u daarmee instemt" in inserted and "privacy@cloud7.example" in inserted
+    compared = changes.find("a", string="the version of 8 December 2022")
+    assert compared["href"] == "/privacy-policy/2022-12-08/nl/"
+    assert "What this version changed" in words(
+        page_of(translated, "privacy-policy/2026-12-01/nl").find("main")
+    )
+
+
+def test_without_a_previous_translation_the_redline_page_says_so(translated):
+    changes = page_of(translated, "privacy-policy/2026-12-01/de/changes").find("main")
+    assert not changes.find(class_="redline")
+    note = changes.find(role="note")
+    assert "The version of 8 December 2022 has no translation into Deutsch" in words(note)
+    english = note.find("a", hreflang="en")
+    assert english["href"] == "/privacy-policy/2026-12-01/changes/"
+
+
+def test_a_translation_never_changes_the_consent_revision(translated, site):
+    assert revision_of(translated) == revision_of(site)
+    page = (translated / "privacy-policy/2022-12-08/nl/index.html").read_text()
+    assert f'data-revision="{revision_of(site)}"' in page
+
+
+def test_the_translated_pages_have_no_accessibility_violation(translated, new_visitor):
+    served = Server(translated)
+    try:
+        visitor = new_visitor(served)
+        for path in (
+            "/privacy-policy/2026-12-01/nl/",
+            "/privacy-policy/2026-12-01/nl/changes/",
+            "/privacy-policy/2026-12-01/de/changes/",
+            "/privacy-policy/history/",
+        ):
+            visitor.open(path)
+            assert axe_violations(visitor.page) == [], path
+    finally:
+        served.close()
+
+
+def test_a_translation_may_change_until_its_day_then_never(tmp_path):
+    late = NEW_NL.replace(f"Translated: {TRANSLATED}", "Translated: 2026-12-20")
+    content = with_translations(copy_content(tmp_path / "content"), **{"2026-12-01.nl.md": late})
+    # Before its day it need not be locked, and once locked it may still change.
+    build_or_fail(tmp_path / "unlocked", content=content, LANGUAGES=LANGUAGES)
+    policy_version_or_fail(content, "lock", "2026-12-01")
+    translation = content / POLICIES / "2026-12-01.nl.md"
+    translation.write_text(late.replace("instemt", "toestemt"))
+    changed = build_site(tmp_path / "changed", content=content, LANGUAGES=LANGUAGES)
+    assert changed.returncode == 0, output_of(changed)
+    assert "translation 2026-12-01.nl changed since it was locked" in output_of(changed)
+    said = policy_version_or_fail(content, "lock", "2026-12-01")
+    assert "Locked 2026-12-01.nl.md" in said and "Locked 2026-12-01.md" not in said
+    for command in (["init", "-q"], ["add", "."], ["commit", "-q", "-m", "as locked"]):
+        subprocess.run(["git", "-C", str(content), *command], check=True, capture_output=True)
+    # From its day the lock holds: the build and the lock command refuse a change.
+    on_the_day = dt.date(2026, 12, 20)
+    build_or_fail(tmp_path / "locked", content=content, day=on_the_day, LANGUAGES=LANGUAGES)
+    translation.write_text(late.replace("instemt", "akkoord gaat"))
+    refused = build_site(tmp_path / "refused", content=content, day=on_the_day, LANGUAGES=LANGUAGES)
+    assert refused.returncode != 0
+    assert f"{POLICIES}/2026-12-01.nl.md: translation 2026-12-01.nl is locked" in output_of(refused)
+    assert "-daarmee toestemt." in output_of(refused)
+    assert "+daarmee akkoord gaat." in output_of(refused)
+    assert not (tmp_path / "refused/index.html").exists()
+    relock = policy_version(content, "lock", "2026-12-01", day=on_the_day)
+    assert relock.returncode != 0 and "a published translation never changes" in output_of(relock)
+
+
+def test_a_translation_whose_day_has_come_must_be_locked(tmp_path):
+    content = with_translations(copy_content(tmp_path / "content"), **{"2026-12-01.nl.md": NEW_NL})
+    result = build_site(tmp_path / "out", content=content, LANGUAGES=LANGUAGES)
+    assert result.returncode != 0
+    assert (
+        f"{POLICIES}/2026-12-01.nl.md: translation 2026-12-01.nl is published from "
+        f"{TRANSLATED} but is not locked" in output_of(result)
+    )
+    assert "make policy-version LOCK=2026-12-01" in output_of(result)
+
+
+BAD_TRANSLATIONS = {
+    "language the site does not publish": (
+        {"2026-12-01.fr.md": NEW_DE},
+        "2026-12-01.fr.md",
+        "a translation into 'fr', which is not a language the site publishes "
+        "(LANGUAGES: en, nl, de)",
+    ),
+    "translation into the original's language": (
+        {"2026-12-01.en.md": NEW_DE},
+        "2026-12-01.en.md",
+        "a translation into 'en', the language of the original",
+    ),
+    "translation of no version": (
+        {"2027-05-01.nl.md": NEW_DE},
+        "2027-05-01.nl.md",
+        "a translation of version 2027-05-01, which does not exist",
+    ),
+    "no Translated date": (
+        {"2026-12-01.nl.md": "Title: Privacybeleid\n\nTekst.\n"},
+        "2026-12-01.nl.md",
+        "missing 'Translated: YYYY-MM-DD'",
+    ),
+    "Effective disagrees with the name": (
+        {"2026-12-01.nl.md": NEW_NL.replace("Effective: 2026-12-01", "Effective: 2026-12-02")},
+        "2026-12-01.nl.md",
+        "the file name says 2026-12-01 but 'Effective' says 2026-12-02",
+    ),
+    "Lang disagrees with the name": (
+        {"2026-12-01.nl.md": NEW_DE.replace("Title:", "Lang: de\nTitle:")},
+        "2026-12-01.nl.md",
+        "the file name says 'nl' but 'Lang' says 'de'",
+    ),
+    "a translation asking visitors again": (
+        {"2022-12-08.nl.md": OLD_NL.replace("Summary:", "Reconsent: yes\nSummary:")},
+        "2022-12-08.nl.md",
+        "'Reconsent' disagrees with policies/privacy-policy/2022-12-08.md",
+    ),
+    "a declaration of its own": (
+        {"2026-12-01.nl.md": NEW_DE, "2026-12-01.nl.toml": ""},
+        "2026-12-01.nl.toml",
+        "a translation has no declaration of its own",
+    ),
+    "two translations into one language": (
+        {"2026-12-01.nl.md": NEW_DE, "2026-12-01.nl.markdown": NEW_DE},
+        "2026-12-01.nl.md",
+        "two translations of 2026-12-01 into 'nl' (the other is "
+        "policies/privacy-policy/2026-12-01.nl.markdown)",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", BAD_TRANSLATIONS)
+def test_a_bad_translation_fails_naming_the_file(tmp_path, case):
+    files, named, message = BAD_TRANSLATIONS[case]
+    content = with_translations(copy_content(tmp_path / "content"), **files)
+    result = build_site(tmp_path / "out", content=content, LANGUAGES=LANGUAGES)
+    output = output_of(result)
+    assert result.returncode != 0
+    assert f"{POLICIES}/{named}" in output and message in output, output
+    assert not (tmp_path / "out/index.html").exists()
