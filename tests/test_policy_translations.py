@@ -25,8 +25,18 @@ from conftest import (
     revision_of,
 )
 
+import pelicanconf
+
 POLICIES = "policies/privacy-policy"
 LANGUAGES = {"en": "English", "nl": "Nederlands", "de": "Deutsch"}
+# German pages get the German banner, which describes the site's own cookies in German too.
+GERMAN_COOKIES = {
+    name: {"purpose": "Zählt Besucher.", "duration": "2 Jahre"} for name in ("_ga", "_ga_*")
+}
+CONSENT = {
+    **pelicanconf.CONSENT,
+    "texts": {**pelicanconf.CONSENT["texts"], "de": {"cookies": GERMAN_COOKIES}},
+}
 ATOM = "{http://www.w3.org/2005/Atom}"
 TRANSLATED = "2026-12-10"  # before PINNED_DAY: these translations must be locked
 
@@ -105,7 +115,10 @@ def translated_content(tmp_path_factory):
 def translated(translated_content, tmp_path_factory):
     content, _ = translated_content
     return build_or_fail(
-        tmp_path_factory.mktemp("translated") / "out", content=content, LANGUAGES=LANGUAGES
+        tmp_path_factory.mktemp("translated") / "out",
+        content=content,
+        LANGUAGES=LANGUAGES,
+        CONSENT=CONSENT,
     )
 
 
@@ -254,11 +267,13 @@ def test_a_translation_may_change_until_its_day_then_never(tmp_path):
     late = NEW_NL.replace(f"Translated: {TRANSLATED}", "Translated: 2026-12-20")
     content = with_translations(copy_content(tmp_path / "content"), **{"2026-12-01.nl.md": late})
     # Before its day it need not be locked, and once locked it may still change.
-    build_or_fail(tmp_path / "unlocked", content=content, LANGUAGES=LANGUAGES)
+    build_or_fail(tmp_path / "unlocked", content=content, LANGUAGES=LANGUAGES, CONSENT=CONSENT)
     policy_version_or_fail(content, "lock", "2026-12-01")
     translation = content / POLICIES / "2026-12-01.nl.md"
     translation.write_text(late.replace("instemt", "toestemt"))
-    changed = build_site(tmp_path / "changed", content=content, LANGUAGES=LANGUAGES)
+    changed = build_site(
+        tmp_path / "changed", content=content, LANGUAGES=LANGUAGES, CONSENT=CONSENT
+    )
     assert changed.returncode == 0, output_of(changed)
     assert "translation 2026-12-01.nl changed since it was locked" in output_of(changed)
     said = policy_version_or_fail(content, "lock", "2026-12-01")
@@ -267,9 +282,13 @@ def test_a_translation_may_change_until_its_day_then_never(tmp_path):
         subprocess.run(["git", "-C", str(content), *command], check=True, capture_output=True)
     # From its day the lock holds: the build and the lock command refuse a change.
     on_the_day = dt.date(2026, 12, 20)
-    build_or_fail(tmp_path / "locked", content=content, day=on_the_day, LANGUAGES=LANGUAGES)
+    build_or_fail(
+        tmp_path / "locked", content=content, day=on_the_day, LANGUAGES=LANGUAGES, CONSENT=CONSENT
+    )
     translation.write_text(late.replace("instemt", "akkoord gaat"))
-    refused = build_site(tmp_path / "refused", content=content, day=on_the_day, LANGUAGES=LANGUAGES)
+    refused = build_site(
+        tmp_path / "refused", content=content, day=on_the_day, LANGUAGES=LANGUAGES, CONSENT=CONSENT
+    )
     assert refused.returncode != 0
     assert f"{POLICIES}/2026-12-01.nl.md: translation 2026-12-01.nl is locked" in output_of(refused)
     assert "-daarmee toestemt." in output_of(refused)
@@ -281,7 +300,7 @@ def test_a_translation_may_change_until_its_day_then_never(tmp_path):
 
 def test_a_translation_whose_day_has_come_must_be_locked(tmp_path):
     content = with_translations(copy_content(tmp_path / "content"), **{"2026-12-01.nl.md": NEW_NL})
-    result = build_site(tmp_path / "out", content=content, LANGUAGES=LANGUAGES)
+    result = build_site(tmp_path / "out", content=content, LANGUAGES=LANGUAGES, CONSENT=CONSENT)
     assert result.returncode != 0
     assert (
         f"{POLICIES}/2026-12-01.nl.md: translation 2026-12-01.nl is published from "
@@ -345,7 +364,7 @@ BAD_TRANSLATIONS = {
 def test_a_bad_translation_fails_naming_the_file(tmp_path, case):
     files, named, message = BAD_TRANSLATIONS[case]
     content = with_translations(copy_content(tmp_path / "content"), **files)
-    result = build_site(tmp_path / "out", content=content, LANGUAGES=LANGUAGES)
+    result = build_site(tmp_path / "out", content=content, LANGUAGES=LANGUAGES, CONSENT=CONSENT)
     output = output_of(result)
     assert result.returncode != 0
     assert f"{POLICIES}/{named}" in output and message in output, output
