@@ -1,0 +1,160 @@
+"""The site in each language of LANGUAGES, in one build: English at /, a translation at /<lang>/.
+
+Pages and news are translated with Pelican's own `Lang:` and `Slug:` metadata; this plugin
+checks that every file's language is an edition and that every translation has an original
+in DEFAULT_LANG, and gives the theme what it needs to link the editions: the page's
+language, its alternates (hreflang, sitemap) and each edition's home. The theme's own
+words come from gettext catalogs (theme_words.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from pelican import signals
+from pelican.contents import Content
+from pelican.generators import Generator
+
+from . import theme_words
+
+log = logging.getLogger(__name__)
+
+# What the writer names the rendered object, first match wins; policy_versions renders
+# `version`. Pages without one (the news index, categories, tags) are in DEFAULT_LANG.
+RENDERED = ("article", "page", "version")
+
+
+class EditionsError(Exception):
+    """A setting, a file's language or a translation no edition can publish; names it."""
+
+
+def languages(settings: dict) -> dict[str, str]:
+    """LANGUAGES, checked: each edition's code and its name in its own language."""
+    default = settings["DEFAULT_LANG"]
+    editions = settings.get("LANGUAGES") or {default: default}
+    if not isinstance(editions, dict) or next(iter(editions)) != default:
+        raise EditionsError(
+            f"editions: 'LANGUAGES' must be a dict of language code to name, "
+            f"DEFAULT_LANG {default!r} first"
+        )
+    return editions
+
+
+def language_of(content, default: str) -> str:
+    return getattr(content, "lang", None) or default
+
+
+def in_language(content, lang: str):
+    """The content itself or its translation in `lang`; None where there is none."""
+    if content is None:
+        return None
+    for candidate in (content, *(getattr(content, "translations", None) or ())):
+        if getattr(candidate, "lang", None) == lang:
+            return candidate
+    return None
+
+
+def address(content) -> str:
+    """A content's URL path as linked: a folder's index.html left out, as in canonical."""
+    return content.url.removesuffix("index.html")
+
+
+def alternates(content, settings: dict) -> list[dict[str, str]]:
+    """hreflang links for a content and its translations, x-default last; none alone."""
+    if content is None or not getattr(content, "translations", None):
+        return []
+    order = list(languages(settings))
+    versions = sorted(
+        (content, *content.translations), key=lambda c: order.index(language_of(c, order[0]))
+    )
+    links = [{"hreflang": language_of(c, order[0]), "url": address(c)} for c in versions]
+    original = next(c for c in versions if language_of(c, order[0]) == order[0])
+    return [*links, {"hreflang": "x-default", "url": address(original)}]
+
+
+def rendered_object(context: Context):
+    """The article, page or policy version the writer renders, from its own variables."""
+    for name in RENDERED:
+        shown = context.parent.get(name)
+        if shown is not None:
+            return shown
+    return None
+
+
+@pass_context
+def page_language(context: Context) -> str:
+    """The language of the page being rendered; base.html sets it once as `page_lang`."""
+    settings_default = context.parent["DEFAULT_LANG"]
+    return language_of(rendered_object(context), settings_default)
+
+
+@pass_context
+def edition_home(context: Context, lang: str) -> str:
+    """The URL path of the home page in `lang`, else of the home page (saved as index.html)."""
+    pages = context.parent.get("hidden_pages") or ()
+    home = next((p for p in pages if p.save_as == "index.html"), None)
+    if home is None:
+        return ""
+    return address(in_language(home, lang) or home)
+
+
+@pass_context
+def content_alternates(context: Context, content) -> list[dict[str, str]]:
+    return alternates(content, context.parent)
+
+
+def source_name(content, settings: dict) -> str:
+    root = settings["PATH"]
+    return os.path.join(os.path.basename(root), os.path.relpath(content.source_path, root))
+
+
+def language_problems(generator: Generator) -> list[str]:
+    """Files in no edition's language, and translations without an original."""
+    settings = generator.settings
+    editions = languages(settings)
+    default = next(iter(editions))
+    problems = []
+    read = generator.context["generated_content"].values()
+    for content in sorted(read, key=lambda c: c.source_path):
+        lang = language_of(content, default)
+        name = source_name(content, settings)
+        if lang not in editions:
+            problems.append(
+                f"{name} has Lang: {lang}, which is not one of LANGUAGES ({', '.join(editions)})"
+            )
+        elif isinstance(content, Content) and lang != default and not in_language(content, default):
+            problems.append(
+                f"{name} is a translation ({lang}) without an original in {default}: "
+                f"give it the Slug: of the {editions[default]} page it translates"
+            )
+    return problems
+
+
+def check(generators: list[Generator]) -> None:
+    generator = generators[0]
+    problems = language_problems(generator)
+    problems += theme_words.catalog_problems(generator)
+    if problems:
+        raise EditionsError("editions: " + "; ".join(problems))
+
+
+def install(generator: Generator) -> None:
+    """Give every generator's templates the editions' helpers and the theme's words."""
+    languages(generator.settings)
+    env = generator.env
+    env.globals.update(
+        page_language=page_language,
+        edition_home=edition_home,
+        alternates=content_alternates,
+        og_locale=theme_words.og_locale,
+    )
+    env.filters["in_language"] = in_language
+    theme_words.install(generator)
+
+
+def register() -> None:
+    signals.generator_init.connect(install)
+    signals.all_generators_finalized.connect(check)
