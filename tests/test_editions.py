@@ -220,3 +220,25 @@ def test_languages_must_name_the_default_first(tmp_path, languages):
     result = build_site(tmp_path / "out", LANGUAGES=languages)
     assert result.returncode != 0
     assert "'LANGUAGES' must be a dict" in result.stdout + result.stderr
+
+
+def test_a_translated_news_item_is_published_under_nl_and_listed_on_the_dutch_home(tmp_path):
+    content = copy_content(tmp_path / "content")
+    (content / "news/2026-03-24-webinar-opname.md").write_text(
+        "Title: Bekijk de opname van ons webinar over Managed Kubernetes\n"
+        "Slug: watch-the-recording-of-our-managed-kubernetes-webinar\nLang: nl\n"
+        "Date: 2026-03-24 14:00\nCategory: Product\n"
+        "Summary: Het webinar gemist? De opname staat online.\n\nDe opname staat online.\n"
+    )
+    out = build_site(tmp_path / "out", content=content)
+    assert out.returncode == 0, out.stdout + out.stderr
+    site = tmp_path / "out"
+    english = "/news/watch-the-recording-of-our-managed-kubernetes-webinar/"
+    dutch = "/nl" + english
+    expected = {"en": english, "nl": dutch, "x-default": english}
+    assert hreflangs(soup(site, english)) == expected == hreflangs(soup(site, dutch))
+    assert soup(site, dutch).html["lang"] == "nl"
+    first = soup(site, "/nl/").select_one(".card h3")
+    assert first.a["href"] == dutch and not first.get("lang")
+    listed = [a["href"] for a in soup(site, "/news/").select(".card h2 a")]
+    assert english in listed and dutch not in listed

@@ -15,7 +15,6 @@ import os
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from pelican import signals
-from pelican.contents import Content
 from pelican.generators import Generator
 
 from . import theme_words
@@ -111,32 +110,40 @@ def source_name(content, settings: dict) -> str:
     return os.path.join(os.path.basename(root), os.path.relpath(content.source_path, root))
 
 
-def language_problems(generator: Generator) -> list[str]:
+# Where Pelican's generators keep the originals of pages and news: an item in DEFAULT_LANG,
+# or one that no item in DEFAULT_LANG has as its translation.
+ORIGINALS = ("pages", "hidden_pages", "draft_pages", "articles", "hidden_articles", "drafts")
+
+
+def language_problems(generators: list[Generator]) -> list[str]:
     """Files in no edition's language, and translations without an original."""
-    settings = generator.settings
+    settings = generators[0].settings
     editions = languages(settings)
     default = next(iter(editions))
     problems = []
-    read = generator.context["generated_content"].values()
+    read = generators[0].context["generated_content"].values()
     for content in sorted(read, key=lambda c: c.source_path):
         lang = language_of(content, default)
-        name = source_name(content, settings)
         if lang not in editions:
             problems.append(
-                f"{name} has Lang: {lang}, which is not one of LANGUAGES ({', '.join(editions)})"
+                f"{source_name(content, settings)} has Lang: {lang}, "
+                f"which is not one of LANGUAGES ({', '.join(editions)})"
             )
-        elif isinstance(content, Content) and lang != default and not in_language(content, default):
+    originals = (c for g in generators for name in ORIGINALS for c in getattr(g, name, ()))
+    for content in sorted(originals, key=lambda c: c.source_path):
+        lang = language_of(content, default)
+        if lang != default and lang in editions:
             problems.append(
-                f"{name} is a translation ({lang}) without an original in {default}: "
-                f"give it the Slug: of the {editions[default]} page it translates"
+                f"{source_name(content, settings)} is a translation ({lang}) without an "
+                f"original in {default}: give it the Slug: of the {editions[default]} page "
+                f"it translates"
             )
     return problems
 
 
 def check(generators: list[Generator]) -> None:
-    generator = generators[0]
-    problems = language_problems(generator)
-    problems += theme_words.catalog_problems(generator)
+    problems = language_problems(generators)
+    problems += theme_words.catalog_problems(generators[0])
     if problems:
         raise EditionsError("editions: " + "; ".join(problems))
 
