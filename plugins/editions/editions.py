@@ -146,6 +146,9 @@ def check(generators: list[Generator]) -> None:
     problems += theme_words.catalog_problems(generators[0])
     if problems:
         raise EditionsError("editions: " + "; ".join(problems))
+    log.debug(
+        "editions: every file and catalog fits %s", ", ".join(languages(generators[0].settings))
+    )
 
 
 def install(generator: Generator) -> None:

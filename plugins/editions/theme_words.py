@@ -9,6 +9,7 @@ language and the text, so a new theme word is never silently English on a Dutch 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import re
 from pathlib import Path
@@ -138,10 +139,16 @@ def install(generator: Generator) -> None:
     @pass_context
     def long_date(context: Context, day: dt.date) -> str:
         """A date as the page's language writes it: "25 November 2026", "25 november 2026"."""
-        return format_date(day, gettext(context, DATE_PATTERN), locale=page_lang(context))
+        return formatted_date(day, gettext(context, DATE_PATTERN), page_lang(context))
 
     generator.env.install_gettext_callables(gettext, ngettext, newstyle=True)
     generator.env.filters["long_date"] = long_date
+
+
+@functools.lru_cache(maxsize=4096)
+def formatted_date(day: dt.date, pattern: str, lang: str) -> str:
+    """Babel's formatting, once per date: a news item's date is on six pages or more."""
+    return format_date(day, pattern, locale=lang)
 
 
 def og_locale(lang: str) -> str:
