@@ -90,14 +90,13 @@ def page_language(context: Context) -> str:
     return language_of(rendered_object(context), settings_default)
 
 
-@pass_context
-def edition_home(context: Context, lang: str) -> str:
-    """The URL path of the home page in `lang`, else of the home page (saved as index.html)."""
+def edition_homes(context: Context) -> dict[str, str]:
+    """Each edition's home page URL path; the default's home where one is not translated."""
     pages = context.parent.get("hidden_pages") or ()
     home = next((p for p in pages if p.save_as == "index.html"), None)
     if home is None:
-        return ""
-    return address(in_language(home, lang) or home)
+        return {}
+    return {lang: address(in_language(home, lang) or home) for lang in languages(context.parent)}
 
 
 @pass_context
@@ -155,6 +154,15 @@ def install(generator: Generator) -> None:
     """Give every generator's templates the editions' helpers and the theme's words."""
     languages(generator.settings)
     env = generator.env
+    homes: dict[str, str] = {}  # per generator, so per build: filled at its first page
+
+    @pass_context
+    def edition_home(context: Context, lang: str) -> str:
+        """The URL path of the home page in `lang`, else of the home page (saved as index.html)."""
+        if not homes:
+            homes.update(edition_homes(context))
+        return homes.get(lang, "")
+
     env.globals.update(
         page_language=page_language,
         edition_home=edition_home,

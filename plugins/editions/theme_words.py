@@ -141,7 +141,7 @@ def install(generator: Generator) -> None:
         """A date as the page's language writes it: "25 November 2026", "25 november 2026"."""
         return formatted_date(day, gettext(context, DATE_PATTERN), page_lang(context))
 
-    generator.env.install_gettext_callables(gettext, ngettext, newstyle=True)
+    generator.env.install_gettext_callables(gettext, ngettext, newstyle=False)
     generator.env.filters["long_date"] = long_date
 
 
