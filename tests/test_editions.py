@@ -242,3 +242,20 @@ def test_a_translated_news_item_is_published_under_nl_and_listed_on_the_dutch_ho
     assert first.a["href"] == dutch and not first.get("lang")
     listed = [a["href"] for a in soup(site, "/news/").select(".card h2 a")]
     assert english in listed and dutch not in listed
+
+
+def test_the_dutch_forms_are_labelled_in_dutch(tmp_path):
+    out = tmp_path / "out"
+    result = build_site(
+        out,
+        CONTACT_FORM_ACTION="https://forms.cloud7.example/callback",
+        NEWSLETTER_FORM_ACTION="https://forms.cloud7.example/news",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    contact = soup(out, "/nl/contact/")
+    labels = [label.get_text() for label in contact.select("main form label")]
+    assert labels[:2] == ["Een terugbelverzoek", "Een offerte"] and "E-mailadres" in labels
+    assert contact.select_one("main form button").get_text() == "Verzoek versturen"
+    policy = contact.select_one("main form a[hreflang=en]")
+    assert policy["href"] == "/privacy-policy/" and policy.get_text() == "privacybeleid"
+    assert soup(out, "/nl/newsletter/").select_one("main form button").get_text() == "Aanmelden"

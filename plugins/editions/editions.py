@@ -74,7 +74,8 @@ def alternates(content, settings: dict) -> list[dict[str, str]]:
     return [*links, {"hreflang": "x-default", "url": address(original)}]
 
 
-def rendered_object(context: Context):
+@pass_context
+def rendered_content(context: Context):
     """The article, page or policy version the writer renders, from its own variables."""
     for name in RENDERED:
         shown = context.parent.get(name)
@@ -87,7 +88,7 @@ def rendered_object(context: Context):
 def page_language(context: Context) -> str:
     """The language of the page being rendered; base.html sets it once as `page_lang`."""
     settings_default = context.parent["DEFAULT_LANG"]
-    return language_of(rendered_object(context), settings_default)
+    return language_of(rendered_content(context), settings_default)
 
 
 def edition_homes(context: Context) -> dict[str, str]:
@@ -164,6 +165,7 @@ def install(generator: Generator) -> None:
         return homes.get(lang, "")
 
     env.globals.update(
+        rendered_content=rendered_content,
         page_language=page_language,
         edition_home=edition_home,
         alternates=content_alternates,
