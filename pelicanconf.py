@@ -6,7 +6,12 @@ SITE_DESCRIPTION = "Cloud hosting, managed Kubernetes and backup, with people wh
 AUTHOR = "Cloud 7"
 DEFAULT_LANG = "en"
 TIMEZONE = "Europe/Amsterdam"
-DEFAULT_DATE_FORMAT = "%-d %B %Y"
+# The site's editions, the default first, each named in its own language (the header's
+# language switch shows the name). Another edition needs a catalog of the theme's words
+# in theme/translations/<code>/; see README.md, "Translating the site".
+LANGUAGES = {"en": "English", "nl": "Nederlands"}
+# The theme's words through gettext (plugin editions installs the catalogs).
+JINJA_ENVIRONMENT = {"extensions": ["jinja2.ext.i18n"]}
 
 PATH = "content"
 THEME = "theme"
@@ -25,6 +30,7 @@ MARKDOWN = {
 PLUGIN_PATHS = ["plugins"]
 PLUGINS = [
     "consent_banner",
+    "editions",
     "policy_versions",
     "security_headers",
     "social_cards",
@@ -61,8 +67,12 @@ NEWSLETTER_FORM_ACTION = ""
 # URLs: stable, folder-style, never changed once published.
 PAGE_URL = "{slug}/"
 PAGE_SAVE_AS = "{slug}/index.html"
+PAGE_LANG_URL = "{lang}/{slug}/"
+PAGE_LANG_SAVE_AS = "{lang}/{slug}/index.html"
 ARTICLE_URL = "news/{slug}/"
 ARTICLE_SAVE_AS = "news/{slug}/index.html"
+ARTICLE_LANG_URL = "{lang}/news/{slug}/"
+ARTICLE_LANG_SAVE_AS = "{lang}/news/{slug}/index.html"
 INDEX_SAVE_AS = "news/index.html"
 INDEX_URL = "news/"
 CATEGORY_URL = "news/category/{slug}/"
@@ -109,7 +119,7 @@ def sections(html: str) -> list[dict]:
     for node in BeautifulSoup(html, "html.parser").contents:
         if node.name == "h2":
             title = node.get_text(" ", strip=True)
-            slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+            slug = node.get("id") or re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
             found.append({"title": title, "slug": slug, "html": ""})
         else:
             found[-1]["html"] += str(node)

@@ -28,10 +28,17 @@ AUDIT_ARTICLES = int(os.environ.get("BENCH_AUDIT_ARTICLES", "2000"))
 # make audit before the fast mode and the cache: 829 pages × 5 states in 634 s.
 AUDIT_BEFORE_VISITS_PER_SECOND = 6.5
 SIZES = [200, 2000]
-ALL_PLUGINS = ["consent_banner", "policy_versions", "security_headers", "unpublished_content"]
+ALL_PLUGINS = [
+    "consent_banner",
+    "editions",
+    "policy_versions",
+    "security_headers",
+    "unpublished_content",
+]
 WITHOUT_CONSENT = [p for p in ALL_PLUGINS if p != "consent_banner"]
-# Without policy_versions nothing publishes the policy files, which unpublished_content refuses.
-WITHOUT_BOTH = ["security_headers"]
+# Without policy_versions nothing publishes the policy files, which unpublished_content refuses;
+# the theme's words need editions.
+WITHOUT_BOTH = ["editions", "security_headers"]
 # Published sizes of the alternatives (gzip bytes), for comparison.
 VANILLA_COOKIECONSENT = {"js": 10_194, "css": 5_319}
 KLARO = 68_892

@@ -43,6 +43,16 @@ PAGE_TYPES = [
     "/privacy-policy/2026-12-01/changes/",
 ]
 
+# The Dutch edition: every page it translates.
+DUTCH_PAGES = [
+    "/nl/",
+    "/nl/services/",
+    "/nl/about/",
+    "/nl/contact/",
+    "/nl/newsletter/",
+    "/nl/404.html",
+]
+
 # Builds are pinned to a day on which the 2026-12-01 policy is in force.
 PINNED_DAY = dt.date(2026, 12, 15)
 

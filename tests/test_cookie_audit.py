@@ -9,7 +9,7 @@ import sys
 from xml.etree import ElementTree
 
 import pytest
-from conftest import ROOT
+from conftest import DUTCH_PAGES, ROOT
 
 from cookie_audit import cache as audit_cache
 from cookie_audit.__main__ import main
@@ -158,6 +158,13 @@ def test_the_real_site_passes(clean):
     assert f"{match[2]}/{match[2]} visits" in result.stderr
 
 
+def test_the_audit_covers_both_editions(clean):
+    _, report, _ = clean
+    first_state = {r["page"] for r in report["results"] if r["state"] == STATES[0]}
+    assert set(DUTCH_PAGES) <= first_state
+    assert set(DUTCH_PAGES) <= {page for kind in report["coverage"]["kinds"] for page in kind}
+
+
 def test_the_json_report_has_the_documented_keys(clean, site):
     _, report, _ = clean
     assert set(report) == REPORT_KEYS
@@ -237,6 +244,7 @@ def test_each_placeholder_is_clicked_and_brings_only_its_provider(clean):
     clicked = {(e["page"], e["provider"]): e for e in report["embeds"]}
     assert set(clicked) == {
         ("/contact/", "google-maps"),
+        ("/nl/contact/", "google-maps"),
         ("/news/watch-the-recording-of-our-managed-kubernetes-webinar/", "youtube"),
     }
     assert clicked[("/contact/", "google-maps")]["hosts"] == ["www.google.com"]

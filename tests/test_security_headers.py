@@ -4,6 +4,7 @@ import re
 
 import pytest
 from conftest import (
+    DUTCH_PAGES,
     PAGE_TYPES,
     PASTED_TAG_CONFIGURED,
     ROOT,
@@ -101,7 +102,7 @@ def test_every_page_in_every_consent_state_has_no_csp_violation(new_visitor, pas
             visitor.click(text("save"))
             visitor.page.get_by_text(text("rejected")).wait_for()
         violations = visitor.page.evaluate("window.violations")
-        for path in PAGE_TYPES:
+        for path in [*PAGE_TYPES, *DUTCH_PAGES]:
             visitor.open(path)
             violations += visitor.page.evaluate("window.violations")
         assert violations == []

@@ -1,10 +1,10 @@
 """Every page type in real Chromium: loads cleanly, stays on our host, passes axe."""
 
 import pytest
-from conftest import PAGE_TYPES, axe_violations
+from conftest import DUTCH_PAGES, PAGE_TYPES, axe_violations
 
 
-@pytest.mark.parametrize("path", PAGE_TYPES)
+@pytest.mark.parametrize("path", [*PAGE_TYPES, *DUTCH_PAGES])
 def test_page_loads_cleanly_from_our_host_only(visitor, path):
     response = visitor.open(path)
     assert response.ok, f"{path}: HTTP {response.status}"
@@ -14,14 +14,15 @@ def test_page_loads_cleanly_from_our_host_only(visitor, path):
     assert visitor.google_requests == []
 
 
-@pytest.mark.parametrize("path", PAGE_TYPES)
+@pytest.mark.parametrize("path", [*PAGE_TYPES, *DUTCH_PAGES])
 def test_page_has_no_accessibility_violation(visitor, path):
     visitor.open(path)
     assert axe_violations(visitor.page) == []
 
 
 @pytest.mark.parametrize(
-    "path", ["/", "/services/", "/contact/", "/news/", "/privacy-policy/2026-12-01/changes/"]
+    "path",
+    ["/", "/services/", "/contact/", "/news/", "/privacy-policy/2026-12-01/changes/", "/nl/"],
 )
 def test_dark_mode_has_no_accessibility_violation(new_visitor, path):
     visitor = new_visitor(color_scheme="dark")
@@ -40,7 +41,7 @@ def test_pages_read_without_javascript(browser, server):
     context.close()
 
 
-@pytest.mark.parametrize("path", [*PAGE_TYPES, "/about/"])
+@pytest.mark.parametrize("path", [*PAGE_TYPES, "/about/", *DUTCH_PAGES])
 def test_nothing_is_wider_than_a_320_pixel_screen(new_visitor, path):
     visitor = new_visitor(viewport={"width": 320, "height": 640})
     visitor.open(path)

@@ -1,0 +1,3 @@
+from .editions import register
+
+__all__ = ["register"]
