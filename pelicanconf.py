@@ -28,9 +28,10 @@ MARKDOWN = {
 }
 
 PLUGIN_PATHS = ["plugins"]
+# editions first: which languages the site publishes is checked before anything uses them.
 PLUGINS = [
-    "consent_banner",
     "editions",
+    "consent_banner",
     "policy_versions",
     "security_headers",
     "social_cards",
@@ -182,7 +183,7 @@ CONSENT = {
                     "duration": "2 jaar",
                 },
                 "_ga_*": {
-                    "purpose": "Houdt de stand van je bezoek bij, zodat de pagina’s die je "
+                    "purpose": "Houdt de stand van uw bezoek bij, zodat de pagina’s die u "
                     "bekijkt als één bezoek tellen.",
                     "duration": "2 jaar",
                 },

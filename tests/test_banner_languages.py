@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+import shutil
 
 import pytest
-from conftest import build_site, copy_content, text
+from conftest import ROOT, build_site, copy_content, text
 from consent_banner.consent_banner import Build
 from consent_banner.languages import BUILT_IN, TEXT_NAMES, LanguageError, placeholders
 from consent_banner.providers import BUILT_IN as PROVIDERS
@@ -126,9 +127,16 @@ def test_a_language_given_in_full_in_the_settings_is_used(tmp_path):
 
 def test_a_page_in_a_language_without_banner_words_fails_the_build_naming_it(tmp_path):
     content = copy_content(tmp_path / "content")
-    (content / "pages/sobre.md").write_text("Title: Sobre\nLang: es\nSlug: sobre\n\nHola.\n")
-    result = build_site(tmp_path / "out", content=content)
+    (content / "pages/sobre.md").write_text(
+        "Title: Sobre nosotros\nLang: es\nSlug: about\n\nHola.\n"
+    )
+    # A Spanish edition whose theme words are there (any catalog will do for the test).
+    theme = shutil.copytree(ROOT / "theme", tmp_path / "theme")
+    shutil.copytree(theme / "translations/nl", theme / "translations/es")
+    languages = {"en": "English", "nl": "Nederlands", "es": "Español"}
+    result = build_site(tmp_path / "out", content=content, LANGUAGES=languages, THEME=str(theme))
     assert result.returncode != 0
-    log = result.stdout + result.stderr
-    assert "the site publishes pages in 'es'" in log and "CONSENT['texts']['es']" in log
+    log = " ".join((result.stdout + result.stderr).split())  # the log wraps long lines
+    assert "the site publishes pages in 'es' (such as content/pages/sobre.md)" in log
+    assert "CONSENT['texts']['es']" in log
     assert not (tmp_path / "out/index.html").exists()

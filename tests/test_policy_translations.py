@@ -9,12 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import shutil
 import subprocess
 from xml.etree import ElementTree as ET
 
 import pytest
 from bs4 import BeautifulSoup
 from conftest import (
+    ROOT,
     Server,
     axe_violations,
     build_or_fail,
@@ -37,6 +39,17 @@ CONSENT = {
     **pelicanconf.CONSENT,
     "texts": {**pelicanconf.CONSENT["texts"], "de": {"cookies": GERMAN_COOKIES}},
 }
+SETTINGS = {"LANGUAGES": LANGUAGES, "CONSENT": CONSENT}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def german_theme(tmp_path_factory):
+    """The theme with a German catalog for its own words (the Dutch ones do for these tests)."""
+    theme = shutil.copytree(ROOT / "theme", tmp_path_factory.mktemp("theme") / "theme")
+    shutil.copytree(theme / "translations/nl", theme / "translations/de")
+    SETTINGS["THEME"] = str(theme)
+
+
 ATOM = "{http://www.w3.org/2005/Atom}"
 TRANSLATED = "2026-12-10"  # before PINNED_DAY: these translations must be locked
 
@@ -117,15 +130,14 @@ def translated(translated_content, tmp_path_factory):
     return build_or_fail(
         tmp_path_factory.mktemp("translated") / "out",
         content=content,
-        LANGUAGES=LANGUAGES,
-        CONSENT=CONSENT,
+        **SETTINGS,
     )
 
 
 def test_a_translation_is_published_at_its_own_address_in_its_language(translated):
     page = page_of(translated, "privacy-policy/2026-12-01/nl")
     article = page.find("main").article
-    assert article["lang"] == "nl"
+    assert page.html["lang"] == "nl"  # the theme's words in Dutch, the banner too
     assert article.h1.get_text() == "Privacybeleid"
     assert "alleen als u daarmee instemt" in words(article)
     # Placeholders are filled as in the original: the version's own declaration, the address.
@@ -133,7 +145,7 @@ def test_a_translation_is_published_at_its_own_address_in_its_language(translate
     assert article.find("a", href="mailto:privacy@cloud7.example")
     assert page.find("link", rel="canonical")["href"] == "/privacy-policy/2026-12-01/nl/"
     # Its period and status are its version's.
-    assert "In force In force from 1 December 2026" in words(article)
+    assert "Van kracht Van kracht vanaf 1 december 2026" in words(article)
 
 
 def test_the_original_links_to_each_translation_and_each_links_back(translated):
@@ -145,7 +157,7 @@ def test_the_original_links_to_each_translation_and_each_links_back(translated):
         ]
     dutch = page_of(translated, "privacy-policy/2026-12-01/nl").find("main")
     note = dutch.find(role="note")
-    assert "This is a translation" in words(note) and "legally binding" in words(note)
+    assert "Dit is een vertaling" in words(note) and "juridisch bindend" in words(note)
     assert note.a["href"] == "/privacy-policy/2026-12-01/" and note.a["hreflang"] == "en"
     others = [(a["href"], a["lang"]) for a in dutch.select(".policy-translations a")]
     assert others == [
@@ -155,8 +167,9 @@ def test_the_original_links_to_each_translation_and_each_links_back(translated):
 
 
 def test_the_policy_in_force_stays_english(translated):
-    article = page_of(translated, "privacy-policy").find("main").article
-    assert article["lang"] == "en" and article.h1.get_text() == "Privacy Policy"
+    page = page_of(translated, "privacy-policy")
+    article = page.find("main").article
+    assert page.html["lang"] == "en" and article.h1.get_text() == "Privacy Policy"
 
 
 def test_a_translation_that_came_later_is_locked_without_touching_its_version(translated_content):
@@ -218,16 +231,17 @@ def test_the_sitemap_and_the_history_list_the_translations(translated):
 
 
 def test_the_redline_compares_a_translation_with_the_previous_version_in_its_language(translated):
-    changes = page_of(translated, "privacy-policy/2026-12-01/nl/changes").find("main")
-    assert changes.article["lang"] == "nl"
+    page = page_of(translated, "privacy-policy/2026-12-01/nl/changes")
+    changes = page.find("main")
+    assert page.html["lang"] == "nl"
     redline = changes.find(class_="redline")
     deleted = " ".join(words(d) for d in redline.find_all("del"))
     assert "bezoeken." in deleted and "Info@Cloud." in deleted and "instemt" not in deleted
     inserted = " ".join(words(i) for i in redline.find_all("ins"))
     assert "alleen als u daarmee instemt" in inserted and "privacy@cloud7.example" in inserted
-    compared = changes.find("a", string="the version of 8 December 2022")
+    compared = changes.find("a", string="de versie van 8 december 2022")
     assert compared["href"] == "/privacy-policy/2022-12-08/nl/"
-    assert "What this version changed" in words(
+    assert "Wat deze versie veranderde" in words(
         page_of(translated, "privacy-policy/2026-12-01/nl").find("main")
     )
 
@@ -236,7 +250,8 @@ def test_without_a_previous_translation_the_redline_page_says_so(translated):
     changes = page_of(translated, "privacy-policy/2026-12-01/de/changes").find("main")
     assert not changes.find(class_="redline")
     note = changes.find(role="note")
-    assert "The version of 8 December 2022 has no translation into Deutsch" in words(note)
+    # The German words are the Dutch catalog's copy here; the date is German.
+    assert "De versie van 8 Dezember 2022 is niet in deze taal vertaald" in words(note)
     english = note.find("a", hreflang="en")
     assert english["href"] == "/privacy-policy/2026-12-01/changes/"
 
@@ -267,13 +282,11 @@ def test_a_translation_may_change_until_its_day_then_never(tmp_path):
     late = NEW_NL.replace(f"Translated: {TRANSLATED}", "Translated: 2026-12-20")
     content = with_translations(copy_content(tmp_path / "content"), **{"2026-12-01.nl.md": late})
     # Before its day it need not be locked, and once locked it may still change.
-    build_or_fail(tmp_path / "unlocked", content=content, LANGUAGES=LANGUAGES, CONSENT=CONSENT)
+    build_or_fail(tmp_path / "unlocked", content=content, **SETTINGS)
     policy_version_or_fail(content, "lock", "2026-12-01")
     translation = content / POLICIES / "2026-12-01.nl.md"
     translation.write_text(late.replace("instemt", "toestemt"))
-    changed = build_site(
-        tmp_path / "changed", content=content, LANGUAGES=LANGUAGES, CONSENT=CONSENT
-    )
+    changed = build_site(tmp_path / "changed", content=content, **SETTINGS)
     assert changed.returncode == 0, output_of(changed)
     assert "translation 2026-12-01.nl changed since it was locked" in output_of(changed)
     said = policy_version_or_fail(content, "lock", "2026-12-01")
@@ -282,13 +295,9 @@ def test_a_translation_may_change_until_its_day_then_never(tmp_path):
         subprocess.run(["git", "-C", str(content), *command], check=True, capture_output=True)
     # From its day the lock holds: the build and the lock command refuse a change.
     on_the_day = dt.date(2026, 12, 20)
-    build_or_fail(
-        tmp_path / "locked", content=content, day=on_the_day, LANGUAGES=LANGUAGES, CONSENT=CONSENT
-    )
+    build_or_fail(tmp_path / "locked", content=content, day=on_the_day, **SETTINGS)
     translation.write_text(late.replace("instemt", "akkoord gaat"))
-    refused = build_site(
-        tmp_path / "refused", content=content, day=on_the_day, LANGUAGES=LANGUAGES, CONSENT=CONSENT
-    )
+    refused = build_site(tmp_path / "refused", content=content, day=on_the_day, **SETTINGS)
     assert refused.returncode != 0
     assert f"{POLICIES}/2026-12-01.nl.md: translation 2026-12-01.nl is locked" in output_of(refused)
     assert "-daarmee toestemt." in output_of(refused)
@@ -300,7 +309,7 @@ def test_a_translation_may_change_until_its_day_then_never(tmp_path):
 
 def test_a_translation_whose_day_has_come_must_be_locked(tmp_path):
     content = with_translations(copy_content(tmp_path / "content"), **{"2026-12-01.nl.md": NEW_NL})
-    result = build_site(tmp_path / "out", content=content, LANGUAGES=LANGUAGES, CONSENT=CONSENT)
+    result = build_site(tmp_path / "out", content=content, **SETTINGS)
     assert result.returncode != 0
     assert (
         f"{POLICIES}/2026-12-01.nl.md: translation 2026-12-01.nl is published from "
@@ -364,7 +373,7 @@ BAD_TRANSLATIONS = {
 def test_a_bad_translation_fails_naming_the_file(tmp_path, case):
     files, named, message = BAD_TRANSLATIONS[case]
     content = with_translations(copy_content(tmp_path / "content"), **files)
-    result = build_site(tmp_path / "out", content=content, LANGUAGES=LANGUAGES, CONSENT=CONSENT)
+    result = build_site(tmp_path / "out", content=content, **SETTINGS)
     output = output_of(result)
     assert result.returncode != 0
     assert f"{POLICIES}/{named}" in output and message in output, output

@@ -201,14 +201,26 @@ class Build:
             self.markup[lang] = (banner, button)
         return self.markup[lang]
 
-    def prepare(self, tags: set[str]) -> None:
-        """Every language the site publishes, checked before a page is written."""
+    def prepare(self, items: list) -> None:
+        """Every language the site publishes, checked before a page is written: LANGUAGES
+        where the site names its editions (the editions plugin refuses pages in any
+        other), else the language of every page."""
+        sources: dict[str, list[str]] = {self.default_lang: []}
+        for lang in self.settings.get("LANGUAGES", ()):
+            sources.setdefault(self.language(lang), [])
+        for item in items:
+            lang = self.language(getattr(item, "lang", None))
+            if lang in sources or "LANGUAGES" not in self.settings:
+                sources.setdefault(lang, []).append(self.source_file(item.source_path))
         errors = []
-        for lang in sorted({self.language(tag) for tag in tags}):
+        for lang, files in sorted(sources.items()):
             try:
                 self.markup_in(lang)
             except LanguageError as error:
-                errors.append(str(error))
+                example = f" (such as {', '.join(sorted(files)[:3])})" if files else ""
+                errors.append(
+                    str(error).replace(f"pages in {lang!r}", f"pages in {lang!r}{example}", 1)
+                )
         if errors:
             raise LanguageError("\n".join(errors))
 
@@ -277,10 +289,7 @@ class Build:
             for kind in CONTENT_LISTS
             for item in getattr(generator, kind, [])
         ]
-        self.prepare(
-            {self.default_lang, *self.settings.get("LANGUAGES", ())}
-            | {item.lang for item in items if getattr(item, "lang", None)}
-        )
+        self.prepare(items)
         refused = []
         for item in items:
             # The HTML as read: Pelican fills in its links only as it writes.
