@@ -40,8 +40,8 @@ class DeclaredCookie:
 
     name: str
     provider: str
-    purpose: str
-    duration: str
+    purpose: str = field(compare=False)  # in the page's language: pages may differ in it
+    duration: str = ""  # as declared, in the site's own language, whatever the page's
 
     @property
     def max_age(self) -> float | None:
@@ -83,7 +83,9 @@ def _parse_declarations(html: str) -> PageDeclarations:
     for row in soup.select("#c7c-details table tbody tr"):
         cells = [cell.get_text(" ", strip=True) for cell in row.find_all("td")]
         if len(cells) >= 4:
-            cookies.append(DeclaredCookie(*cells[:4]))
+            # The row's data attributes are language-free; older banners have only the text.
+            name, duration = row.get("data-cookie", cells[0]), row.get("data-duration", cells[3])
+            cookies.append(DeclaredCookie(str(name), cells[1], cells[2], str(duration)))
     script = soup.select_one("script[data-cookie]")
     max_age = script.get("data-max-age", "") if script else ""
     analytics = soup.select_one("#c7c-analytics[data-hosts]")

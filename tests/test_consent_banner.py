@@ -4,7 +4,14 @@ import datetime as dt
 import re
 
 import pytest
-from conftest import build_or_fail, build_site, copy_content, html_pages, policy_version_or_fail
+from conftest import (
+    build_or_fail,
+    build_site,
+    copy_content,
+    html_pages,
+    policy_version_or_fail,
+    text,
+)
 from consent_banner.config import ConsentConfigError, check_config
 from consent_banner.consent_banner import Build, InjectionError
 from consent_banner.gate_google_tags import gate_google_tags
@@ -16,12 +23,14 @@ def test_every_html_page_gets_the_banner_exactly_once(site):
     pages = html_pages(site)
     assert len(pages) > 20
     for page in pages:
-        text = page.read_text()
-        assert len(HEAD.findall(text)) == 1, page
-        assert text.count('id="c7c-banner"') == 1, page
-        assert text.count('c7c-scripted" data-consent-open>Cookie settings</button>') == 1, page
+        html = page.read_text()
+        lang = re.search(r'<html lang="([a-z]+)"', html).group(1)
+        assert len(HEAD.findall(html)) == 1, page
+        assert html.count('id="c7c-banner"') == 1, page
+        settings = f'c7c-scripted" data-consent-open>{text("settings", lang)}</button>'
+        assert html.count(settings) == 1, page
         # Early in the page: the banner comes straight after <body>.
-        assert re.search(r"<body[^>]*><div id=\"c7c\"", text), page
+        assert re.search(r"<body[^>]*><div id=\"c7c\"", html), page
 
 
 def test_assets_are_minified_and_named_by_their_content(site):
@@ -221,7 +230,12 @@ def test_cookie_inventory_texts_are_escaped_in_banner_and_policy(tmp_path):
         "duration": "2 years",
         "category": "analytics",
     }
-    consent = {"measurement_id": "G-T1234", "cookies": [cookie]}
+    dutch = {"purpose": '<script>alert("nl")</script>', "duration": "2 jaar"}
+    consent = {
+        "measurement_id": "G-T1234",
+        "cookies": [cookie],
+        "texts": {"nl": {"cookies": {"_ga": dutch}}},
+    }
     # The policy's table is a version's frozen declaration: declare the cookie in a new one.
     content = copy_content(tmp_path / "content")
     policy_version_or_fail(content, "new", "2027-01-01", CONSENT=consent)
@@ -229,9 +243,9 @@ def test_cookie_inventory_texts_are_escaped_in_banner_and_policy(tmp_path):
     new.write_text(new.read_text().replace("Summary: \n", "Summary: x\nReconsent: no\n"))
     policy_version_or_fail(content, "lock", "2027-01-01", CONSENT=consent)
     out = build_or_fail(tmp_path / "out", content=content, day=dt.date(2027, 1, 1), CONSENT=consent)
-    for page in ("index.html", "privacy-policy/index.html"):
+    for page in ("index.html", "privacy-policy/index.html", "nl/index.html"):
         text = (out / page).read_text()
-        assert '<script>alert("x")</script>' not in text and "<b>Analytics" not in text
+        assert "<script>alert(" not in text and "<b>Analytics" not in text
         assert "&lt;script&gt;alert(" in text
 
 

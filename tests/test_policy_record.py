@@ -50,6 +50,16 @@ def consent_with(*extra_cookies: dict) -> dict:
     exec((ROOT / "pelicanconf.py").read_text(), settings)  # noqa: S102 - our own settings
     consent = dict(settings["CONSENT"])
     consent["cookies"] = [*consent["cookies"], *extra_cookies]
+    # The Dutch edition's banner describes every cookie in Dutch too.
+    dutch = consent["texts"]["nl"]
+    described = {
+        c["name"]: {"purpose": f"nl: {c['purpose']}", "duration": c["duration"]}
+        for c in extra_cookies
+    }
+    consent["texts"] = {
+        **consent["texts"],
+        "nl": {**dutch, "cookies": {**dutch["cookies"], **described}},
+    }
     return consent
 
 

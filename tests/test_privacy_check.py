@@ -292,6 +292,17 @@ ACME = {
 }
 
 
+# The site's Dutch edition shows the provider's button and cookie in Dutch.
+ACME_IN_DUTCH = {
+    "nl": {
+        "verbs": {"acme": "Video afspelen"},
+        "cookies": {
+            "acme_session": {"purpose": "Onthoudt de stand van de speler.", "duration": "1 dag"}
+        },
+    }
+}
+
+
 def test_a_configured_provider_gets_placeholders_table_rows_and_a_switch(tmp_path):
     content = copy_content(tmp_path / "content")
     (content / "pages/acme.md").write_text(
@@ -300,7 +311,7 @@ def test_a_configured_provider_gets_placeholders_table_rows_and_a_switch(tmp_pat
     out = build_or_fail(
         tmp_path / "out",
         content=content,
-        CONSENT={"measurement_id": "G-C7SITE2026", "providers": [ACME]},
+        CONSENT={"measurement_id": "G-C7SITE2026", "providers": [ACME], "texts": ACME_IN_DUTCH},
     )
     doc = page(out, "acme")
     placeholder = doc.find("section", attrs={"data-embed": "acme"})

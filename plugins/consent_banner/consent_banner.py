@@ -178,8 +178,13 @@ class Build:
             words = self.words_in(lang)
             texts = words.texts
             own = {"purpose": texts["consent_cookie_purpose"], "duration": texts["lifetime"]}
+            # Each row in this language; the declared duration stays for the audit to read.
             cookies = [
-                {**c, **(own if self.is_consent_cookie(c) else words.cookies[c["name"]])}
+                {
+                    **c,
+                    **(own if self.is_consent_cookie(c) else words.cookies[c["name"]]),
+                    "declared_duration": c["duration"],
+                }
                 for c in self.settings["COOKIE_INVENTORY"]
             ]
             banner = self.env.get_template("banner.html").render(
