@@ -8,7 +8,7 @@ from conftest import build_or_fail, build_site, copy_content, headers_file, html
 from consent_banner.config import ConsentConfigError, check_config
 from consent_banner.consent_banner import Build
 from consent_banner.providers import BUILT_IN
-from consent_banner.third_party import foreign, resources
+from consent_banner.third_party import foreign, may_load_from_elsewhere, resources
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -340,6 +340,33 @@ def test_the_scanner_finds_every_listed_construct_wherever_it_stands(
     markup = construct.upper() if upper else construct
     found = foreign(resources(page_with(before + markup + after)), frozenset())
     assert len(found) == 1, (markup, found)
+
+
+# Ways a browser still reads "//" (the quick look must send each to the scanner).
+DISGUISED = [
+    '<img src="/\n/partner.example/newline.png">',
+    '<img src="/\t/partner.example/tab.png">',
+    '<img src="/\r/partner.example/cr.png">',
+    '<img src="&sol;&sol;partner.example/named.png">',
+    '<img src="\\\\partner.example/backslashes.png">',
+    '<img src="&bsol;&bsol;partner.example/named-backslashes.png">',
+    '<img src="&#47;&#47;partner.example/decimal.png">',
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(before=filler, construct=st.sampled_from(UNDECLARED + DISGUISED), after=filler)
+def test_the_quick_look_never_spares_a_page_the_scanner_would_refuse(before, construct, after):
+    page = page_with(before + construct + after)
+    assert foreign(resources(page), frozenset())
+    assert may_load_from_elsewhere(page, frozenset({"www.cloud7.example"}))
+
+
+@settings(max_examples=300, deadline=None)
+@given(html=st.text(alphabet=st.sampled_from('<>/\\&#;\t\n\r "=:ab.sol4729xX'), max_size=60))
+def test_the_quick_look_agrees_with_the_scanner_on_any_text(html):
+    if foreign(resources(html), frozenset()):
+        assert may_load_from_elsewhere(html, frozenset())
 
 
 @settings(max_examples=200, deadline=None)
