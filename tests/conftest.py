@@ -346,3 +346,18 @@ def wait_until(page, expression: str, seconds: float = 30) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"never true: {expression}")
         page.wait_for_timeout(50)
+
+
+# What has keyboard focus, by the name a person would read: a control's label or its text.
+FOCUSED_NAME = """(() => {
+    const el = document.activeElement;
+    return ((el.labels && el.labels[0]) || el).textContent.trim();
+})()"""
+
+
+def tab_to(page, name: str, limit: int = 80) -> None:
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate(FOCUSED_NAME) == name:
+            return
+    raise AssertionError(f"Tab never reached {name!r}")

@@ -9,6 +9,7 @@ from conftest import (
     Server,
     axe_violations,
     build_or_fail,
+    tab_to,
     text,
     wait_until,
 )
@@ -278,20 +279,6 @@ def test_the_banner_causes_no_layout_shift(new_visitor):
     visitor.click(text("hide"))
     visitor.page.wait_for_timeout(300)
     assert visitor.page.evaluate("window.shift") == 0
-
-
-FOCUSED_NAME = """(() => {
-    const el = document.activeElement;
-    return ((el.labels && el.labels[0]) || el).textContent.trim();
-})()"""
-
-
-def tab_to(page, name: str, limit: int = 80) -> None:
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        if page.evaluate(FOCUSED_NAME) == name:
-            return
-    raise AssertionError(f"Tab never reached {name!r}")
 
 
 def test_keyboard_only_accept_reject_and_withdraw(visitor):

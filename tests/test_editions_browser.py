@@ -1,18 +1,8 @@
 """The language switch in Chromium: by keyboard to the same page in the other edition."""
 
-from conftest import axe_violations
+from conftest import axe_violations, tab_to
 
 from pelicanconf import LANGUAGES
-
-FOCUSED = "document.activeElement.textContent.trim()"
-
-
-def tab_to(page, name: str, limit: int = 80) -> None:
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        if page.evaluate(FOCUSED) == name:
-            return
-    raise AssertionError(f"Tab never reached {name!r}")
 
 
 def test_the_switch_works_by_keyboard_both_ways(visitor):

@@ -36,7 +36,7 @@ from .checks import PolicyError, check_lock, check_reconsent, check_site_against
 from .declaration import Declaration, DeclarationError, read_declaration, site_declaration
 from .lock import declaration_path, record, sha256
 from .redline import redline
-from .translations import PolicyTranslation, attach, check_language, languages
+from .translations import Addressed, PolicyTranslation, attach, check_language, languages
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ TABLES = {
 
 
 @dataclass
-class PolicyVersion:
+class PolicyVersion(Addressed):
     source_path: str
     title: str
     effective: dt.date
@@ -101,18 +101,6 @@ class PolicyVersion:
 
     def translation(self, lang: str) -> PolicyTranslation | None:
         return next((t for t in self.translations if t.lang == lang), None)
-
-    @property
-    def save_as(self) -> str:
-        return f"{self.url}index.html"
-
-    @property
-    def changes_url(self) -> str:
-        return f"{self.url}changes/"
-
-    @property
-    def changes_save_as(self) -> str:
-        return f"{self.url}changes/index.html"
 
     @property
     def record_name(self) -> str:

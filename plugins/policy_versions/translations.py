@@ -26,8 +26,26 @@ if TYPE_CHECKING:
     from .policy_versions import PolicyVersion
 
 
+class Addressed:
+    """The pages a version or a translation publishes, from its own URL."""
+
+    url: str
+
+    @property
+    def save_as(self) -> str:
+        return f"{self.url}index.html"
+
+    @property
+    def changes_url(self) -> str:
+        return f"{self.url}changes/"
+
+    @property
+    def changes_save_as(self) -> str:
+        return f"{self.url}changes/index.html"
+
+
 @dataclass
-class PolicyTranslation:
+class PolicyTranslation(Addressed):
     """A version in another language, with its own text; its legal meaning is the original's."""
 
     original: PolicyVersion = field(repr=False)
@@ -44,18 +62,6 @@ class PolicyTranslation:
     @property
     def url(self) -> str:
         return f"{self.original.url}{self.lang}/"
-
-    @property
-    def save_as(self) -> str:
-        return f"{self.url}index.html"
-
-    @property
-    def changes_url(self) -> str:
-        return f"{self.url}changes/"
-
-    @property
-    def changes_save_as(self) -> str:
-        return f"{self.url}changes/index.html"
 
     @property
     def lock_key(self) -> str:
