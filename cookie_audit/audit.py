@@ -77,6 +77,7 @@ class Coverage:
     kinds: list[list[str]]  # the pages of each kind, the one walked in every state first
     visited: dict[str, list[str]]  # by state: the pages visited in this run
     reused: int  # visits taken from the cache
+    clicks_reused: int = 0  # embed clicks taken from the cache
 
     @property
     def fresh_visits(self) -> int:
@@ -101,8 +102,14 @@ class Coverage:
             f"{walked}, after the choice on {self.choice_page}. Pages of one kind run the same "
             f"code, so they behave the same after a choice. {self.fresh_visits} visits in this "
             f"run, {self.reused} reused from the cache. --exhaustive walks every page in "
-            f"every state."
+            f"every state.{self._clicks()}"
         )
+
+    def _clicks(self) -> str:
+        if not self.clicks_reused:
+            return ""
+        clicks = _count(self.clicks_reused, "embed click")
+        return f" {clicks} on unchanged pages reused from the cache."
 
 
 def find_pages(site: Path) -> dict[str, Path]:
@@ -143,18 +150,25 @@ def run_audit(
     kept = {page: store.visits(page, make_ups[page].key) for page in pages}
     kinds = _kinds(pages, make_ups, kept)
     plan = _plan(pages, kinds, kept, choice_page, exhaustive)
-    placeholders = {path: d.embeds for path, d in declarations.items() if d.embeds}
+    kept_clicks = {page: store.clicks(page, make_ups[page].key) for page in pages}
+    placeholders = {
+        path: d.embeds for path, d in declarations.items() if d.embeds and kept_clicks[path] is None
+    }
     with SiteServer(site) as server:
         try:
             walk = _walk(server, plan, choice_page, placeholders, workers, screenshots, progress)
             # A thread of its own, so that callers that already run an event loop
             # (a sync Playwright session, a notebook) can audit too.
             with ThreadPoolExecutor(max_workers=1) as thread:
-                fresh, clicks, shots = thread.submit(asyncio.run, walk).result()
+                fresh, fresh_clicks, shots = thread.submit(asyncio.run, walk).result()
         except (FileNotFoundError, PlaywrightError) as error:
             raise AuditError(_first_line(error)) from error
     visits, reused = _merge(pages, kept, fresh)
-    store.save({page: (make_ups[page].key, visits[page]) for page in pages})
+    clicks_by_page = {page: kept_clicks[page] or [] for page in pages}
+    for click in fresh_clicks:
+        clicks_by_page[click.page].append(click)
+    clicks = [click for page in pages for click in clicks_by_page[page]]
+    store.save({page: (make_ups[page].key, visits[page], clicks_by_page[page]) for page in pages})
     every_visit = _in_walk_order(visits, pages)
     violations, warnings = judge(every_visit, declarations, choice_page, clicks)
     elapsed = time.perf_counter() - started
@@ -164,6 +178,7 @@ def run_audit(
         kinds=kinds,
         visited={state: [v.page for v in fresh if v.state == state] for state in STATES},
         reused=reused,
+        clicks_reused=len(clicks) - len(fresh_clicks),
     )
     logger.info("audited %d pages in %.1f s", len(pages), elapsed)
     return Audit(

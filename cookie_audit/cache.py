@@ -1,6 +1,7 @@
-"""Results kept between audits: a page's visits are reused while nothing they depend on changed.
+"""Results kept between audits: a page's visits and embed clicks are reused while nothing
+they depend on changed.
 
-A page's visits hang on its key (its bytes and those of every same-site script,
+A page's results hang on its key (its bytes and those of every same-site script,
 stylesheet and frame it runs, see `kinds`). The whole cache hangs on the audit's own
 code and rules, the declared inventory and the states: any change to those empties it.
 """
@@ -14,6 +15,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from cookie_audit.crawl import Cookie, ForeignRequest, Visit
+from cookie_audit.embeds import EmbedClick
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +35,8 @@ def audit_fingerprint(*facts: object) -> str:
 
 
 class VisitCache:
-    """Visits by page, each under the page's key; one JSON file in a folder CI can keep."""
+    """Visits and embed clicks by page, each under the page's key; one JSON file in a folder
+    CI can keep."""
 
     def __init__(self, folder: Path | None, fingerprint: str) -> None:
         self.file = folder / CACHE_FILE if folder else None
@@ -55,13 +58,24 @@ class VisitCache:
             return []
         return [_visit(data) for data in entry["visits"]]
 
-    def save(self, visits_by_page: dict[str, tuple[str, list[Visit]]]) -> None:
-        """Keep exactly these pages' visits (pages gone from the site are dropped)."""
+    def clicks(self, page: str, key: str) -> list[EmbedClick] | None:
+        """The embed clicks kept for a page whose key is still `key`; None if not known."""
+        entry = self.pages.get(page)
+        if not entry or entry["key"] != key or "clicks" not in entry:
+            return None
+        return [EmbedClick(**data) for data in entry["clicks"]]
+
+    def save(self, by_page: dict[str, tuple[str, list[Visit], list[EmbedClick]]]) -> None:
+        """Keep exactly these pages' results (pages gone from the site are dropped)."""
         if self.file is None:
             return
         pages = {
-            page: {"key": key, "visits": [asdict(visit) for visit in visits]}
-            for page, (key, visits) in visits_by_page.items()
+            page: {
+                "key": key,
+                "visits": [asdict(visit) for visit in visits],
+                "clicks": [asdict(click) for click in clicks],
+            }
+            for page, (key, visits, clicks) in by_page.items()
         }
         self.file.parent.mkdir(parents=True, exist_ok=True)
         scratch = self.file.with_suffix(".tmp")

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from playwright.async_api import Browser, BrowserContext, Frame, Page, Request, Response
 
-from cookie_audit.sandbox import SiteServer, stub_google
+from cookie_audit.sandbox import SiteServer
 
 logger = logging.getLogger(__name__)
 
@@ -232,15 +232,15 @@ class StateWalk:
 
     @classmethod
     async def start(cls, browser: Browser, server: SiteServer, state: str) -> StateWalk:
-        """A fresh context, watched and sandboxed before its tab opens any page."""
-        context = await browser.new_context()
+        """A fresh context, watched before its tab opens any page; Google is the stand-in
+        that `sandboxed_chromium` serves, unrouted."""
+        context = await browser.new_context(ignore_https_errors=True)
         context.set_default_timeout(EVENT_TIMEOUT_MS)
         walk = cls(context, await context.new_page(), server, state)
         await context.expose_binding("__cookieAuditWrite", walk._on_script_write)
         if state == "gpc":
             await context.add_init_script(GPC_ON)
         await context.add_init_script(COOKIE_WATCH)
-        await stub_google(context)
         return walk
 
     async def choose(self, path: str) -> Visit:

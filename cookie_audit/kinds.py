@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-TAG = re.compile(r"""<([a-zA-Z][a-zA-Z0-9-]*)((?:[^>"']|"[^"]*"|'[^']*')*)>""")
+# Possessive: each character of a tag can be read one way only, so runs are taken whole.
+TAG = re.compile(r"""<([a-zA-Z][a-zA-Z0-9-]*)((?:[^>"']++|"[^"]*"|'[^']*')*+)>""")
 INLINE = re.compile(r"<(script|style)\b([^>]*)>(.*?)</\1\s*>", re.I | re.S)
 ATTRIBUTE = re.compile(r"""([^\s=/>]+)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s>]+))?""")
 OTHER_HOST = re.compile(r"""(?:https?:)?//[^\s"'<>,)]+""", re.I)
@@ -40,11 +41,15 @@ class SiteFiles:
     def __init__(self, site: Path) -> None:
         self.site = site
         self.hashes: dict[Path, str] = {}
+        # Thousands of pages name the same few files: resolve each spelling once.
+        self.files: dict[tuple[Path, str], Path] = {}
 
     def hash_of(self, page: Path, url: str) -> str:
         path = urlsplit(url).path
-        file = (self.site / path.lstrip("/")) if path.startswith("/") else page.parent / path
-        file = file.resolve()
+        folder = self.site if path.startswith("/") else page.parent
+        if (folder, path) not in self.files:
+            self.files[folder, path] = (folder / path.lstrip("/")).resolve()
+        file = self.files[folder, path]
         if file not in self.hashes:
             try:
                 self.hashes[file] = _digest(file.read_bytes())
@@ -57,6 +62,9 @@ class SiteFiles:
         items = set()
         for name, source in TAG.findall(html):
             tag = name.lower()
+            # Most tags are text and links: no code, no stylesheet, nothing from another host.
+            if tag not in CODE_TAGS and tag != "link" and "//" not in source:
+                continue
             attributes = _attributes(source)
             if tag in CODE_TAGS:
                 items.add(self._code_tag(page, tag, attributes))
@@ -65,7 +73,8 @@ class SiteFiles:
                 items.add(f"stylesheet {self._source(page, href)}")
             if tag not in NOT_RESOURCES:
                 for value in attributes.values():
-                    items.update(f"{tag} {url}" for url in OTHER_HOST.findall(value or ""))
+                    if value and "//" in value:
+                        items.update(f"{tag} {url}" for url in OTHER_HOST.findall(value))
         for tag, _, body in INLINE.findall(html):
             if body.strip():
                 items.add(f"inline {tag.lower()} {_digest(body.encode())}")

@@ -8,7 +8,7 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +22,20 @@ SITE_HOST = "www.cloud7.test"
 # *.cloud7.test resolves to this machine, so parent-domain cookies are real; every
 # other name fails to resolve, so nothing can reach the outside world.
 HOST_RULES = "MAP *.cloud7.test 127.0.0.1, MAP * ~NOTFOUND"
+# Google's names, whatever the subdomain and country: every match of its hosts is built from it.
+GOOGLE_NAMES = (
+    "google",
+    "google-analytics",
+    "googletagmanager",
+    "googleapis",
+    "googleadservices",
+    "googlesyndication",
+    "gstatic",
+    "doubleclick",
+)
 GOOGLE = re.compile(
-    r"^https?://([a-z0-9-]+\.)*(google(-analytics|tagmanager|apis|adservices|syndication)?"
-    r"|gstatic|doubleclick)\.[a-z]+(\.[a-z]+)?(:\d+)?/"
+    r"^https?://([a-z0-9-]+\.)*"
+    rf"({'|'.join(map(re.escape, GOOGLE_NAMES))})\.[a-z]+(\.[a-z]+)?(:\d+)?/"
 )
 # A GA4 stand-in for the audit and the browser tests: honours consent mode, sets _ga
 # and _ga_<ID>, sends a collect request.
@@ -41,11 +52,23 @@ for (const url of plant.getAll("fetch")) fetch(url, {mode: "no-cors"}).catch(() 
 </script>"""
 
 
-def launch_options(playwright: Any) -> dict[str, Any]:
-    """How the audit, the tests and the benchmarks launch Chromium (sync or async API)."""
+def launch_options(playwright: Any, google_port: int | None = None) -> dict[str, Any]:
+    """How the audit, the tests and the benchmarks launch Chromium (sync or async API).
+
+    With `google_port`, Google's hosts resolve to the stand-in a GoogleServer serves there,
+    so that no request needs routing (see GoogleServer).
+    """
+    rules = HOST_RULES
+    if google_port is not None:
+        to_stub = [
+            f"MAP {sub}{name}.* 127.0.0.1:{google_port}"
+            for name in GOOGLE_NAMES
+            for sub in ("", "*.")
+        ]
+        rules = ", ".join([*to_stub, HOST_RULES])
     return {
         "executable_path": chromium_executable(playwright),
-        "args": [*CHROMIUM_ARGS, f"--host-resolver-rules={HOST_RULES}"],
+        "args": [*CHROMIUM_ARGS, f"--host-resolver-rules={rules}"],
     }
 
 
@@ -59,13 +82,16 @@ def google_answer(url: str) -> dict[str, Any]:
 
 @asynccontextmanager
 async def sandboxed_chromium() -> AsyncIterator[Browser]:
-    """One headless Chromium whose only reachable host is this machine."""
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(**launch_options(playwright))
-        try:
-            yield browser
-        finally:
-            await browser.close()
+    """One headless Chromium whose only reachable host is this machine, with Google's
+    hosts answered by the stand-in (contexts need `ignore_https_errors`, see GoogleServer)."""
+    with GoogleServer() as google:
+        async with async_playwright() as playwright:
+            options = launch_options(playwright, google_port=google.port)
+            browser = await playwright.chromium.launch(**options)
+            try:
+                yield browser
+            finally:
+                await browser.close()
 
 
 async def stub_google(context: BrowserContext) -> None:
@@ -90,6 +116,54 @@ async def stub_other_hosts(context: BrowserContext, site_host: str) -> None:
         return "://" in url and url.split("/")[2] != site_host and not GOOGLE.match(url)
 
     await context.route(elsewhere, fake_provider)
+
+
+class _GoogleHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def _answer(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        answer = google_answer(self.path)
+        body = answer["body"].encode()
+        self.send_response(answer["status"])
+        if "content_type" in answer:
+            self.send_header("Content-Type", answer["content_type"])
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = do_HEAD = _answer
+
+    def log_message(self, format: str, *args: object) -> None:
+        logger.debug("google stand-in: " + format, *args)
+
+
+class GoogleServer:
+    """Google's hosts served from this machine over HTTPS, as `stub_google` answers them.
+
+    Routing a context through Playwright pauses every request, the site's own too, and
+    turns the browser's cache off: about a third of the browser's work per page visit.
+    Its certificate is for no real name, so contexts opened for it ignore HTTPS errors.
+    """
+
+    def __init__(self) -> None:
+        import ssl
+
+        import trustme
+
+        self.httpd = _QuietServer(("127.0.0.1", 0), _GoogleHandler)
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        trustme.CA().issue_cert(*(f"*.{name}.com" for name in GOOGLE_NAMES)).configure_cert(context)
+        self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
+        self.port = self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def __enter__(self) -> GoogleServer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):

@@ -379,6 +379,17 @@ def test_a_changed_page_is_visited_again(small_site, tmp_path):
     assert second.coverage.fresh_visits == 1
 
 
+def test_embed_clicks_are_reused_until_their_page_changes(small_site, site, tmp_path):
+    shutil.copy(site / "contact/index.html", small_site / "contact/index.html")
+    first, second = audit_twice(small_site, tmp_path / "cache")
+    assert first.clicks and first.coverage.clicks_reused == 0
+    assert second.clicks == first.clicks and second.coverage.clicks_reused == len(first.clicks)
+    page = small_site / "contact/index.html"
+    page.write_text(page.read_text() + "<!-- -->")
+    third = run_audit(small_site, screenshots=False, cache=tmp_path / "cache")
+    assert third.clicks == first.clicks and third.coverage.clicks_reused == 0
+
+
 def test_a_changed_script_invalidates_every_page_that_runs_it(small_site, tmp_path):
     script = next((small_site / "consent").glob("consent.*.js"))
     _, second = audit_twice(
