@@ -156,7 +156,9 @@ class Build:
 
     def language(self, tag: str | None) -> str:
         """The banner's language for a page's `lang`: the site's own when it has none."""
-        return language_of(tag, self.languages) or tag.lower() if tag else self.default_lang
+        if not tag:
+            return self.default_lang
+        return language_of(tag, self.languages) or tag.lower()
 
     def words_in(self, lang: str) -> Words:
         if lang not in self.words:
