@@ -54,15 +54,33 @@ FETCHING_RELS = {
 FETCHING_TAGS = {*URL_ATTRIBUTES, *SRCSET_ELEMENTS, "input", "link", "meta"}
 RUNNABLE_SCRIPT_TYPES = {"", "text/javascript", "application/javascript", "module"}
 URL_WHITESPACE = re.compile(r"[\t\n\r]")
-# The quick look that spares most pages the tokeniser: an authority ("//host") that is
-# not the site's own, outside an xmlns attribute (a name, never fetched). What a browser
-# also reads as one ("\\host", "/<tab>/host", an entity for "/") sends the page to the
-# tokeniser at once.
-AUTHORITY_END = re.compile(r"[/\\\s\"'<>?#)]")
+# The quick look that spares most pages the tokeniser. It looks at each authority
+# ("//host") that is not the site's own and passes over two kinds: one in an xmlns
+# attribute (a name, never fetched), and one that starts a link's target (<a
+# href="https://…">, followed only on a click). Any other sends the page to the
+# tokeniser, and so does whatever a browser also reads as "//": a backslash, a slash
+# before a tab or newline it drops ("/<newline>/host"), a scheme without slashes
+# ("https:host"), or a reference for any of these.
+# A slash, then a slash or what a browser drops between two (tab, newline, CR).
+SLASHES = re.compile(r"/[/\t\n\r]")
+# The authority after two or more slashes, up to a character that may end it.
+AUTHORITY = re.compile(r"//+([^/\\\s\"'<>?#)]*)")
 XMLNS_BEFORE = re.compile(r"xmlns(?::[\w-]+)?\s*=\s*[\"']?https?:$", re.I)
-# A slash a browser reads after a tab or newline it drops ("/<newline>/host"), a
-# backslash, or a named (&sol; &bsol;) or numeric reference for either.
-SLASH_REFERENCE = re.compile(r"&#(?:0*(?:47|92)(?!\d)|[xX]0*(?:2[fF]|5[cC])(?![0-9a-fA-F]))")
+# From the "<" before an authority: an <a> tag whose href starts with it. No quote
+# comes before the href's own, so the authority is not in another attribute's value.
+LINK_BEFORE = re.compile(
+    r"""<a\s[^<>"']*?(?<![\w-])href\s*=\s*["']?(?:[a-z][a-z0-9+.-]*:)?""", re.I
+)
+OPENING = re.compile(r"""[<"']""")
+# A special scheme's colon without "//" after it ("https:host", "http:/host"), where a
+# browser also finds an authority; one after a reference (";") may end such a scheme.
+SCHEME_COLON = re.compile(r":(?<=[pPsS;]:)(?!//)")
+SCHEME_BEFORE = re.compile(r"(?:^|[^a-z0-9+.-])(?:https?|ftp|wss?)$|;$", re.I)
+# A named or numeric reference for "/", "\\", ":", tab, newline or carriage return.
+SPECIAL_REFERENCE = re.compile(
+    r"&(?:sol|bsol|colon|Tab|NewLine)"
+    r"|&#(?:0*(?:47|92|58|9|10|13)(?!\d)|[xX]0*(?:2[fF]|5[cC]|3[aA]|9|[aAdD])(?![0-9a-fA-F]))"
+)
 
 
 @dataclass(frozen=True)
@@ -95,10 +113,10 @@ def host_of(url: str) -> str | None:
     if scheme and scheme.group(1).lower() not in ("http", "https", "ftp", "ws", "wss"):
         return None  # data:, blob:, javascript:, mailto:… fetch nothing from a host
     rest = cleaned[scheme.end() :] if scheme else cleaned
-    if scheme and not rest.startswith("//"):
-        rest = "//" + rest.lstrip("/")  # "https:evil.example" is absolute in browsers
-    if not rest.startswith("//"):
+    if not (scheme or rest.startswith("//")):
         return None
+    # Browsers read any number of slashes there: "https:evil.example", "///evil.example".
+    rest = "//" + rest.lstrip("/")
     try:
         host = urlsplit(f"http:{rest}").hostname
     except ValueError:
@@ -108,25 +126,34 @@ def host_of(url: str) -> str | None:
 
 def may_load_from_elsewhere(page: str, own_hosts: frozenset[str]) -> bool:
     """A cheap test: False means no tag of the page can reach another host."""
-    # A one-character search is a memchr; most pages have no backslash, tab, CR or "&".
-    if "\\" in page or "\n/" in page or ("\t" in page and "\t/" in page):
-        return True
-    if "\r" in page and "\r/" in page:
-        return True
-    if "&" in page and (
-        "&sol" in page or "&bsol" in page or ("&#" in page and SLASH_REFERENCE.search(page))
-    ):
-        return True
-    start = page.find("//")
-    while start != -1:
-        end = AUTHORITY_END.search(page, start + 2)
-        authority = page[start + 2 : end.start() if end else len(page)]
-        host = authority.rsplit("@", 1)[-1].split(":")[0].rstrip(".").lower()
-        xmlns = XMLNS_BEFORE.search(page, max(0, start - 40), start)
-        if host and host not in own_hosts and not xmlns:
+    if "\\" in page or ("&" in page and SPECIAL_REFERENCE.search(page)):
+        return True  # a memchr each: most pages have neither
+    for colon in SCHEME_COLON.finditer(page):
+        if SCHEME_BEFORE.search(page[max(0, colon.start() - 6) : colon.start()]):
             return True
-        start = page.find("//", start + 2)
+    for slashes in SLASHES.finditer(page):
+        start = slashes.start()
+        if slashes.group() != "//":
+            return True  # "/<newline>/host"
+        authority = AUTHORITY.match(page, start)
+        stop = authority.end()
+        host = authority.group(1).rsplit("@", 1)[-1].split(":")[0].rstrip(".").lower()
+        # A quote, space, "<", ">" or ")" may end the attribute, or be part of a host.
+        ours = (not host or host in own_hosts) and (stop == len(page) or page[stop] in "/?#")
+        if not ours and not _named_or_linked(page, start):
+            return True
     return False
+
+
+def _named_or_linked(page: str, start: int) -> bool:
+    """The authority at start names an XML namespace, or starts a link's target."""
+    if XMLNS_BEFORE.search(page, max(0, start - 40), start):
+        return True
+    tag = page.rfind("<", 0, start)
+    if tag == -1 or not LINK_BEFORE.fullmatch(page, tag, start):
+        return False
+    # The "<" starts a tag when, since the last ">", no tag or quoted value has begun.
+    return not OPENING.search(page, page.rfind(">", 0, tag) + 1, tag)
 
 
 def resources(page: str) -> Iterator[Resource]:
