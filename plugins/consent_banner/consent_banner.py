@@ -13,6 +13,7 @@ import itertools
 import logging
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -28,6 +29,7 @@ from .gate_google_tags import gate_google_tags, inline_file_name
 from .languages import BUILT_IN as BUILT_IN_LANGUAGES
 from .languages import LanguageError, Words, language_of, words_for
 from .providers import GTAG_URL, Provider, analytics_provider, direct_link, load_url
+from .third_party import may_load_from_elsewhere
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +62,8 @@ SECONDS_PER_MONTH = 2_629_800  # 365.25 days / 12
 HTML_LANG = re.compile(r"""<html\b[^>]*?\slang\s*=\s*["']?([A-Za-z0-9-]+)""", re.I)
 IFRAME_SRC = re.compile(r"""<iframe\b[^>]*?\bsrc\s*=\s*["']?\s*((?:https?:)?//[^"'\s>]+)""", re.I)
 FRAME_ATTRIBUTES = ("allow", "allowfullscreen", "referrerpolicy")
+# What the shared context holds once the pages are read (translations hang off each).
+CONTENT_READ = ("articles", "drafts", "hidden_articles", "pages", "hidden_pages", "draft_pages")
 # Pelican's lists of content, and policy_versions' versions: checked before any write.
 CONTENT_LISTS = (
     "articles",
@@ -110,11 +114,12 @@ class Build:
         self.head = ""
         self.default_lang = settings.get("DEFAULT_LANG", "en")
         self.languages = {*BUILT_IN_LANGUAGES, *self.config["texts"]}
+        self.page_languages: dict[str | None, str] = {}
         self.words: dict[str, Words] = {}
         self.markup: dict[str, tuple[str, str]] = {}  # language: (banner, settings control)
         self.inline_scripts: dict[str, str] = {}
         self.gated: list[tuple[str, str]] = []
-        # Embeds the start-up scan found are in the banner; any other fails the check.
+        # Embeds that content_read found are in the banner; any other fails the check.
         used = {p["id"] for p in settings.get("CONSENT_PROVIDERS", [])}
         known = embed_providers(self.config)
         self.embed_providers = [p for p in known if p.id in used]
@@ -156,9 +161,10 @@ class Build:
 
     def language(self, tag: str | None) -> str:
         """The banner's language for a page's `lang`: the site's own when it has none."""
-        if not tag:
-            return self.default_lang
-        return language_of(tag, self.languages) or tag.lower()
+        if tag not in self.page_languages:  # a handful of tags, asked once per page
+            found = tag and (language_of(tag, self.languages) or tag.lower())
+            self.page_languages[tag] = found or self.default_lang
+        return self.page_languages[tag]
 
     def words_in(self, lang: str) -> Words:
         if lang not in self.words:
@@ -224,13 +230,14 @@ class Build:
         for item in items:
             lang = self.language(getattr(item, "lang", None))
             if lang in sources or "LANGUAGES" not in self.settings:
-                sources.setdefault(lang, []).append(self.source_file(item.source_path))
+                sources.setdefault(lang, []).append(item.source_path)
         errors = []
         for lang, files in sorted(sources.items()):
             try:
                 self.markup_in(lang)
             except LanguageError as error:
-                example = f" (such as {', '.join(sorted(files)[:3])})" if files else ""
+                files = sorted(self.source_file(file) for file in files)
+                example = f" (such as {', '.join(files[:3])})" if files else ""
                 errors.append(
                     str(error).replace(f"pages in {lang!r}", f"pages in {lang!r}{example}", 1)
                 )
@@ -244,15 +251,18 @@ class Build:
 
     def inject(self, page: str, where: str, source: str = "") -> str:
         """Banner markup after <body>, assets before </head>; exactly once."""
-        if self.head in page:
-            return page
+        head, body = insertion_points(page, where)
+        if page.endswith(self.head, 0, head):
+            return page  # injected already
         tag = HTML_LANG.search(page, 0, 4096)
         lang = self.language(tag and tag.group(1))
-        page, gated, refused = self.privacy_check(page, where, source, lang)
+        checked, gated, refused = self.privacy_check(page, lang, lambda: self.named(where, source))
         self.gated += [(where, tag) for tag in gated]
         self.refused += refused
+        if checked is not page:  # a tag gated or an embed replaced: the points moved
+            page = checked
+            head, body = insertion_points(page, where)
         banner, button = self.markup_in(lang)
-        head, body = insertion_points(page, where)
         slot = page.find(SETTINGS_SLOT, body)
         after = slot + len(SETTINGS_SLOT)
         if slot == -1:  # a theme without the footer slot still gets the control
@@ -263,12 +273,19 @@ class Build:
         parts = (page[:head], self.head, page[head:body], banner, page[body:slot], button)
         return "".join((*parts, page[after:]))
 
+    def named(self, where: str, source: str) -> str:
+        """An output page as a build message names it: with its source file when known."""
+        source = self.source_file(source)
+        return f"{where} (from {source})" if source else where
+
     def privacy_check(
-        self, page: str, where: str, source: str, lang: str
+        self, page: str, lang: str, name: Callable[[], str]
     ) -> tuple[str, list[str], list[str]]:
         """The page with Google tags gated and embeds made click-to-load; what was gated
-        or taken out, and a line for each resource refused."""
+        or taken out, and a line for each resource refused, on the page that name() names."""
         page, gated = gate_google_tags(page, self.save_inline)
+        if not may_load_from_elsewhere(page, self.own_hosts):
+            return page, gated, []
         count = itertools.count(1)
         checked = check_page(
             page,
@@ -277,21 +294,21 @@ class Build:
             self.known_embeds,
             lambda embed: self.placeholder(embed, next(count), lang),
         )
-        if checked.embeds or checked.refused:  # name the file only when there is something to say
-            source = self.source_file(source)
-            where = f"{where} (from {source})" if source else where
-        lines = [
-            f"{where}: a {e.provider.name} embed that is neither in content/ nor in the "
-            "theme's templates; put it there (and restart 'make serve')"
-            for e in checked.embeds
-            if e.provider in self.unknown_embeds
-        ]
-        lines += [
-            f"{where}: {r.describe()} loads {r.url} from {r.host} before any consent; "
-            "self-host the file under content/, or declare the host with a reason in "
-            "CONSENT['declared_hosts']"
-            for r in checked.refused
-        ]
+        lines = []
+        if checked.embeds or checked.refused:  # name the page only when there is something to say
+            where = name()
+            lines = [
+                f"{where}: a {e.provider.name} embed that no article, page or template holds, "
+                "so the banner does not offer it; put the embed in one of those"
+                for e in checked.embeds
+                if e.provider in self.unknown_embeds
+            ]
+            lines += [
+                f"{where}: {r.describe()} loads {r.url} from {r.host} before any consent; "
+                "self-host the file under content/, or declare the host with a reason in "
+                "CONSENT['declared_hosts']"
+                for r in checked.refused
+            ]
         gated += [
             f"{provider.name}'s script {r.url} removed: the placeholder loads the player"
             for r, provider in checked.dropped
@@ -311,8 +328,12 @@ class Build:
         for item in items:
             # The HTML as read: Pelican fills in its links only as it writes.
             html = getattr(item, "_content", None) or item.content
+            if not may_load_from_elsewhere(html, self.own_hosts):
+                continue  # gating Google's tags only takes fetches away
             lang = self.language(getattr(item, "lang", None))
-            refused += self.privacy_check(html, item.save_as, item.source_path, lang)[2]
+            # Pelican works save_as out anew on every read: only a refusal asks for it.
+            name = lambda item=item: self.named(item.save_as, item.source_path)  # noqa: E731
+            refused += self.privacy_check(html, lang, name)[2]
         if refused:
             raise PrivacyCheckError(_refusal_message(refused))
 
@@ -363,25 +384,17 @@ def _refusal_message(refused: list[str]) -> str:
 _build: Build | None = None
 
 
-def embedded_providers(settings: dict, providers: list[Provider]) -> list[Provider]:
-    """The embed providers whose iframes the content or the theme's templates hold."""
-    folders = [Path(settings["PATH"]), Path(settings.get("THEME", "")) / "templates"]
+def embedded_providers(settings: dict, items: list, providers: list[Provider]) -> list[Provider]:
+    """The embed providers whose iframes the content read or the theme's templates hold."""
+    texts = [getattr(item, "_content", None) or "" for item in items]
+    for base, _, names in os.walk(Path(settings.get("THEME", "")) / "templates"):
+        texts += [Path(base, name).read_text(encoding="utf-8") for name in names]
     found: set[str] = set()
-    for folder in folders:
-        for base, _, names in os.walk(folder):
-            for name in names:
-                if not name.endswith((".md", ".markdown", ".html", ".htm", ".rst")):
-                    continue
-                # Bytes, decoded only when an iframe is there: half the cost on 2,000 files.
-                with open(os.path.join(base, name), "rb") as file:
-                    data = file.read()
-                if b"<iframe" not in data.lower():
-                    continue
-                text = data.decode("utf-8", errors="replace")
-                for match in IFRAME_SRC.finditer(text):
-                    url = match.group(1)
-                    url = f"https:{url}" if url.startswith("//") else url
-                    found |= {p.id for p in providers if p.embeds_url(url)}
+    for text in texts:
+        for match in IFRAME_SRC.finditer(text):
+            url = match.group(1)
+            url = f"https:{url}" if url.startswith("//") else url
+            found |= {p.id for p in providers if p.embeds_url(url)}
     return [p for p in providers if p.id in found]
 
 
@@ -402,13 +415,22 @@ def consent_providers(config: dict, inventory: list[dict], embedded: list[Provid
 
 
 def initialized(pelican) -> None:
-    """Check CONSENT at start-up; publish the cookie inventory and the third parties."""
-    config = check_config(pelican.settings.get("CONSENT"))
-    site = pelican.settings.get("SITENAME", "this website")
-    embedded = embedded_providers(pelican.settings, embed_providers(config))
-    inventory = cookie_inventory(config, site, embedded, pelican.settings.get("DEFAULT_LANG", "en"))
-    pelican.settings["COOKIE_INVENTORY"] = inventory
-    pelican.settings["CONSENT_PROVIDERS"] = consent_providers(config, inventory, embedded)
+    """Check CONSENT at start-up, before any content is read."""
+    check_config(pelican.settings.get("CONSENT"))
+
+
+def content_read(generator) -> None:
+    """Articles and pages are read (the policy_versions generator, next, compares the
+    site with the policy in force): publish the cookie inventory and the third parties."""
+    settings = generator.settings
+    config = check_config(settings.get("CONSENT"))
+    originals = [item for key in CONTENT_READ for item in generator.context.get(key, [])]
+    items = [*originals, *(t for item in originals for t in getattr(item, "translations", []))]
+    embedded = embedded_providers(settings, items, embed_providers(config))
+    site = settings.get("SITENAME", "this website")
+    inventory = cookie_inventory(config, site, embedded, settings.get("DEFAULT_LANG", "en"))
+    settings["COOKIE_INVENTORY"] = inventory
+    settings["CONSENT_PROVIDERS"] = consent_providers(config, inventory, embedded)
 
 
 def all_generators_finalized(generators) -> None:
@@ -464,6 +486,7 @@ def finalized(pelican) -> None:
 
 def register() -> None:
     signals.initialized.connect(initialized)
+    signals.page_generator_finalized.connect(content_read)
     signals.all_generators_finalized.connect(all_generators_finalized)
     signals.get_writer.connect(get_writer)
     signals.finalized.connect(finalized)
