@@ -13,17 +13,8 @@ from functools import lru_cache
 
 from bs4 import BeautifulSoup
 
-DAY = 86400.0
-UNITS = {
-    "year": 365 * DAY,
-    "month": 30.44 * DAY,
-    "week": 7 * DAY,
-    "day": DAY,
-    "hour": 3600.0,
-    "minute": 60.0,
-}
-AMOUNT = re.compile(r"(\d+(?:\.\d+)?)\s*(year|month|week|day|hour|minute)s?\b", re.IGNORECASE)
-SESSION = re.compile(r"\bsession\b", re.IGNORECASE)
+from cookie_audit.durations import parse_duration
+
 # The banner's details dialog and the consent script's tag: all a page declares.
 DECLARING_PARTS = re.compile(
     r"<dialog\b[^>]*\bid=\"c7c-details\".*?</dialog\s*>"
@@ -111,18 +102,3 @@ def find_declared(inventory: tuple[DeclaredCookie, ...], name: str) -> DeclaredC
     """The row that declares a cookie: an exact name first, then a wildcard."""
     exact = next((cookie for cookie in inventory if cookie.name == name), None)
     return exact or next((cookie for cookie in inventory if cookie.matches(name)), None)
-
-
-def parse_duration(text: str) -> float | None:
-    """Seconds in "2 years", "6 months", "1 year 1 month"; 0 for a session; None if unreadable."""
-    amounts = AMOUNT.findall(text)
-    if amounts:
-        return sum(float(number) * UNITS[unit.lower()] for number, unit in amounts)
-    return 0.0 if SESSION.search(text) else None
-
-
-def describe_duration(seconds: float) -> str:
-    """Seconds in the largest unit that reads naturally: "2 years", "6 months", "3.2 years"."""
-    unit = next((u for u in ("year", "month", "day", "hour") if seconds >= UNITS[u]), "minute")
-    shown = f"{seconds / UNITS[unit]:.1f}".removesuffix(".0")
-    return f"{shown} {unit}{'' if shown == '1' else 's'}"

@@ -35,8 +35,9 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from cookie_audit.audit import Audit
 from cookie_audit.crawl import BY_NAME, Visit
+from cookie_audit.durations import describe_duration
 from cookie_audit.embeds import STATE as EMBED_STATE
-from cookie_audit.inventory import describe_duration, find_declared
+from cookie_audit.inventory import find_declared
 from cookie_audit.rules import Finding
 
 SCHEMA = 1

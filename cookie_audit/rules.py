@@ -24,14 +24,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cookie_audit.crawl import ANALYTICS, BY_NAME, CONSENT_COOKIE, Cookie, ForeignRequest, Visit
+from cookie_audit.durations import describe_duration
 from cookie_audit.embeds import STATE as EMBED_STATE
 from cookie_audit.embeds import EmbedClick
-from cookie_audit.inventory import (
-    DeclaredCookie,
-    PageDeclarations,
-    describe_duration,
-    find_declared,
-)
+from cookie_audit.inventory import DeclaredCookie, PageDeclarations, find_declared
 
 LIFETIME_SLACK = 86400.0  # a day: clocks, and the rounding in "6 months"
 REFUSED = {name for name, state in BY_NAME.items() if state.allows == CONSENT_COOKIE}

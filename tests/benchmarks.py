@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 sys.path[:0] = [str(Path(__file__).parent.parent / part) for part in (".", "tests", "plugins")]
-from conftest import ROOT, Server, build_site  # noqa: E402
+from conftest import LAYOUT_SHIFTS, ROOT, Server, build_site, layout_shift  # noqa: E402
 
 from cookie_audit.sandbox import GOOGLE, google_answer, launch_options  # noqa: E402
 
@@ -221,16 +221,17 @@ def download_sizes(site: Path) -> dict:
     }
 
 
-PAINT_PROBE = """window.bannerShownAt = null;
+PAINT_PROBE = (
+    """window.bannerShownAt = null;
 (function check() {
   const banner = document.getElementById("c7c-banner");
   if (banner && getComputedStyle(banner).display !== "none" && window.bannerShownAt === null)
     window.bannerShownAt = performance.now();
   requestAnimationFrame(check);
 })();
-window.shift = 0;
-new PerformanceObserver(l => l.getEntries().forEach(e => { window.shift += e.value; }))
-  .observe({type: "layout-shift", buffered: true});"""
+"""
+    + LAYOUT_SHIFTS
+)
 
 
 def visitor_experience(site: Path, loads: int = 15) -> dict:
@@ -248,8 +249,7 @@ def visitor_experience(site: Path, loads: int = 15) -> dict:
             page.goto(server.url("/"))
             page.wait_for_function("window.bannerShownAt !== null")
             shown.append(page.evaluate("window.bannerShownAt"))
-            page.wait_for_timeout(100)
-            shifts.append(page.evaluate("window.shift"))
+            shifts.append(layout_shift(page))
             page.get_by_role("button", name="Reject analytics cookies").click()
             for path in ("/services/", "/news/", "/privacy-policy/"):
                 page.goto(server.url(path))

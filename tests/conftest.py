@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from consent_banner.languages import BUILT_IN as LANGUAGES
 
+from cookie_audit.crawl import FRAMES_AND_A_TASK
 from cookie_audit.sandbox import (
     EMBED_STUB,
     GOOGLE,
@@ -337,6 +338,24 @@ def axe_violations(page, iframes: bool = True) -> list[str]:
 PASTED_TAG_CONFIGURED = (
     "(window.dataLayer || []).some(c => c[0] === 'config' && c[1] === 'G-PASTED123')"
 )
+
+
+# Layout shifts since the page began (an init script), and their sum once two frames
+# have painted: an entry not yet handed to the observer is taken from its queue.
+LAYOUT_SHIFTS = """window.shift = 0;
+window.shifts = new PerformanceObserver((list) => window.addShifts(list.getEntries()));
+window.addShifts = (entries) => entries.forEach((e) => {
+  if (!e.hadRecentInput) window.shift += e.value;
+});
+window.shifts.observe({type: "layout-shift", buffered: true});"""
+SHIFT_AFTER_FRAMES = (
+    f"{FRAMES_AND_A_TASK}.then(() => (window.addShifts(window.shifts.takeRecords()), window.shift))"
+)
+
+
+def layout_shift(page) -> float:
+    """The page's layout shift so far, once what is on its way has been painted."""
+    return page.evaluate(SHIFT_AFTER_FRAMES)
 
 
 def wait_until(page, expression: str, seconds: float = 30) -> None:

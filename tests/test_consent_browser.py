@@ -4,11 +4,13 @@ import datetime as dt
 
 import pytest
 from conftest import (
+    LAYOUT_SHIFTS,
     PAGE_TYPES,
     PASTED_TAG_CONFIGURED,
     Server,
     axe_violations,
     build_or_fail,
+    layout_shift,
     tab_to,
     text,
     wait_until,
@@ -267,18 +269,12 @@ def test_a_visitor_who_chose_never_sees_the_banner_flash(new_visitor):
 
 def test_the_banner_causes_no_layout_shift(new_visitor):
     visitor = new_visitor()
-    visitor.context.add_init_script(
-        "window.shift = 0; new PerformanceObserver(l => l.getEntries().forEach(e => {"
-        " if (!e.hadRecentInput) window.shift += e.value }))"
-        ".observe({type: 'layout-shift', buffered: true})"
-    )
+    visitor.context.add_init_script(LAYOUT_SHIFTS)
     visitor.open("/")
-    visitor.page.wait_for_timeout(300)
-    assert visitor.page.evaluate("window.shift") == 0
+    assert layout_shift(visitor.page) == 0
     visitor.click(REJECT)
     visitor.click(text("hide"))
-    visitor.page.wait_for_timeout(300)
-    assert visitor.page.evaluate("window.shift") == 0
+    assert layout_shift(visitor.page) == 0
 
 
 def test_keyboard_only_accept_reject_and_withdraw(visitor):

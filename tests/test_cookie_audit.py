@@ -15,7 +15,8 @@ from cookie_audit import cache as audit_cache
 from cookie_audit.__main__ import main
 from cookie_audit.audit import run_audit
 from cookie_audit.crawl import STATES
-from cookie_audit.inventory import DeclaredCookie, parse_duration, read_declarations
+from cookie_audit.durations import parse_duration
+from cookie_audit.inventory import DeclaredCookie, find_declared, read_declarations
 
 DAY = 86400
 REPORT_KEYS = {
@@ -441,10 +442,17 @@ def test_it_cannot_run_without_a_site_or_a_browser(tmp_path):
 
 @pytest.mark.parametrize(
     ("text", "days"),
-    [("2 years", 730), ("6 months", 182.64), ("1 year 1 month", 395.44), ("24 hours", 1)],
+    [("2 years", 730), ("6 months", 182.625), ("1 year 1 month", 395.4375), ("24 hours", 1)],
 )
 def test_durations_in_the_cookie_table_are_read(text, days):
     assert parse_duration(text) == pytest.approx(days * DAY)
+
+
+@pytest.mark.parametrize("page", ["index.html", "nl/index.html"])
+def test_the_consent_cookie_lives_exactly_as_long_as_its_row_reads(site, page):
+    declared = read_declarations((site / page).read_text())
+    row = find_declared(declared.cookies, declared.consent_cookie)
+    assert row.max_age == declared.consent_max_age  # one length of a month, not two
 
 
 def test_session_and_unreadable_durations():

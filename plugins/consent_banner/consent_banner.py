@@ -23,6 +23,9 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pelican import signals
 from pelican.writers import Writer
 
+# The audit's reading of "6 months": the consent cookie lives exactly that long.
+from cookie_audit.durations import MONTH
+
 from .config import ConsentConfigError, check_config, cookie_inventory, embed_providers
 from .embeds import Embed, check_page
 from .gate_google_tags import gate_google_tags, inline_file_name
@@ -57,7 +60,6 @@ HEAD_AND_BODY = re.compile(
     rf"|(?!{BODY_TAG})<(?:[a-z][^\s/>]*{TAG_REST})?)*+{BODY_TAG}",
     re.I | re.S,
 )
-SECONDS_PER_MONTH = 2_629_800  # 365.25 days / 12
 # The page's language, as its theme declares it; the banner speaks it.
 HTML_LANG = re.compile(r"""<html\b[^>]*?\slang\s*=\s*["']?([A-Za-z0-9-]+)""", re.I)
 IFRAME_SRC = re.compile(r"""<iframe\b[^>]*?\bsrc\s*=\s*["']?\s*((?:https?:)?//[^"'\s>]+)""", re.I)
@@ -152,7 +154,7 @@ class Build:
             js=self.url(f"{ASSET_DIR}/{self.asset_names['.js']}"),
             cookie_name=self.config["cookie_name"],
             revision=revision,
-            max_age=self.config["lifetime_months"] * SECONDS_PER_MONTH,
+            max_age=round(self.config["lifetime_months"] * MONTH),
             measurement_id=self.config["measurement_id"],
             gtag=GTAG_URL,
             analytics_cookies=[c["name"] for c in inventory if c["category"] == "analytics"],
