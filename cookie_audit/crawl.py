@@ -253,6 +253,12 @@ class StateWalk:
     async def visit(self, path: str) -> Visit:
         return await self._record(await self._open(Visit(self.state, path)))
 
+    async def visit_and(self, path: str, action: Callable[[Page], Awaitable[None]]) -> Visit:
+        """Open a page, act on it, and record what is left once what followed has settled."""
+        visit = await self._open(Visit(self.state, path))
+        await action(self.page)
+        return await self._record(visit)
+
     def _deciding(self) -> None:
         self.after_choice = True
 

@@ -11,9 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from playwright.async_api import Browser
+from playwright.async_api import Browser, Page
 
-from cookie_audit.sandbox import SiteServer, stub_google, stub_other_hosts
+from cookie_audit.crawl import StateWalk
+from cookie_audit.sandbox import SiteServer, stub_other_hosts
 
 STATE = "embed"  # how the report names this pass
 
@@ -35,7 +36,7 @@ async def click_embeds(
     placeholders: dict[str, tuple[str, ...]],
     on_click: Callable[[], None] = lambda: None,
 ) -> list[EmbedClick]:
-    """Click each placeholder of each page, one per fresh context, and record what follows."""
+    """Click each placeholder of each page, one per fresh visitor, and record what follows."""
     clicks = []
     for path, providers in placeholders.items():
         for index, provider in enumerate(providers):
@@ -47,25 +48,20 @@ async def click_embeds(
 async def _click(
     browser: Browser, server: SiteServer, path: str, provider: str, index: int
 ) -> EmbedClick:
-    context = await browser.new_context()
-    click = EmbedClick(path, provider, index)
+    """A visitor who has chosen nothing loads one embed; the other hosts are stand-ins."""
+    walk = await StateWalk.start(browser, server, STATE)
     try:
-        await stub_google(context)
-        await stub_other_hosts(context, server.host)
-        page = await context.new_page()
+        await stub_other_hosts(walk.context, server.host)
 
-        def on_request(request) -> None:
-            host = urlsplit(request.url).hostname or ""
-            if request.url.startswith("http") and urlsplit(request.url).netloc != server.host:
-                click.hosts.append(host)
+        async def load(page: Page) -> None:
+            placeholder = page.locator("section[data-embed][data-src]").nth(index)
+            await placeholder.locator("[data-embed-load]").click()
+            frame = await (await placeholder.locator("iframe").element_handle()).content_frame()
+            await frame.wait_for_load_state("load")  # then the walk waits for what it started
 
-        page.on("request", on_request)
-        await page.goto(server.url(path))
-        placeholder = page.locator("section[data-embed][data-src]").nth(index)
-        await placeholder.locator("[data-embed-load]").click()
-        frame = await (await placeholder.locator("iframe").element_handle()).content_frame()
-        await frame.wait_for_load_state("networkidle")
-        click.cookies = [f"{c['name']} ({c['domain']})" for c in await context.cookies()]
+        visit = await walk.visit_and(path, load)
     finally:
-        await context.close()
-    return click
+        await walk.context.close()
+    hosts = [urlsplit(request.url).hostname or "" for request in visit.requests]
+    cookies = [f"{cookie.name} ({cookie.domain})" for cookie in visit.cookies]
+    return EmbedClick(path, provider, index, hosts, cookies)

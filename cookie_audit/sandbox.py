@@ -72,11 +72,14 @@ def launch_options(playwright: Any, google_port: int | None = None) -> dict[str,
     }
 
 
-def google_answer(url: str) -> dict[str, Any]:
-    """What the stand-in Google answers: gtag.js is the stub, the rest is empty."""
+def google_answer(url: str, document: bool = False) -> dict[str, Any]:
+    """What the stand-in Google answers: gtag.js is the stub, a document (a Maps frame)
+    the stand-in player, the rest is empty."""
     if "/gtag/js" in url:
         body = GTAG_STUB.read_text(encoding="utf-8")
         return {"status": 200, "content_type": "text/javascript", "body": body}
+    if document:
+        return {"status": 200, "content_type": "text/html", "body": EMBED_STUB}
     return {"status": 204, "body": ""}
 
 
@@ -98,16 +101,20 @@ async def stub_google(context: BrowserContext) -> None:
     """Answer every Google host from here: gtag.js is the stand-in, the rest is empty."""
 
     async def fake_google(route: Route) -> None:
-        await route.fulfill(**google_answer(route.request.url))
+        await route.fulfill(**google_answer(route.request.url, _is_document(route)))
 
     await context.route(GOOGLE, fake_google)
+
+
+def _is_document(route: Route) -> bool:
+    return route.request.resource_type == "document"
 
 
 async def stub_other_hosts(context: BrowserContext, site_host: str) -> None:
     """Answer every host but the site and Google's: a player page for frames, else nothing."""
 
     async def fake_provider(route: Route) -> None:
-        if route.request.resource_type == "document":
+        if _is_document(route):
             await route.fulfill(status=200, content_type="text/html", body=EMBED_STUB)
         else:
             await route.fulfill(status=204, body="")
@@ -123,7 +130,8 @@ class _GoogleHandler(BaseHTTPRequestHandler):
 
     def _answer(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        answer = google_answer(self.path)
+        document = self.headers.get("Sec-Fetch-Dest") in ("document", "iframe", "frame")
+        answer = google_answer(self.path, document)
         body = answer["body"].encode()
         self.send_response(answer["status"])
         if "content_type" in answer:

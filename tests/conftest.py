@@ -230,7 +230,8 @@ class Visitor:
 
         def fake_google(route) -> None:
             self.google_requests.append(route.request.url)
-            route.fulfill(**google_answer(route.request.url))
+            document = route.request.resource_type == "document"
+            route.fulfill(**google_answer(route.request.url, document))
 
         site = f"{SITE_HOST}:{server.port}"
 
