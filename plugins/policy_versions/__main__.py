@@ -22,6 +22,7 @@ from pathlib import Path
 
 from pelican import Pelican
 from pelican.contents import Page
+from pelican.generators import ArticlesGenerator, PagesGenerator
 from pelican.readers import Readers
 from pelican.settings import read_settings
 
@@ -75,9 +76,7 @@ def run(args: argparse.Namespace) -> str:
     for pair in args.extra_settings:
         key, _, value = pair.partition("=")
         override[key] = json.loads(value)
-    # Constructing Pelican runs the plugins' start-up: the consent_banner plugin then
-    # publishes the cookie inventory and providers that make up today's declaration.
-    settings = Pelican(read_settings(args.settings, override=override)).settings
+    settings = read_site(read_settings(args.settings, override=override))
     config = read_config(settings)
     document = args.document or config["consent_document"]
     folder = Path(settings["PATH"]) / config["source"] / document
@@ -89,6 +88,29 @@ def run(args: argparse.Namespace) -> str:
         return lock(folder, markdown, day, today, Readers(settings))
     drives_consent = document == config["consent_document"]
     return new_version(folder, markdown, day, today, settings, drives_consent)
+
+
+def read_site(settings: dict) -> dict:
+    """The settings once the articles and pages are read, as a build reads them: the
+    consent_banner plugin then publishes the cookies and third parties of the content
+    (its embeds), which make up today's declaration."""
+    pelican = Pelican(settings)
+    context = {
+        **pelican.settings,
+        "generated_content": {},
+        "static_links": set(),
+        "static_content": {},
+        "localsiteurl": pelican.settings["SITEURL"],
+    }
+    for generator in (ArticlesGenerator, PagesGenerator):
+        generator(
+            context=context,
+            settings=pelican.settings,
+            path=pelican.path,
+            theme=pelican.theme,
+            output_path=pelican.output_path,
+        ).generate_context()
+    return pelican.settings
 
 
 def lock(folder: Path, markdown: Path, day: dt.date, today: dt.date, readers: Readers) -> str:
