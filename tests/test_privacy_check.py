@@ -358,6 +358,8 @@ DISGUISED = [
     '<img src="/&Tab;/partner.example/named-tab.png">',
     '<img src="https&colon;partner.example/named-colon.png">',
     '<img src="HTTP:/partner.example/one-slash.png">',
+    '<img src="ht&#116;ps:partner.example/encoded-scheme.png">',
+    '<img src="http&#115:partner.example/no-semicolon.png">',
 ]
 
 
@@ -376,6 +378,7 @@ markup_pieces = st.sampled_from(
     + ["<img ", "src=", "srcset=", "<link ", "rel=icon ", "rel=stylesheet ", "style=", "url("]
     + ["<script>", "</script>", "<style>", "</style>", "xmlns=", "http:", "https:", "HTTP:"]
     + ["p:", "s:", ":", ")", "?", "#", "&#10;", "&Tab;", "&#47;", "&sol;", "&colon;", "x"]
+    + ["&#116;", "&#115", "&#39;"]
     + ["partner.example", "www.cloud7.example"]
 )
 

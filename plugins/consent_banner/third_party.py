@@ -73,13 +73,15 @@ LINK_BEFORE = re.compile(
 )
 OPENING = re.compile(r"""[<"']""")
 # A special scheme's colon without "//" after it ("https:host", "http:/host"), where a
-# browser also finds an authority; one after a reference (";") may end such a scheme.
-SCHEME_COLON = re.compile(r":(?<=[pPsS;]:)(?!//)")
-SCHEME_BEFORE = re.compile(r"(?:^|[^a-z0-9+.-])(?:https?|ftp|wss?)$|;$", re.I)
-# A named or numeric reference for "/", "\\", ":", tab, newline or carriage return.
+# browser also finds an authority.
+SCHEME_COLON = re.compile(r":(?<=[pPsS]:)(?!//)")
+SCHEME_BEFORE = re.compile(r"(?:^|[^a-z0-9+.-])(?:https?|ftp|wss?)$", re.I)
+# A named or numeric reference for "/", "\\", ":", tab, newline or carriage return, or
+# for a letter of those schemes ("ht&#116;ps:host"): a page with one goes to the tokeniser.
 SPECIAL_REFERENCE = re.compile(
     r"&(?:sol|bsol|colon|Tab|NewLine)"
-    r"|&#(?:0*(?:47|92|58|9|10|13)(?!\d)|[xX]0*(?:2[fF]|5[cC]|3[aA]|9|[aAdD])(?![0-9a-fA-F]))"
+    r"|&#0*(?:47|92|58|9|10|13|104|116|112|115|102|119|72|84|80|83|70|87)(?!\d)"
+    r"|&#[xX]0*(?:2[fF]|5[cC]|3[aA]|9|[aAdD]|68|74|70|73|66|77|48|54|50|53|46|57)(?![0-9a-fA-F])"
 )
 
 
