@@ -1,15 +1,17 @@
 """Durations as a cookie table words them ("2 years", "6 months") and in seconds.
 
-The one reading of a month: the consent_banner plugin keeps the consent cookie for
-its lifetime in months with this length, so the audit's "6 months" is the same time.
+A month is the consent_banner plugin's, which keeps the consent cookie for its
+lifetime in months: the audit's "6 months" is the same time.
 """
 
 from __future__ import annotations
 
 import re
 
+from consent_banner.config import SECONDS_PER_MONTH
+
 DAY = 86400.0
-MONTH = 365.25 / 12 * DAY  # 30.44 days: a year of 365.25 days over twelve
+MONTH = SECONDS_PER_MONTH
 UNITS = {
     "year": 365 * DAY,
     "month": MONTH,

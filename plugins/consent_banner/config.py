@@ -20,6 +20,9 @@ DEFAULTS: dict[str, Any] = {
     "texts": {},  # per language: {"nl": {"accept": ..., "cookies": {...}}}
 }
 MAX_LIFETIME_MONTHS = 13  # CNIL: a consent choice is kept for at most 13 months
+# How long a month of lifetime_months is: 30.44 days, a year of 365.25 days over twelve.
+# The cookie audit reads "6 months" in a cookie table with the same month.
+SECONDS_PER_MONTH = 365.25 / 12 * 86400
 MEASUREMENT_ID = re.compile(r"^G-[A-Z0-9]{4,16}$")
 POLICY_URL = re.compile(r"^(https://[^\s\"'<>]+|[\w\-.][\w\-./]*)$")  # relative to SITEURL
 COOKIE_NAME = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")

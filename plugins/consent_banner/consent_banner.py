@@ -23,10 +23,13 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pelican import signals
 from pelican.writers import Writer
 
-# The audit's reading of "6 months": the consent cookie lives exactly that long.
-from cookie_audit.durations import MONTH
-
-from .config import ConsentConfigError, check_config, cookie_inventory, embed_providers
+from .config import (
+    SECONDS_PER_MONTH,
+    ConsentConfigError,
+    check_config,
+    cookie_inventory,
+    embed_providers,
+)
 from .embeds import Embed, check_page
 from .gate_google_tags import gate_google_tags, inline_file_name
 from .languages import BUILT_IN as BUILT_IN_LANGUAGES
@@ -154,7 +157,7 @@ class Build:
             js=self.url(f"{ASSET_DIR}/{self.asset_names['.js']}"),
             cookie_name=self.config["cookie_name"],
             revision=revision,
-            max_age=round(self.config["lifetime_months"] * MONTH),
+            max_age=round(self.config["lifetime_months"] * SECONDS_PER_MONTH),
             measurement_id=self.config["measurement_id"],
             gtag=GTAG_URL,
             analytics_cookies=[c["name"] for c in inventory if c["category"] == "analytics"],
