@@ -98,7 +98,7 @@ async def sandboxed_chromium() -> AsyncIterator[Browser]:
 
 
 async def stub_google(context: BrowserContext) -> None:
-    """Answer every Google host from here: gtag.js is the stand-in, the rest is empty."""
+    """Answer every Google host from here, as `google_answer` says."""
 
     async def fake_google(route: Route) -> None:
         await route.fulfill(**google_answer(route.request.url, _is_document(route)))
