@@ -42,13 +42,15 @@ publish: build
 browser: $(VENV)/.test
 	@$(PY) -m cookie_audit.chromium || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "Installing Debian's chromium for the browser tests"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
+	    echo "Installing Debian's chromium-headless-shell for the browser tests"; \
+	    apt-get update -qq \
+	      && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium-headless-shell >/dev/null \
 	      && $(PY) -m cookie_audit.chromium; \
 	  else \
-	    echo "No Chromium found: install Debian's 'chromium', run" \
-	         "'.venv/bin/python -m playwright install chromium'," \
-	         "or set CHROMIUM_PATH." >&2; exit 1; \
+	    $(PY) -m cookie_audit.chromium --any || { \
+	      echo "No Chromium found: install Debian's 'chromium-headless-shell' or 'chromium'," \
+	           "run '.venv/bin/python -m playwright install chromium'," \
+	           "or set CHROMIUM_PATH." >&2; exit 1; }; \
 	  fi; }
 
 test: $(VENV)/.test browser
