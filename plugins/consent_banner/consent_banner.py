@@ -35,7 +35,7 @@ from .gate_google_tags import gate_google_tags, inline_file_name
 from .languages import BUILT_IN as BUILT_IN_LANGUAGES
 from .languages import LanguageError, Words, language_of, words_for
 from .providers import GTAG_URL, Provider, analytics_provider, direct_link, load_url
-from .third_party import may_load_from_elsewhere
+from .third_party import TAG_REST, may_load_from_elsewhere
 
 logger = logging.getLogger(__name__)
 
@@ -47,20 +47,20 @@ SETTINGS_SLOT = "<!-- cookie-settings -->"
 # of script, style, title and textarea (unterminated, they run to the end), and the
 # attribute values of any other tag. One match walks the page up to the <body> tag
 # after the real </head>, all inside the regex engine: a page costs no Python loop.
-TAG_REST = r"""(?:[^>"']++|"[^"]*+"|'[^']*+')*+>"""  # possessive: no backtracking
+# Each loop is unrolled ("text, then (markup, text)*") and possessive, with the tags
+# that can be nothing else tried first: a third faster than a loop of alternatives.
 BODY_TAG = rf"<body\b{TAG_REST}"
-
-
-# Comments, CDATA and the text of raw-text elements. No capturing group: Python 3.11's
-# regex engine mistakes spans of groups inside a possessive repeat.
-NOT_MARKUP = r"<!--.*?(?:-->|\Z)|<!\[CDATA\[.*?(?:\]\]>|\Z)" + "".join(
-    rf"|<{raw}\b{TAG_REST}.*?(?:</{raw}\s*>|\Z)" for raw in ("script", "style", "title", "textarea")
+# After a "<": a comment, CDATA, or a raw-text element with its text. No capturing
+# group: Python 3.11's regex engine mistakes spans of groups inside a possessive repeat.
+NOT_MARKUP = r"!--.*?(?:-->|\Z)|!\[CDATA\[.*?(?:\]\]>|\Z)" + "".join(
+    rf"|{raw}\b{TAG_REST}.*?(?:</{raw}\s*>|\Z)" for raw in ("script", "style", "title", "textarea")
 )
 HEAD_AND_BODY = re.compile(
-    rf"(?:[^<]++|{NOT_MARKUP}|{BODY_TAG}|<[a-z][^\s/>]*{TAG_REST}|<(?!/head\s*>))*+"
+    rf"[^<]*+(?:<(?:(?![stb!/])[a-z][^\s/>]*{TAG_REST}|{NOT_MARKUP}|body\b{TAG_REST}"
+    rf"|[a-z][^\s/>]*{TAG_REST}|(?!/head\s*>))[^<]*+)*+"
     rf"(?P<head></head\s*>)"
-    rf"(?:[^<]++|{NOT_MARKUP}|</head\s*>"
-    rf"|(?!{BODY_TAG})<(?:[a-z][^\s/>]*{TAG_REST})?)*+{BODY_TAG}",
+    rf"[^<]*+(?:(?!{BODY_TAG})<(?:{NOT_MARKUP}|/head\s*>|[a-z][^\s/>]*{TAG_REST}|)[^<]*+)*+"
+    rf"{BODY_TAG}",
     re.I | re.S,
 )
 # The page's language, as its theme declares it; the banner speaks it.

@@ -24,8 +24,9 @@ NOSCRIPT_IFRAME = re.compile(
 ATTRIBUTE = re.compile(r"""([^\s=/>]+)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s>]+))?""")
 # Scripts the browser runs: no type, or a JavaScript one.
 RUNNABLE_TYPES = {"", "text/javascript", "application/javascript", "module"}
-# Every tag gated is a <script> or a <noscript>; most pages have neither.
-ANY_SCRIPT = re.compile(r"<(?:no)?script", re.I)
+# Every tag gated is a <script> or a <noscript>; most pages have neither. Only the
+# name ignores case: a pattern that starts with a plain "<" is searched twice as fast.
+ANY_SCRIPT = re.compile(r"<(?=[sSnN])(?i:(?:no)?script)")
 
 
 def _attributes(source: str) -> dict[str, str | None]:
