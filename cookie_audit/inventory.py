@@ -70,17 +70,21 @@ def read_declarations(html: str) -> PageDeclarations:
 @lru_cache(maxsize=64)
 def _parse_declarations(html: str) -> PageDeclarations:
     soup = BeautifulSoup(html, "html.parser")
+    # find() and find_all(), not CSS selectors: compiling those costs a fifth of a second.
+    details = soup.find(id="c7c-details") or BeautifulSoup("", "html.parser")
     cookies = []
-    for row in soup.select("#c7c-details table tbody tr"):
+    for row in (row for body in details.find_all("tbody") for row in body.find_all("tr")):
         cells = [cell.get_text(" ", strip=True) for cell in row.find_all("td")]
         if len(cells) >= 4:
             # The row's data attributes are language-free; older banners have only the text.
             name, duration = row.get("data-cookie", cells[0]), row.get("data-duration", cells[3])
             cookies.append(DeclaredCookie(str(name), cells[1], cells[2], str(duration)))
-    script = soup.select_one("script[data-cookie]")
+    script = soup.find("script", attrs={"data-cookie": True})
     max_age = script.get("data-max-age", "") if script else ""
-    analytics = soup.select_one("#c7c-analytics[data-hosts]")
-    root = soup.select_one("#c7c[data-declared-hosts]")
+    analytics = soup.find(id="c7c-analytics", attrs={"data-hosts": True})
+    root = soup.find(id="c7c", attrs={"data-declared-hosts": True})
+    allows = details.find_all(attrs={"data-embed-allow": True, "data-hosts": True})
+    placeholders = soup.find_all("section", attrs={"data-embed": True, "data-src": True})
     return PageDeclarations(
         cookies=tuple(cookies),
         consent_cookie=str(script["data-cookie"]) if script else None,
@@ -92,9 +96,9 @@ def _parse_declarations(html: str) -> PageDeclarations:
                 str(box["data-provider"]),
                 tuple(box["data-hosts"].split()),
             )
-            for box in soup.select("#c7c-details [data-embed-allow][data-hosts]")
+            for box in allows
         },
-        embeds=tuple(str(s["data-embed"]) for s in soup.select("section[data-embed][data-src]")),
+        embeds=tuple(str(s["data-embed"]) for s in placeholders),
     )
 
 
