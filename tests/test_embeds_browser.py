@@ -5,7 +5,16 @@ from urllib.parse import urlsplit
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import Server, axe_violations, build_or_fail, headers_file, text, wait_until
+from conftest import (
+    LAYOUT_SHIFTS,
+    Server,
+    axe_violations,
+    build_or_fail,
+    headers_file,
+    layout_shift,
+    text,
+    wait_until,
+)
 from consent_banner.providers import BUILT_IN
 from test_privacy_check import LOADS, embeds_content
 
@@ -13,10 +22,6 @@ from cookie_audit.crawl import GPC_ON
 
 STATES = ["no-choice", "rejected", "accepted-analytics", "gpc"]
 LOADED = "document.querySelector('.c7c-embed iframe') !== null"
-TWO_FRAMES = "new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
-LAYOUT_SHIFTS = """window.shifts = [];
-new PerformanceObserver((list) => window.shifts.push(...list.getEntries().map((e) => e.value)))
-  .observe({type: "layout-shift", buffered: true});"""
 
 
 @pytest.fixture
@@ -179,8 +184,7 @@ def test_loading_an_embed_shifts_nothing(new_visitor, embeds_server, provider):
     visitor = new_visitor(embeds_server)
     visitor.context.add_init_script(LAYOUT_SHIFTS)
     visitor.open(f"/media-{provider}/")
-    visitor.page.evaluate(TWO_FRAMES)
-    assert visitor.page.evaluate("window.shifts") == []  # the buttons showing move nothing
+    assert layout_shift(visitor.page) == 0  # the buttons showing move nothing
     placeholder = visitor.page.locator(".c7c-embed")
     after = visitor.page.get_by_text("After.", exact=True)
     load_button(visitor).scroll_into_view_if_needed()
@@ -201,8 +205,7 @@ def test_an_always_allowed_embed_loads_without_shifting_the_page(new_visitor, em
     visitor.click(text("embed_always", provider="Vimeo"))
     visitor.page.reload()
     wait_until(visitor.page, LOADED)
-    visitor.page.evaluate(TWO_FRAMES)
-    assert visitor.page.evaluate("window.shifts") == []
+    assert layout_shift(visitor.page) == 0
 
 
 def test_the_placeholder_works_by_keyboard_and_is_accessible(new_visitor, embeds_server):
