@@ -39,19 +39,19 @@ serve: $(VENV)/.site
 publish: SETTINGS = publishconf.py
 publish: build
 
+# Debian's headless shell when it can be installed (root, apt-get), else any Chromium found.
 browser: $(VENV)/.test
 	@$(PY) -m cookie_audit.chromium || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "Installing Debian's chromium-headless-shell for the browser tests"; \
-	    apt-get update -qq \
-	      && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium-headless-shell >/dev/null \
-	      && $(PY) -m cookie_audit.chromium; \
-	  else \
-	    $(PY) -m cookie_audit.chromium --any || { \
-	      echo "No Chromium found: install Debian's 'chromium-headless-shell' or 'chromium'," \
-	           "run '.venv/bin/python -m playwright install chromium'," \
-	           "or set CHROMIUM_PATH." >&2; exit 1; }; \
-	  fi; }
+	    { apt-get update -qq \
+	      && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium-headless-shell >/dev/null; } \
+	      || echo "Could not install chromium-headless-shell" >&2; \
+	  fi; \
+	  $(PY) -m cookie_audit.chromium --any || { \
+	    echo "No Chromium found: install Debian's 'chromium-headless-shell' or 'chromium'," \
+	         "run '.venv/bin/python -m playwright install chromium'," \
+	         "or set CHROMIUM_PATH." >&2; exit 1; }; }
 
 test: $(VENV)/.test browser
 	$(PY) -m pytest $(PYTEST_ARGS)
