@@ -47,14 +47,14 @@ SETTINGS_SLOT = "<!-- cookie-settings -->"
 # of script, style, title and textarea (unterminated, they run to the end), and the
 # attribute values of any other tag. One match walks the page up to the <body> tag
 # after the real </head>, all inside the regex engine: a page costs no Python loop.
-# Each loop is unrolled ("text, then (markup, text)*") and possessive, with the tags
-# that can be nothing else tried first: a third faster than a loop of alternatives.
 BODY_TAG = rf"<body\b{TAG_REST}"
 # After a "<": a comment, CDATA, or a raw-text element with its text. No capturing
 # group: Python 3.11's regex engine mistakes spans of groups inside a possessive repeat.
 NOT_MARKUP = r"!--.*?(?:-->|\Z)|!\[CDATA\[.*?(?:\]\]>|\Z)" + "".join(
     rf"|{raw}\b{TAG_REST}.*?(?:</{raw}\s*>|\Z)" for raw in ("script", "style", "title", "textarea")
 )
+# Each loop is unrolled ("text, then (markup, text)*") and possessive, with the tags
+# that can be nothing else tried first: a third faster than a loop of alternatives.
 HEAD_AND_BODY = re.compile(
     rf"[^<]*+(?:<(?:(?![stb!/])[a-z][^\s/>]*{TAG_REST}|{NOT_MARKUP}|body\b{TAG_REST}"
     rf"|[a-z][^\s/>]*{TAG_REST}|(?!/head\s*>))[^<]*+)*+"
