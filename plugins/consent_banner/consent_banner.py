@@ -50,12 +50,21 @@ SETTINGS_SLOT = "<!-- cookie-settings -->"
 BODY_TAG = rf"<body\b{TAG_REST}"
 # After a "<": a comment, CDATA, or a raw-text element with its text. No capturing
 # group: Python 3.11's regex engine mistakes spans of groups inside a possessive repeat.
-NOT_MARKUP = r"!--.*?(?:-->|\Z)|!\[CDATA\[.*?(?:\]\]>|\Z)" + "".join(
-    rf"|{raw}\b{TAG_REST}.*?(?:</{raw}\s*>|\Z)" for raw in ("script", "style", "title", "textarea")
+NOT_MARKUP = (
+    r"!--[^-]*+(?:-(?!->)[^-]*+)*+(?:-->|\Z)"
+    r"|!\[CDATA\[[^\]]*+(?:\](?!\]>)[^\]]*+)*+(?:\]\]>|\Z)"
+    + "".join(
+        rf"|{raw}\b{TAG_REST}[^<]*+(?:<(?!/{raw}\s*>)[^<]*+)*+(?:</{raw}\s*>|\Z)"
+        for raw in ("script", "style", "title", "textarea")
+    )
 )
+# The page's language, as its theme declares it; the banner speaks it.
+HTML_LANG = r"""<html\b[^>]*?\slang\s*=\s*["']?(?P<lang>[A-Za-z0-9-]+)"""
 # Each loop is unrolled ("text, then (markup, text)*") and possessive, with the tags
 # that can be nothing else tried first: a third faster than a loop of alternatives.
+# It looks ahead first for the <html> tag that starts most pages, and its lang.
 HEAD_AND_BODY = re.compile(
+    rf"(?:(?=(?:<!doctype\b[^>]*+>\s*+)?{HTML_LANG})|)"
     rf"[^<]*+(?:<(?:(?![stb!/])[a-z][^\s/>]*{TAG_REST}|{NOT_MARKUP}|body\b{TAG_REST}"
     rf"|[a-z][^\s/>]*{TAG_REST}|(?!/head\s*>))[^<]*+)*+"
     rf"(?P<head></head\s*>)"
@@ -63,8 +72,9 @@ HEAD_AND_BODY = re.compile(
     rf"{BODY_TAG}",
     re.I | re.S,
 )
-# The page's language, as its theme declares it; the banner speaks it.
-HTML_LANG = re.compile(r"""<html\b[^>]*?\slang\s*=\s*["']?([A-Za-z0-9-]+)""", re.I)
+# The <html> tag after a comment or other text: found, rarely, by a search of its own.
+LATER_HTML_LANG = re.compile(HTML_LANG, re.I)
+WIDE = re.compile(r"[^\x00-\xff]")
 IFRAME_SRC = re.compile(r"""<iframe\b[^>]*?\bsrc\s*=\s*["']?\s*((?:https?:)?//[^"'\s>]+)""", re.I)
 FRAME_ATTRIBUTES = ("allow", "allowfullscreen", "referrerpolicy")
 # What the shared context holds once the pages are read (translations hang off each).
@@ -93,10 +103,20 @@ class InjectionError(Exception):
     """A page the banner cannot be put into safely; the message names it."""
 
 
-def insertion_points(page: str, where: str) -> tuple[int, int]:
-    """Where </head> starts and where the <body> tag after it ends, skipping look-alikes."""
+def one_byte(markup: str) -> str:
+    """Markup with every character above U+00FF as a reference ("’" as "&#8217;"). A
+    page of one-byte characters then stays one: injected, it is copied, not widened."""
+    return WIDE.sub(lambda m: f"&#{ord(m.group())};", markup)
+
+
+def insertion_points(page: str, where: str) -> tuple[int, int, str | None]:
+    """Where </head> starts and where the <body> tag after it ends, skipping look-alikes;
+    the lang of the page's <html> tag."""
     if found := HEAD_AND_BODY.match(page):
-        return found.start("head"), found.end()
+        lang = found.group("lang")
+        if not lang and (later := LATER_HTML_LANG.search(page, 0, 4096)):
+            lang = later.group("lang")
+        return found.start("head"), found.end(), lang
     raise InjectionError(f"consent_banner: {where}: no </head> followed by <body>")
 
 
@@ -224,7 +244,7 @@ class Build:
                 policy_url=self.policy_url,
             )
             button = self.env.get_template("settings_button.html").render(t=texts)
-            self.markup[lang] = (banner, button)
+            self.markup[lang] = (one_byte(banner), one_byte(button))
         return self.markup[lang]
 
     def prepare(self, items: list) -> None:
@@ -258,19 +278,18 @@ class Build:
 
     def inject(self, page: str, where: str, source: str = "") -> str:
         """Banner markup after <body>, assets before </head>; exactly once."""
-        head, body = insertion_points(page, where)
+        head, body, tag = insertion_points(page, where)
         if page.endswith(self.head, 0, head):
             return page  # injected already
-        tag = HTML_LANG.search(page, 0, 4096)
-        lang = self.language(tag and tag.group(1))
+        lang = self.language(tag)
         checked, gated, refused = self.privacy_check(page, lang, lambda: self.named(where, source))
         self.gated += [(where, tag) for tag in gated]
         self.refused += refused
         if checked is not page:  # a tag gated or an embed replaced: the points moved
             page = checked
-            head, body = insertion_points(page, where)
+            head, body, _ = insertion_points(page, where)
         banner, button = self.markup_in(lang)
-        slot = page.find(SETTINGS_SLOT, body)
+        slot = page.rfind(SETTINGS_SLOT, body)  # the footer's: the last, near the end
         after = slot + len(SETTINGS_SLOT)
         if slot == -1:  # a theme without the footer slot still gets the control
             banner += f'<p class="c7c-fallback">{button}</p>'
