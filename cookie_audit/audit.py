@@ -314,7 +314,9 @@ async def _walk(
             return await banner_screenshots(browser, server, choice_page) if screenshots else []
 
         *per_job, clicks, shots = await asyncio.gather(
-            *(walk(*job) for job in jobs), click_embeds(browser, server, placeholders), pictures()
+            *(walk(*job) for job in jobs),
+            click_embeds(browser, server, placeholders, at_once),
+            pictures(),
         )
     return [visit for visits in per_job for visit in visits], clicks, shots
 

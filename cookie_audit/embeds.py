@@ -7,7 +7,7 @@ declared cookies.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -34,15 +34,22 @@ async def click_embeds(
     browser: Browser,
     server: SiteServer,
     placeholders: dict[str, tuple[str, ...]],
-    on_click: Callable[[], None] = lambda: None,
+    at_once: asyncio.Semaphore,
 ) -> list[EmbedClick]:
-    """Click each placeholder of each page, one per fresh visitor, and record what follows."""
-    clicks = []
-    for path, providers in placeholders.items():
-        for index, provider in enumerate(providers):
-            clicks.append(await _click(browser, server, path, provider, index))
-            on_click()
-    return clicks
+    """Click each placeholder of each page, each in a fresh visitor, as many at once as
+    `at_once` lets in beside the audit's other visitors."""
+
+    async def click(path: str, index: int, provider: str) -> EmbedClick:
+        async with at_once:
+            return await _click(browser, server, path, provider, index)
+
+    return await asyncio.gather(
+        *(
+            click(path, index, provider)
+            for path, providers in placeholders.items()
+            for index, provider in enumerate(providers)
+        )
+    )
 
 
 async def _click(

@@ -164,7 +164,7 @@ class GoogleServer:
         trustme.CA().issue_cert(*(f"*.{name}.com" for name in GOOGLE_NAMES)).configure_cert(context)
         self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
         self.port = self.httpd.server_address[1]
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.httpd.serve_in_background()
 
     def __enter__(self) -> GoogleServer:
         return self
@@ -210,6 +210,12 @@ class _QuietHandler(SimpleHTTPRequestHandler):
 
 class _QuietServer(ThreadingHTTPServer):
     daemon_threads = True
+    # How often serving looks for shutdown(): the default, half a second, was a
+    # quarter of a small site's audit spent stopping its two servers.
+    POLL_SECONDS = 0.02
+
+    def serve_in_background(self) -> None:
+        threading.Thread(target=self.serve_forever, args=(self.POLL_SECONDS,), daemon=True).start()
 
     def handle_error(self, request: object, client_address: tuple) -> None:
         # A browser that navigates on drops connections mid-response; that is no error.
@@ -249,8 +255,7 @@ class SiteServer:
             self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
         self.port = self.httpd.server_address[1]
         self.host = f"{SITE_HOST}:{self.port}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
+        self.httpd.serve_in_background()
 
     def url(self, path: str = "/", host: str = SITE_HOST) -> str:
         return f"{self.scheme}://{host}:{self.port}{path}"
