@@ -13,7 +13,9 @@ DECOYS = [
     "<SCRIPT type='text/x-template'></head></SCRIPT>",
     "<style>/* </head> <body> */</style>",
     "<title>What </head> and <body> mean</title>",
-    "<![CDATA[ </head> <body> ]]>",
+    # A bogus comment runs to the first ">". (So does "<![CDATA[" outside SVG: there
+    # "<![CDATA[ </head> <body>" holds a real <body>, as Chromium reads it.)
+    "<?xml </head <body x='1' ?>",
     "<meta name='x' content='</head>'>",
 ]
 text = st.text(

@@ -35,7 +35,14 @@ from .gate_google_tags import gate_google_tags, inline_file_name
 from .languages import BUILT_IN as BUILT_IN_LANGUAGES
 from .languages import LanguageError, Words, language_of, words_for
 from .providers import GTAG_URL, Provider, analytics_provider, direct_link, load_url
-from .third_party import TAG_REST, may_load_from_elsewhere
+from .third_party import (
+    BOGUS_COMMENT,
+    COMMENT,
+    TAG_REST,
+    may_load_from_elsewhere,
+    raw_end,
+    raw_text,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -43,20 +50,17 @@ HERE = Path(__file__).parent
 SOURCES = HERE.parent.parent / "consent_js"
 ASSET_DIR = "consent"  # under the output folder
 SETTINGS_SLOT = "<!-- cookie-settings -->"
-# What may hide a "</head>" or "<body>" that is not one: comments, CDATA, the text
-# of script, style, title and textarea (unterminated, they run to the end), and the
-# attribute values of any other tag. One match walks the page up to the <body> tag
-# after the real </head>, all inside the regex engine: a page costs no Python loop.
+# What may hide a "</head>" or "<body>" that is not one: comments and bogus comments,
+# the text of script, style, title and textarea (unterminated, they run to the end),
+# and the attribute values of any other tag, all read as third_party reads them. One
+# match walks the page up to the <body> tag after the real </head>, all inside the
+# regex engine: a page costs no Python loop.
 BODY_TAG = rf"<body\b{TAG_REST}"
-# After a "<": a comment, CDATA, or a raw-text element with its text. No capturing
+# After a "<": a comment, or a raw-text element with its text. No capturing
 # group: Python 3.11's regex engine mistakes spans of groups inside a possessive repeat.
-NOT_MARKUP = (
-    r"!--[^-]*+(?:-(?!->)[^-]*+)*+(?:-->|\Z)"
-    r"|!\[CDATA\[[^\]]*+(?:\](?!\]>)[^\]]*+)*+(?:\]\]>|\Z)"
-    + "".join(
-        rf"|{raw}\b{TAG_REST}[^<]*+(?:<(?!/{raw}\s*>)[^<]*+)*+(?:</{raw}\s*>|\Z)"
-        for raw in ("script", "style", "title", "textarea")
-    )
+NOT_MARKUP = f"{COMMENT}|{BOGUS_COMMENT}" + "".join(
+    rf"|{raw}(?=[\s/>]){TAG_REST}{raw_text(raw)}{raw_end(raw)}"
+    for raw in ("script", "style", "title", "textarea")
 )
 # The page's language, as its theme declares it; the banner speaks it.
 HTML_LANG = r"""<html\b[^>]*?\slang\s*=\s*["']?(?P<lang>[A-Za-z0-9-]+)"""

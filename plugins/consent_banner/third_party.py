@@ -1,9 +1,12 @@
 """Find what a page makes a browser fetch from another host without a click.
 
-Reads HTML as a browser tokenises it, with regular expressions rather than a full
-parse: comments and the text of script, style, title and textarea are not markup,
-so a URL there is never a finding, while a tag inside <pre> or <noscript> is real.
-Links and form actions need a click and are not findings.
+Reads HTML as a browser tokenises it (the WHATWG tokeniser's states, with regular
+expressions rather than a full parse): comments, bogus comments and the text of
+script, style, title and textarea are not markup, so a URL there is never a finding,
+while a tag inside <pre> or <noscript> is real. Inside <svg> and <math> nothing is
+raw text. Where the tokeniser and a browser could still part ways, the reading errs
+towards a finding. Links and form actions need a click and are not findings.
+tests/test_scanner_browser.py holds the scanner to what Chromium fetches.
 """
 
 from __future__ import annotations
@@ -14,25 +17,53 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-# The rest of a start tag: quoted values may hold ">". Unrolled and possessive: no
-# backtracking, and fewer turns of the loop than an alternation per character run.
-TAG_REST = r"""[^>"']*+(?:(?:"[^"]*+"|'[^']*+')[^>"']*+)*+>"""
-TOKEN = re.compile(
-    rf"<(?:!--.*?(?:-->|\Z)|!\[CDATA\[.*?(?:\]\]>|\Z)"
-    rf"|(?P<raw>script|style|title|textarea|xmp|noembed|noframes)(?=[\s/>])(?P<raw_attrs>{TAG_REST})"
-    rf"(?P<text>.*?)(?:</(?P=raw)\s*>|\Z)"
-    rf"|(?P<tag>[a-z][^\s/>]*)(?P<attrs>{TAG_REST}))",
-    re.I | re.S,
+
+def _tag_rest(chars) -> str:
+    """The rest of a start or end tag, as the tokeniser reads attributes: a quote opens
+    a value only right after "=" (a ">" inside it does not end the tag); anywhere else
+    it is part of a name or an unquoted value. Possessive: no backtracking. `chars`
+    turns each run of characters into the pattern it is read with."""
+    name, value = chars(r"[^\s/>=]"), chars(r"[^\s>]")
+    quoted = rf""""{chars('[^"]')}*+"|'{chars("[^']")}*+'"""
+    return rf"(?:[\s/]++|(?:={name}*+|{name}++)(?:\s*+=\s*+(?:{quoted}|{value}*+))?)*+>"
+
+
+TAG_REST = _tag_rest(lambda chars: chars)
+ATTRIBUTE = re.compile(r"""(=[^\s/>=]*|[^\s/>=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]*)))?""")
+# After a "<", what is no tag: a comment ("<!-->" and "<!--->" are whole ones, "--!>"
+# ends one too), and a bogus comment to the next ">" ("<!x", "<?x", "</3", and CDATA
+# outside SVG, where it is one too; inside, erring towards findings).
+COMMENT = r"!--(?:-?>|(?:[^-]++|-(?!-!?>))*+(?:--!?>|\Z))"
+BOGUS_COMMENT = r"(?:!(?!--)|\?|/(?![a-z>]))[^>]*+>?"
+END_TAG = rf"/[a-z][^\s/>]*+{TAG_REST}"
+RAW = ("script", "style", "title", "textarea", "xmp", "noembed", "noframes")
+
+
+def raw_text(name: str) -> str:
+    """The text of a raw-text element called `name` (a pattern): up to its end tag."""
+    return rf"[^<]*+(?:<(?!/{name}(?=[\s/>]))[^<]*+)*+"
+
+
+def raw_end(name: str) -> str:
+    """The end tag that ends a raw-text element, which may hold attributes, or the end
+    of the page."""
+    return rf"(?:</{name}(?=[\s/>])(?:{TAG_REST}|.*+)|\Z)"
+
+
+RAW_ELEMENT = (
+    rf"(?P<raw>{'|'.join(RAW)})(?=[\s/>])(?P<raw_attrs>{TAG_REST})"
+    rf"(?P<text>{raw_text('(?P=raw)')}){raw_end('(?P=raw)')}"
 )
-ATTRIBUTE = re.compile(r"""([^\s"'>/=][^\s"'>/=]*)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s>]+))?""")
-CSS_URL = re.compile(r"""url\(\s*(["']?)(.*?)\1\s*\)|@import\s+(["'])(.*?)\3""", re.I | re.S)
-REFRESH_URL = re.compile(r"""url\s*=\s*["']?([^"']*)""", re.I)
-# Where a single URL is fetched, by element.
+START_TAG = rf"(?P<tag>[a-z][^\s/>]*)(?P<attrs>{TAG_REST})"
+# Where a single URL is fetched, by element. HTML reads <image> as <img>; SVG's image,
+# feImage and script fetch through href.
 URL_ATTRIBUTES = {
-    "script": ("src",),
+    "script": ("src", "href", "xlink:href"),
     "iframe": ("src",),
     "frame": ("src",),
     "img": ("src",),
+    "image": ("src", "href", "xlink:href"),
+    "feimage": ("href", "xlink:href"),
     "video": ("src", "poster"),
     "audio": ("src",),
     "source": ("src",),
@@ -40,7 +71,7 @@ URL_ATTRIBUTES = {
     "object": ("data",),
     "embed": ("src",),
 }
-SRCSET_ELEMENTS = {"img", "source"}
+SRCSET_ELEMENTS = {"img", "image", "source"}
 FETCHING_RELS = {
     "stylesheet",
     "preload",
@@ -51,9 +82,45 @@ FETCHING_RELS = {
     "icon",
     "apple-touch-icon",
     "manifest",
+    "compression-dictionary",
 }
-# Every element that fetches through an attribute other than style.
-FETCHING_TAGS = {*URL_ATTRIBUTES, *SRCSET_ELEMENTS, "input", "link", "meta"}
+# Every element that fetches through an attribute of its own; <base> moves every
+# relative URL of the page to its host.
+FETCHING_TAGS = {*URL_ATTRIBUTES, *SRCSET_ELEMENTS, "input", "link", "meta", "base", "svg", "math"}
+# Attributes that fetch on any element: style's url(), and background (body, tables).
+ANY_TAG_FETCHES = re.compile("style|background", re.I)
+# The rest of a tag with neither of those words in it (compiled ignoring case): each
+# character class "[^…]" also refuses s and b, which pass only when no word starts there.
+QUIET_REST = _tag_rest(lambda chars: rf"(?:{chars[:-1]}sb]++|s(?!tyle)|b(?!ackground))")
+# Each match passes over, inside the engine, what cannot fetch: text, comments, end
+# tags, and a tag of no fetching element with no style or background in it. It ends
+# with the next token, a "<" that starts nothing (then text), or the end of the page;
+# the next match starts where it ends.
+TOKENS = re.compile(
+    rf"(?:[^<]++|<(?:{COMMENT}|{BOGUS_COMMENT}|{END_TAG}"
+    rf"|(?!(?:{'|'.join((*RAW, *sorted(FETCHING_TAGS)))})(?=[\s/>]))[a-z][^\s/>]*+{QUIET_REST}))*+"
+    rf"(?:(?P<token><(?:{RAW_ELEMENT}|{START_TAG}))|<|\Z)",
+    re.I | re.S,
+)
+# Inside <svg> or <math>: no raw text, and every tag is a token, as is the end of either.
+FOREIGN_TOKENS = re.compile(
+    rf"(?:[^<]++|<(?:{COMMENT}|{BOGUS_COMMENT}|(?!/(?:svg|math)(?=[\s/>])){END_TAG}))*+"
+    rf"(?:(?P<token><(?:{START_TAG}|/(?P<end>svg|math)(?=[\s/>]){TAG_REST}))|<|\Z)",
+    re.I | re.S,
+)
+# Start tags that end <svg> and <math> content (the HTML standard's list, less <font>).
+BREAKOUT_TAGS = (
+    "b big blockquote body br center code dd div dl dt em embed h1 h2 h3 h4 h5 h6 head hr i"
+    " img li listing menu meta nobr ol p pre ruby s small span strong strike sub sup table tt"
+    " u ul var"
+)
+BREAKOUT = set(BREAKOUT_TAGS.split())
+CSS_URL = re.compile(r"""url\(\s*(["']?)(.*?)\1\s*\)|@import\s+(["'])(.*?)\3""", re.I | re.S)
+# image-set() names its images as strings, no url() needed.
+IMAGE_SET = re.compile(r"""image-set\(((?:[^()]|\([^()]*\))*)\)""", re.I)
+CSS_STRING = re.compile(r"""(["'])(.*?)\1""", re.S)
+CSS_ESCAPE = re.compile(r"\\(?:([0-9a-fA-F]{1,6})[ \t\n\r\f]?|(.))", re.S)
+REFRESH_URL = re.compile(r"""url\s*=\s*["']?([^"']*)""", re.I)
 RUNNABLE_SCRIPT_TYPES = {"", "text/javascript", "application/javascript", "module"}
 URL_WHITESPACE = re.compile(r"[\t\n\r]")
 # The quick look that spares most pages the tokeniser. It looks at each authority
@@ -103,11 +170,13 @@ class Resource:
 
 
 def attributes(source: str) -> list[tuple[str, str | None]]:
-    """A start tag's attributes, names lower-cased and values unescaped, in order."""
-    return [
-        (name.lower(), html.unescape(value.strip("\"'")) if value else None)
-        for name, value in ATTRIBUTE.findall(source.rstrip(">"))
-    ]
+    """A tag's attributes as TAG_REST reads them, names lower-cased, values unescaped."""
+    found = []
+    for attribute in ATTRIBUTE.finditer(source.removesuffix(">")):
+        name, *values = attribute.groups()
+        value = next((v for v in values if v is not None), None)  # None: no "="
+        found.append((name.lower(), None if value is None else html.unescape(value)))
+    return found
 
 
 def host_of(url: str) -> str | None:
@@ -162,41 +231,70 @@ def _named_or_linked(page: str, start: int) -> bool:
 
 def resources(page: str) -> Iterator[Resource]:
     """Every URL a browser fetches from the page without a click, relative ones included."""
-    for token in TOKEN.finditer(page):
-        raw, tag = token.group("raw"), token.group("tag")
-        if raw:
-            raw = raw.lower()
-            attrs = attributes(token.group("raw_attrs"))
-            if raw == "style":
-                yield from _css(token.group("text"), "style", token.start(), token.end())
-            elif raw == "script" and _runs(attrs):
-                yield from _urls("script", attrs, ("src",), token)
-            yield from _style_attribute(raw, attrs, token)
+    position, inside = 0, 0  # how deep in <svg> or <math>, where nothing is raw text
+    while position < len(page):
+        token = (FOREIGN_TOKENS if inside else TOKENS).match(page, position)
+        position = token.end()
+        found = token.groupdict()
+        if not found["token"]:
+            continue  # a "<" that starts nothing, or the end of the page
+        if found.get("raw"):
+            yield from _raw_element(token)
             continue
-        if not tag:
-            continue  # a comment or CDATA
-        tag = tag.lower()
-        if tag not in FETCHING_TAGS and "style" not in token.group("attrs").lower():
-            continue  # an <a>, <p> or <div> fetches nothing, but through a style attribute
-        attrs = attributes(token.group("attrs"))
-        if tag in URL_ATTRIBUTES:
-            yield from _urls(tag, attrs, URL_ATTRIBUTES[tag], token)
-        if tag in SRCSET_ELEMENTS:
-            for name, value in attrs:
-                if name == "srcset" and value:
-                    for candidate in value.split(","):
-                        url = candidate.strip().split(" ")[0]
-                        yield _resource(tag, "srcset", url, token)
-        if tag == "input" and _value(attrs, "type").lower() == "image":
-            yield from _urls(tag, attrs, ("src",), token)
-        if tag == "link":
-            rels = set(_value(attrs, "rel").lower().split())
-            if rels & FETCHING_RELS:
-                yield from _urls(tag, attrs, ("href",), token)
-        refresh = tag == "meta" and _value(attrs, "http-equiv").lower() == "refresh"
-        if refresh and (found := REFRESH_URL.search(_value(attrs, "content"))):
-            yield _resource(tag, "http-equiv=refresh", found.group(1).strip(), token)
-        yield from _style_attribute(tag, attrs, token)
+        tag = found["tag"] and found["tag"].lower()
+        if tag in ("svg", "math"):
+            inside += 1
+        elif found.get("end"):
+            inside -= 1
+        elif inside and tag in BREAKOUT:
+            inside = 0
+        if inside and tag:  # SVG's presentation attributes take url() too
+            yield from _foreign_tag(page, tag, attributes(found["attrs"]), token)
+        elif tag and (tag in FETCHING_TAGS or ANY_TAG_FETCHES.search(found["attrs"])):
+            yield from _tag(tag, attributes(found["attrs"]), token)
+
+
+def _foreign_tag(page: str, tag: str, attrs, token: re.Match) -> Iterator[Resource]:
+    yield from _tag(tag, attrs, token)
+    for name, value in attrs:
+        if name != "style" and value and "url(" in value.lower():
+            yield from _css(value, tag, token, name)
+    if tag == "style":  # SVG's style element: its text is CSS all the same
+        stop = page.lower().find("</style", token.end())
+        yield from _css(page[token.end() : None if stop < 0 else stop], tag, token)
+
+
+def _raw_element(token: re.Match) -> Iterator[Resource]:
+    raw = token.group("raw").lower()
+    attrs = attributes(token.group("raw_attrs"))
+    if raw == "style":
+        yield from _css(token.group("text"), "style", token)
+    elif raw == "script" and _runs(attrs):
+        yield from _urls("script", attrs, URL_ATTRIBUTES["script"], token)
+    yield from _any_tag(raw, attrs, token)
+
+
+def _tag(tag: str, attrs: list[tuple[str, str | None]], token: re.Match) -> Iterator[Resource]:
+    if tag in URL_ATTRIBUTES:
+        yield from _urls(tag, attrs, URL_ATTRIBUTES[tag], token)
+    if tag in SRCSET_ELEMENTS:
+        yield from _srcset(tag, attrs, "srcset", token)
+    if tag == "input" and _value(attrs, "type").lower() == "image":
+        yield from _urls(tag, attrs, ("src",), token)
+    if tag == "link" and set(_value(attrs, "rel").lower().split()) & FETCHING_RELS:
+        yield from _urls(tag, attrs, ("href",), token)
+        yield from _srcset(tag, attrs, "imagesrcset", token)
+    if tag == "base":
+        yield from _urls(tag, attrs, ("href",), token)
+    if tag == "iframe":  # a document of its own, written in the attribute
+        for name, value in attrs:
+            if name == "srcdoc" and value:
+                for found in resources(value):
+                    yield _resource(tag, "srcdoc", found.url, token)
+    refresh = tag == "meta" and _value(attrs, "http-equiv").lower() == "refresh"
+    if refresh and (found := REFRESH_URL.search(_value(attrs, "content"))):
+        yield _resource(tag, "http-equiv=refresh", found.group(1).strip(), token)
+    yield from _any_tag(tag, attrs, token)
 
 
 def foreign(found: Iterator[Resource], own_hosts: frozenset[str]) -> list[Resource]:
@@ -213,7 +311,8 @@ def _runs(attrs: list[tuple[str, str | None]]) -> bool:
 
 
 def _resource(element: str, attribute: str, url: str, token: re.Match) -> Resource:
-    return Resource(element, attribute, url, host_of(url) or "", token.start(), token.end())
+    start = token.start("token")
+    return Resource(element, attribute, url, host_of(url) or "", start, token.end())
 
 
 def _urls(tag: str, attrs, names: tuple[str, ...], token: re.Match) -> Iterator[Resource]:
@@ -222,14 +321,36 @@ def _urls(tag: str, attrs, names: tuple[str, ...], token: re.Match) -> Iterator[
             yield _resource(tag, name, value, token)
 
 
-def _css(text: str, element: str, start: int, end: int) -> Iterator[Resource]:
-    for match in CSS_URL.finditer(text):
-        url = (match.group(2) or match.group(4) or "").strip()
-        yield Resource(element, "url()", url, host_of(url) or "", start, end)
+def _srcset(tag: str, attrs, names: str, token: re.Match) -> Iterator[Resource]:
+    for name, value in attrs:
+        if name == names and value:
+            for candidate in value.split(","):
+                yield _resource(tag, name, candidate.strip().split(" ")[0], token)
 
 
-def _style_attribute(tag: str, attrs, token: re.Match) -> Iterator[Resource]:
+def _css(text: str, element: str, token: re.Match, attribute: str = "url()") -> Iterator[Resource]:
+    """The URLs of url(), @import and image-set(), as written and with CSS escapes read."""
+    for css in {text, CSS_ESCAPE.sub(_unescape_css, text)}:
+        for match in CSS_URL.finditer(css):
+            yield _resource(
+                element, attribute, (match.group(2) or match.group(4) or "").strip(), token
+            )
+        for images in IMAGE_SET.finditer(css):
+            for string in CSS_STRING.finditer(images.group(1)):
+                yield _resource(element, attribute, string.group(2).strip(), token)
+
+
+def _unescape_css(escape: re.Match) -> str:
+    if escape.group(1):
+        code = int(escape.group(1), 16)
+        return chr(code) if 0 < code <= 0x10FFFF else "\ufffd"
+    return escape.group(2)
+
+
+def _any_tag(tag: str, attrs, token: re.Match) -> Iterator[Resource]:
+    """What an attribute fetches on any element: style's url(), and background."""
     for name, value in attrs:
         if name == "style" and value:
-            for found in _css(value, tag, token.start(), token.end()):
-                yield Resource(tag, "style", found.url, found.host, found.start, found.end)
+            yield from _css(value, tag, token, "style")
+        elif name == "background" and value:
+            yield _resource(tag, name, value, token)
