@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-# Possessive: each character of a tag can be read one way only, so runs are taken whole.
-TAG = re.compile(r"""<([a-zA-Z][a-zA-Z0-9-]*)((?:[^>"']++|"[^"]*"|'[^']*')*+)>""")
+from consent_banner.third_party import TAG_REST
+from consent_banner.third_party import attributes as read_attributes
+
+# Every tag, read as the privacy check reads one (a quote opens a value only after "=").
+TAG = re.compile(rf"<([a-zA-Z][^\s/>]*)({TAG_REST})")
 INLINE = re.compile(r"<(script|style)\b([^>]*)>(.*?)</\1\s*>", re.I | re.S)
-ATTRIBUTE = re.compile(r"""([^\s=/>]+)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s>]+))?""")
 OTHER_HOST = re.compile(r"""(?:https?:)?//[^\s"'<>,)]+""", re.I)
 # Tags whose code runs in the page or a frame of it: all their attributes count.
 CODE_TAGS = {"script", "iframe", "frame", "embed", "object"}
@@ -65,7 +67,7 @@ class SiteFiles:
             # Most tags are text and links: no code, no stylesheet, nothing from another host.
             if tag not in CODE_TAGS and tag != "link" and "//" not in source:
                 continue
-            attributes = _attributes(source)
+            attributes = dict(reversed(read_attributes(source)))  # the first of a name wins
             if tag in CODE_TAGS:
                 items.add(self._code_tag(page, tag, attributes))
             elif tag == "link" and "stylesheet" in (attributes.get("rel") or "").lower():
@@ -96,13 +98,6 @@ class SiteFiles:
         if parts.scheme or parts.netloc or url.startswith("data:"):
             return url
         return f"{parts.path}#{self.hash_of(page, url)}"
-
-
-def _attributes(source: str) -> dict[str, str | None]:
-    return {
-        name.lower(): value.strip("\"'") if value else None
-        for name, value in ATTRIBUTE.findall(source)
-    }
 
 
 def _digest(data: bytes) -> str:

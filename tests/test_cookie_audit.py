@@ -17,6 +17,7 @@ from cookie_audit.audit import run_audit
 from cookie_audit.crawl import STATES
 from cookie_audit.durations import parse_duration
 from cookie_audit.inventory import DeclaredCookie, find_declared, read_declarations
+from cookie_audit.kinds import SiteFiles
 
 DAY = 86400
 REPORT_KEYS = {
@@ -464,3 +465,13 @@ def test_wildcard_names_match_like_the_cookie_table_means():
     declared = DeclaredCookie("_ga_*", "Google Analytics", "", "2 years")
     assert declared.matches("_ga_C7SITE2026")
     assert not declared.matches("_ga") and not declared.matches("x_ga_1")
+
+
+def test_a_script_behind_a_quote_in_an_attribute_name_makes_a_kind_of_its_own(tmp_path):
+    # A quote opens a value only after "=": the browser runs this script, so it counts.
+    hidden = '<p title=x b"c> <script src="/js/extra.js"></script> "d>x</p>'
+    files = SiteFiles(tmp_path)
+    clean = files.make_up(tmp_path / "a.html", "<p>x</p>")
+    scripted = files.make_up(tmp_path / "b.html", hidden)
+    assert clean.kind != scripted.kind
+    assert any(item.startswith("script ") for item in scripted.items)
