@@ -25,7 +25,8 @@ def _tag_rest(chars) -> str:
     turns each run of characters into the pattern it is read with."""
     name, value = chars(r"[^\s/>=]"), chars(r"[^\s>]")
     quoted = rf""""{chars('[^"]')}*+"|'{chars("[^']")}*+'"""
-    return rf"(?:[\s/]++|(?:={name}*+|{name}++)(?:\s*+=\s*+(?:{quoted}|{value}*+))?)*+>"
+    # One turn of the loop per attribute, with the white space before it.
+    return rf"(?:[\s/]*+(?:={name}*+|{name}++)(?:\s*+=\s*+(?:{quoted}|{value}*+))?)*+[\s/]*+>"
 
 
 TAG_REST = _tag_rest(lambda chars: chars)
