@@ -282,10 +282,10 @@ class Build:
 
     def inject(self, page: str, where: str, source: str = "") -> str:
         """Banner markup after <body>, assets before </head>; exactly once."""
-        head, body, tag = insertion_points(page, where)
+        head, body, declared = insertion_points(page, where)
         if page.endswith(self.head, 0, head):
             return page  # injected already
-        lang = self.language(tag)
+        lang = self.language(declared)
         checked, gated, refused = self.privacy_check(page, lang, lambda: self.named(where, source))
         self.gated += [(where, tag) for tag in gated]
         self.refused += refused
