@@ -15,12 +15,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from consent_banner.third_party import TAG_REST
+from consent_banner.third_party import TAG_REST, raw_end, raw_text
 from consent_banner.third_party import attributes as read_attributes
 
 # Every tag, read as the privacy check reads one (a quote opens a value only after "=").
 TAG = re.compile(rf"<([a-zA-Z][^\s/>]*)({TAG_REST})")
-INLINE = re.compile(r"<(script|style)\b([^>]*)>(.*?)</\1\s*>", re.I | re.S)
+INLINE = re.compile(
+    rf"<(?P<name>script|style)(?=[\s/>])({TAG_REST})"
+    rf"({raw_text('(?P=name)')}){raw_end('(?P=name)')}",
+    re.I | re.S,
+)
 OTHER_HOST = re.compile(r"""(?:https?:)?//[^\s"'<>,)]+""", re.I)
 # Tags whose code runs in the page or a frame of it: all their attributes count.
 CODE_TAGS = {"script", "iframe", "frame", "embed", "object"}

@@ -122,6 +122,9 @@ def saved(code: str) -> str:
         '<script\n  data-x="1"\n  src="//www.googletagmanager.com/gtm.js?id=GTM-XYZ"\n></script>',
         "<script type=module src='https://www.googletagmanager.com/gtag/js?id=G-ABC123'></script>",
         "<script>dataLayer.push({'event': 'signup'});</script>",
+        # Read as the tokeniser reads tags: a ">" in a quoted value, an end tag with more.
+        '<script data-note="a>b" src="https://www.googletagmanager.com/gtag/js"></script>',
+        '<script src="https://www.googletagmanager.com/gtag/js"></script foo>',
     ],
 )
 def test_google_tags_are_gated(snippet):

@@ -55,7 +55,7 @@ SETTINGS_SLOT = "<!-- cookie-settings -->"
 # and the attribute values of any other tag, all read as third_party reads them. One
 # match walks the page up to the <body> tag after the real </head>, all inside the
 # regex engine: a page costs no Python loop.
-BODY_TAG = rf"<body\b{TAG_REST}"
+BODY_TAG = rf"<body(?=[\s/>]){TAG_REST}"
 # After a "<": a comment, or a raw-text element with its text. No capturing
 # group: Python 3.11's regex engine mistakes spans of groups inside a possessive repeat.
 NOT_MARKUP = f"{COMMENT}|{BOGUS_COMMENT}" + "".join(
@@ -69,7 +69,7 @@ HTML_LANG = r"""<html\b[^>]*?\slang\s*=\s*["']?(?P<lang>[A-Za-z0-9-]+)"""
 # It looks ahead first for the <html> tag that starts most pages, and its lang.
 HEAD_AND_BODY = re.compile(
     rf"(?:(?=(?:<!doctype\b[^>]*+>\s*+)?{HTML_LANG})|)"
-    rf"[^<]*+(?:<(?:(?![stb!/])[a-z][^\s/>]*{TAG_REST}|{NOT_MARKUP}|body\b{TAG_REST}"
+    rf"[^<]*+(?:<(?:(?![stb!/])[a-z][^\s/>]*{TAG_REST}|{NOT_MARKUP}|body(?=[\s/>]){TAG_REST}"
     rf"|[a-z][^\s/>]*{TAG_REST}|(?!/head\s*>))[^<]*+)*+"
     rf"(?P<head></head\s*>)"
     rf"[^<]*+(?:(?!{BODY_TAG})<(?:{NOT_MARKUP}|/head\s*>|[a-z][^\s/>]*{TAG_REST}|)[^<]*+)*+"

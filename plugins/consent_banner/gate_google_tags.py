@@ -14,14 +14,17 @@ import re
 from collections.abc import Callable
 
 from .providers import ANALYTICS_HOSTS
+from .third_party import TAG_REST, attributes, raw_end, raw_text
 
-SCRIPT = re.compile(r"<script\b([^>]*)>(.*?)</script\s*>", re.I | re.S)
+# A script element as the tokeniser reads it: its start tag, its text, its end tag.
+SCRIPT = re.compile(
+    rf"<script(?=[\s/>])({TAG_REST})({raw_text('script')}){raw_end('script')}", re.I | re.S
+)
 GOOGLE_HOST = re.compile("|".join(re.escape(host) for host in ANALYTICS_HOSTS), re.I)
 GOOGLE_CODE = re.compile(rf"\bgtag\s*\(|\bdataLayer\b|GoogleAnalyticsObject|{GOOGLE_HOST.pattern}")
 NOSCRIPT_IFRAME = re.compile(
     r"<noscript\b[^>]*>\s*<iframe\b[^>]*googletagmanager\.com.*?</noscript\s*>", re.I | re.S
 )
-ATTRIBUTE = re.compile(r"""([^\s=/>]+)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s>]+))?""")
 # Scripts the browser runs: no type, or a JavaScript one.
 RUNNABLE_TYPES = {"", "text/javascript", "application/javascript", "module"}
 # Every tag gated is a <script> or a <noscript>; most pages have neither. Only the
@@ -30,10 +33,7 @@ ANY_SCRIPT = re.compile(r"<(?=[sSnN])(?i:(?:no)?script)")
 
 
 def _attributes(source: str) -> dict[str, str | None]:
-    attrs: dict[str, str | None] = {}
-    for name, value in ATTRIBUTE.findall(source):
-        attrs[name.lower()] = html.unescape(value.strip("\"'")) if value else None
-    return attrs
+    return dict(reversed(attributes(source)))  # the first of a name wins, as in a browser
 
 
 def _render(attrs: dict[str, str | None]) -> str:
