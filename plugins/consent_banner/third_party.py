@@ -87,7 +87,10 @@ FETCHING_RELS = {
 }
 # Every element that fetches through an attribute of its own; <base> moves every
 # relative URL of the page to its host.
-FETCHING_TAGS = {*URL_ATTRIBUTES, *SRCSET_ELEMENTS, "input", "link", "meta", "base", "svg", "math"}
+FETCHING_TAGS = {*URL_ATTRIBUTES, *SRCSET_ELEMENTS, "input", "link", "meta", "base"}
+# Where nothing is raw text until their end tag (see resources()).
+FOREIGN = ("svg", "math")
+FOREIGN_NAMES = "|".join(FOREIGN)
 # Attributes that fetch on any element: style's url(), and background (body, tables).
 ANY_TAG_FETCHES = re.compile("style|background", re.I)
 # The rest of a tag with neither of those words in it (compiled ignoring case): each
@@ -99,16 +102,19 @@ QUIET_REST = _tag_rest(lambda chars: rf"(?:{chars[:-1]}sb]++|s(?!tyle)|b(?!ackgr
 # the next match starts where it ends.
 TOKENS = re.compile(
     rf"(?:[^<]++|<(?:{COMMENT}|{BOGUS_COMMENT}|{END_TAG}"
-    rf"|(?!(?:{'|'.join((*RAW, *sorted(FETCHING_TAGS)))})(?=[\s/>]))[a-z][^\s/>]*+{QUIET_REST}))*+"
+    rf"|(?!(?:{'|'.join((*RAW, *FOREIGN, *sorted(FETCHING_TAGS)))})(?=[\s/>]))"
+    rf"[a-z][^\s/>]*+{QUIET_REST}))*+"
     rf"(?:(?P<token><(?:{RAW_ELEMENT}|{START_TAG}))|<|\Z)",
     re.I | re.S,
 )
 # Inside <svg> or <math>: no raw text, and every tag is a token, as is the end of either.
 FOREIGN_TOKENS = re.compile(
-    rf"(?:[^<]++|<(?:{COMMENT}|{BOGUS_COMMENT}|(?!/(?:svg|math)(?=[\s/>])){END_TAG}))*+"
-    rf"(?:(?P<token><(?:{START_TAG}|/(?P<end>svg|math)(?=[\s/>]){TAG_REST}))|<|\Z)",
+    rf"(?:[^<]++|<(?:{COMMENT}|{BOGUS_COMMENT}|(?!/(?:{FOREIGN_NAMES})(?=[\s/>])){END_TAG}))*+"
+    rf"(?:(?P<token><(?:{START_TAG}|/(?P<end>{FOREIGN_NAMES})(?=[\s/>]){TAG_REST}))|<|\Z)",
     re.I | re.S,
 )
+# SVG's <style>: markup to the tokeniser, CSS all the same.
+SVG_STYLE_TEXT = re.compile(raw_text("style"), re.I)
 # Start tags that end <svg> and <math> content (the HTML standard's list, less <font>).
 BREAKOUT_TAGS = (
     "b big blockquote body br center code dd div dl dt em embed h1 h2 h3 h4 h5 h6 head hr i"
@@ -243,7 +249,7 @@ def resources(page: str) -> Iterator[Resource]:
             yield from _raw_element(token)
             continue
         tag = found["tag"] and found["tag"].lower()
-        if tag in ("svg", "math"):
+        if tag in FOREIGN:
             inside += 1
         elif found.get("end"):
             inside -= 1
@@ -260,9 +266,8 @@ def _foreign_tag(page: str, tag: str, attrs, token: re.Match) -> Iterator[Resour
     for name, value in attrs:
         if name != "style" and value and "url(" in value.lower():
             yield from _css(value, tag, token, name)
-    if tag == "style":  # SVG's style element: its text is CSS all the same
-        stop = page.lower().find("</style", token.end())
-        yield from _css(page[token.end() : None if stop < 0 else stop], tag, token)
+    if tag == "style":
+        yield from _css(SVG_STYLE_TEXT.match(page, token.end()).group(), tag, token)
 
 
 def _raw_element(token: re.Match) -> Iterator[Resource]:
@@ -290,8 +295,8 @@ def _tag(tag: str, attrs: list[tuple[str, str | None]], token: re.Match) -> Iter
     if tag == "iframe":  # a document of its own, written in the attribute
         for name, value in attrs:
             if name == "srcdoc" and value:
-                for found in resources(value):
-                    yield _resource(tag, "srcdoc", found.url, token)
+                for inner in resources(value):
+                    yield _resource(tag, "srcdoc", inner.url, token)
     refresh = tag == "meta" and _value(attrs, "http-equiv").lower() == "refresh"
     if refresh and (found := REFRESH_URL.search(_value(attrs, "content"))):
         yield _resource(tag, "http-equiv=refresh", found.group(1).strip(), token)
@@ -322,9 +327,9 @@ def _urls(tag: str, attrs, names: tuple[str, ...], token: re.Match) -> Iterator[
             yield _resource(tag, name, value, token)
 
 
-def _srcset(tag: str, attrs, names: str, token: re.Match) -> Iterator[Resource]:
+def _srcset(tag: str, attrs, attribute: str, token: re.Match) -> Iterator[Resource]:
     for name, value in attrs:
-        if name == names and value:
+        if name == attribute and value:
             for candidate in value.split(","):
                 yield _resource(tag, name, candidate.strip().split(" ")[0], token)
 
