@@ -2,6 +2,7 @@
 
 import datetime as dt
 import re
+from pathlib import Path
 
 import pytest
 from conftest import (
@@ -64,6 +65,37 @@ def test_the_banner_survives_the_content_cache_and_autoreload(tmp_path):
         pages = html_pages(tmp_path / "out")
         assert all(len(HEAD.findall(p.read_text())) == 1 for p in pages)
     assert (tmp_path / "cache").is_dir()
+
+
+def test_a_plugin_reading_each_page_as_it_is_written_finds_the_banner(tmp_path):
+    """Pages wait in batches to be injected, unless another plugin listens for
+    content_written (pelican-image-process reads and rewrites each page there)."""
+    from conftest import ROOT
+    from pelican import Pelican, signals
+    from pelican.settings import read_settings
+
+    seen = {}
+
+    def read(path, context):
+        if path.endswith(".html"):
+            seen[path] = len(HEAD.findall(Path(path).read_text(encoding="utf-8")))
+
+    settings = read_settings(
+        str(ROOT / "pelicanconf.py"),
+        override={
+            "PATH": str(ROOT / "content"),
+            "OUTPUT_PATH": str(tmp_path / "out"),
+            "CACHE_PATH": str(tmp_path / "cache"),
+            "POLICY_VERSIONS": {"today": "2026-12-15"},
+        },
+    )
+    signals.content_written.connect(read)
+    try:
+        Pelican(settings).run()
+    finally:
+        signals.content_written.disconnect(read)
+    assert len(seen) == len(html_pages(tmp_path / "out")) > 20
+    assert set(seen.values()) == {1}
 
 
 def build(tmp_path):

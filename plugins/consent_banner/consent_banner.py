@@ -14,6 +14,8 @@ import logging
 import os
 import re
 from collections.abc import Callable
+from contextlib import ExitStack
+from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -50,6 +52,10 @@ HERE = Path(__file__).parent
 SOURCES = HERE.parent.parent / "consent_js"
 ASSET_DIR = "consent"  # under the output folder
 SETTINGS_SLOT = "<!-- cookie-settings -->"
+# Pages injected in one go. Between two of Pelican's renders, the check's patterns and
+# the regex engine fall out of the processor's caches: a page at a time cost a third
+# more (make bench). 64 waiting pages hold a few hundred KB and as many open files.
+BATCH = 64
 # What may hide a "</head>" or "<body>" that is not one: comments and bogus comments,
 # the text of script, style, title and textarea (unterminated, they run to the end),
 # and the attribute values of any other tag, all read as third_party reads them. One
@@ -157,6 +163,9 @@ class Build:
         self.own_hosts = frozenset({urlsplit(self.site_url).hostname or ""} - {""})
         self.declared_hosts = frozenset(self.config["declared_hosts"])
         self.refused: list[str] = []
+        self.waiting: list[tuple] = []  # (open file, page, output page, source)
+        # Where another plugin reads each page as it is written, no page may wait.
+        self.batch = 1 if signals.content_written.receivers else BATCH
 
     def url(self, path: str) -> str:
         return f"{self.site_url}/{path}"
@@ -302,6 +311,23 @@ class Build:
         # One copy of the page, however many pieces go in.
         parts = (page[:head], self.head, page[head:body], banner, page[body:slot], button)
         return "".join((*parts, page[after:]))
+
+    def queue(self, file, page: str, where: str, source: str) -> None:
+        """Keep a rendered page until BATCH are waiting, then inject and write them."""
+        self.waiting.append((file, page, where, source))
+        if len(self.waiting) >= self.batch:
+            self.flush()
+
+    def flush(self) -> None:
+        """Inject the waiting pages one after another, then write them: in one tight
+        loop the patterns stay in the processor's caches (see BATCH)."""
+        waiting, self.waiting = self.waiting, []
+        with ExitStack() as files:
+            for file, *_ in waiting:
+                files.enter_context(file)
+            pages = [self.inject(page, where, source) for _, page, where, source in waiting]
+            for (file, *_), page in zip(waiting, pages, strict=True):
+                file.write(page)
 
     def named(self, where: str, source: str) -> str:
         """An output page as a build message names it: with its source file when known."""
@@ -487,26 +513,42 @@ def all_generators_finalized(generators) -> None:
     _build.check_content(generators)
 
 
-class InjectingTemplate:
-    """A template whose rendered page carries the banner."""
+class PageFile:
+    """An HTML page's open file: the page Pelican writes to it waits for its batch."""
 
-    def __init__(self, template, where: str) -> None:
-        self.template = template
-        self.where = where
+    def __init__(self, file, where: str, source: str) -> None:
+        self.file, self.where, self.source = file, where, source
 
-    def render(self, context: dict) -> str:
-        content = context.get("article") or context.get("page") or context.get("version")
-        source = getattr(content, "source_path", "") or getattr(self.template, "filename", "")
-        return _build.inject(self.template.render(context), self.where, source)
+    def __enter__(self) -> PageFile:
+        return self
+
+    def __exit__(self, *error) -> None:
+        pass  # the batch closes it
+
+    def write(self, page: str) -> None:
+        _build.queue(self.file, page, self.where, self.source)
 
 
 class ConsentWriter(Writer):
-    """Pelican's writer, injecting each HTML page in memory: no second read or write."""
+    """Pelican's writer: each HTML page gets the banner in memory before it is written,
+    so no page is read or written twice."""
+
+    source = ""  # the content file or template of the page being written
 
     def write_file(self, name, template, context, *args, **kwargs):
-        if _build is not None and name and name.endswith(".html"):
-            template = InjectingTemplate(template, name)
+        content = kwargs.get("article") or kwargs.get("page") or kwargs.get("version")
+        self.source = getattr(content, "source_path", "") or getattr(template, "filename", "")
         return super().write_file(name, template, context, *args, **kwargs)
+
+    def _open_w(self, filename, encoding, override=False):
+        file = super()._open_w(filename, encoding, override)
+        if _build is None or not filename.endswith(".html"):
+            return file
+        return PageFile(file, filename.removeprefix(self.root), self.source)
+
+    @cached_property
+    def root(self) -> str:
+        return os.path.join(os.path.abspath(self.output_path), "")
 
 
 def get_writer(pelican) -> type[Writer]:
@@ -518,6 +560,7 @@ def finalized(pelican) -> None:
     global _build
     if _build is None:
         return
+    _build.flush()
     refused, _build.refused = _build.refused, []
     if refused:
         _build = None
