@@ -192,6 +192,7 @@ def test_other_scripts_are_left_alone(script):
 
 
 def test_a_theme_page_that_cannot_be_injected_fails_the_build_naming_it(tmp_path):
+    before = {page: page.read_text() for page in html_pages(build_or_fail(tmp_path / "out"))}
     overrides = tmp_path / "templates"
     overrides.mkdir()
     (overrides / "page.html").write_text("<p>{{ page.content }}</p>")  # no <head>, no <body>
@@ -200,6 +201,10 @@ def test_a_theme_page_that_cannot_be_injected_fails_the_build_naming_it(tmp_path
     assert re.search(
         r"consent_banner: [\w/]+/index\.html: no </head> followed by <body>", result.stdout
     )
+    # Rebuilding into the same folder (make serve), no page was left half-written.
+    after = {page: page.read_text() for page in html_pages(tmp_path / "out")}
+    assert after.keys() == before.keys()
+    assert all(len(HEAD.findall(page)) == 1 for page in after.values())
 
 
 def test_pelican_analytics_setting_is_gated_and_logged(tmp_path):

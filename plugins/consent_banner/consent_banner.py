@@ -14,8 +14,7 @@ import logging
 import os
 import re
 from collections.abc import Callable
-from contextlib import ExitStack
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -54,7 +53,7 @@ ASSET_DIR = "consent"  # under the output folder
 SETTINGS_SLOT = "<!-- cookie-settings -->"
 # Pages injected in one go. Between two of Pelican's renders, the check's patterns and
 # the regex engine fall out of the processor's caches: a page at a time cost a third
-# more (make bench). 64 waiting pages hold a few hundred KB and as many open files.
+# more (make bench). 64 waiting pages hold a few hundred KB.
 BATCH = 64
 # What may hide a "</head>" or "<body>" that is not one: comments and bogus comments,
 # the text of script, style, title and textarea (unterminated, they run to the end),
@@ -163,7 +162,7 @@ class Build:
         self.own_hosts = frozenset({urlsplit(self.site_url).hostname or ""} - {""})
         self.declared_hosts = frozenset(self.config["declared_hosts"])
         self.refused: list[str] = []
-        self.waiting: list[tuple] = []  # (open file, page, output page, source)
+        self.waiting: list[tuple] = []  # (opener, page, output page, source)
         # Where another plugin reads each page as it is written, no page may wait.
         self.batch = 1 if signals.content_written.receivers else BATCH
 
@@ -312,9 +311,9 @@ class Build:
         parts = (page[:head], self.head, page[head:body], banner, page[body:slot], button)
         return "".join((*parts, page[after:]))
 
-    def queue(self, file, page: str, where: str, source: str) -> None:
+    def queue(self, open_file: Callable, page: str, where: str, source: str) -> None:
         """Keep a rendered page until BATCH are waiting, then inject and write them."""
-        self.waiting.append((file, page, where, source))
+        self.waiting.append((open_file, page, where, source))
         if len(self.waiting) >= self.batch:
             self.flush()
 
@@ -322,11 +321,9 @@ class Build:
         """Inject the waiting pages one after another, then write them: in one tight
         loop the patterns stay in the processor's caches (see BATCH)."""
         waiting, self.waiting = self.waiting, []
-        with ExitStack() as files:
-            for file, *_ in waiting:
-                files.enter_context(file)
-            pages = [self.inject(page, where, source) for _, page, where, source in waiting]
-            for (file, *_), page in zip(waiting, pages, strict=True):
+        pages = [self.inject(page, where, source) for _, page, where, source in waiting]
+        for (open_file, *_), page in zip(waiting, pages, strict=True):
+            with open_file() as file:
                 file.write(page)
 
     def named(self, where: str, source: str) -> str:
@@ -514,19 +511,20 @@ def all_generators_finalized(generators) -> None:
 
 
 class PageFile:
-    """An HTML page's open file: the page Pelican writes to it waits for its batch."""
+    """Where Pelican writes an HTML page: the page waits for its batch, and its file is
+    opened only then (a build that fails leaves the file as it was)."""
 
-    def __init__(self, file, where: str, source: str) -> None:
-        self.file, self.where, self.source = file, where, source
+    def __init__(self, open_file: Callable, where: str, source: str) -> None:
+        self.open_file, self.where, self.source = open_file, where, source
 
     def __enter__(self) -> PageFile:
         return self
 
     def __exit__(self, *error) -> None:
-        pass  # the batch closes it
+        pass
 
     def write(self, page: str) -> None:
-        _build.queue(self.file, page, self.where, self.source)
+        _build.queue(self.open_file, page, self.where, self.source)
 
 
 class ConsentWriter(Writer):
@@ -541,10 +539,10 @@ class ConsentWriter(Writer):
         return super().write_file(name, template, context, *args, **kwargs)
 
     def _open_w(self, filename, encoding, override=False):
-        file = super()._open_w(filename, encoding, override)
         if _build is None or not filename.endswith(".html"):
-            return file
-        return PageFile(file, filename.removeprefix(self.root), self.source)
+            return super()._open_w(filename, encoding, override)
+        open_file = partial(super()._open_w, filename, encoding, override)
+        return PageFile(open_file, filename.removeprefix(self.root), self.source)
 
     @cached_property
     def root(self) -> str:
