@@ -45,10 +45,15 @@ def test_assets_are_minified_and_named_by_their_content(site):
         assert "\n\n" not in asset.read_text()
 
 
-def test_the_banner_survives_the_content_cache_and_autoreload(tmp_path):
+def pelican_in_process(tmp_path, monkeypatch):
+    """Pelican on the real content, run in this process as `make serve`'s autoreload does,
+    its pages written in batches of 5 (the real site has fewer than 64)."""
     from conftest import ROOT
+    from consent_banner import consent_banner
     from pelican import Pelican
     from pelican.settings import read_settings
+
+    monkeypatch.setattr(consent_banner, "BATCH", 5)
 
     settings = read_settings(
         str(ROOT / "pelicanconf.py"),
@@ -59,7 +64,11 @@ def test_the_banner_survives_the_content_cache_and_autoreload(tmp_path):
             "POLICY_VERSIONS": {"today": "2026-12-15"},
         },
     )
-    site = Pelican(settings)
+    return Pelican(settings)
+
+
+def test_the_banner_survives_the_content_cache_and_autoreload(tmp_path, monkeypatch):
+    site = pelican_in_process(tmp_path, monkeypatch)
     for _ in range(3):  # a cold build, then two rebuilds from the cache, as autoreload does
         site.run()
         pages = html_pages(tmp_path / "out")
@@ -67,12 +76,10 @@ def test_the_banner_survives_the_content_cache_and_autoreload(tmp_path):
     assert (tmp_path / "cache").is_dir()
 
 
-def test_a_plugin_reading_each_page_as_it_is_written_finds_the_banner(tmp_path):
+def test_a_plugin_reading_each_page_as_it_is_written_finds_the_banner(tmp_path, monkeypatch):
     """Pages wait in batches to be injected, unless another plugin listens for
     content_written (pelican-image-process reads and rewrites each page there)."""
-    from conftest import ROOT
-    from pelican import Pelican, signals
-    from pelican.settings import read_settings
+    from pelican import signals
 
     seen = {}
 
@@ -80,18 +87,9 @@ def test_a_plugin_reading_each_page_as_it_is_written_finds_the_banner(tmp_path):
         if path.endswith(".html"):
             seen[path] = len(HEAD.findall(Path(path).read_text(encoding="utf-8")))
 
-    settings = read_settings(
-        str(ROOT / "pelicanconf.py"),
-        override={
-            "PATH": str(ROOT / "content"),
-            "OUTPUT_PATH": str(tmp_path / "out"),
-            "CACHE_PATH": str(tmp_path / "cache"),
-            "POLICY_VERSIONS": {"today": "2026-12-15"},
-        },
-    )
     signals.content_written.connect(read)
     try:
-        Pelican(settings).run()
+        pelican_in_process(tmp_path, monkeypatch).run()
     finally:
         signals.content_written.disconnect(read)
     assert len(seen) == len(html_pages(tmp_path / "out")) > 20

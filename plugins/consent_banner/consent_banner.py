@@ -163,8 +163,6 @@ class Build:
         self.declared_hosts = frozenset(self.config["declared_hosts"])
         self.refused: list[str] = []
         self.waiting: list[tuple] = []  # (opener, page, output page, source)
-        # Where another plugin reads each page as it is written, no page may wait.
-        self.batch = 1 if signals.content_written.receivers else BATCH
 
     def url(self, path: str) -> str:
         return f"{self.site_url}/{path}"
@@ -312,9 +310,11 @@ class Build:
         return "".join((*parts, page[after:]))
 
     def queue(self, open_file: Callable, page: str, where: str, source: str) -> None:
-        """Keep a rendered page until BATCH are waiting, then inject and write them."""
+        """Keep a rendered page until BATCH are waiting, then inject and write them. A
+        plugin listening for content_written reads each page as it is written: then
+        no page waits."""
         self.waiting.append((open_file, page, where, source))
-        if len(self.waiting) >= self.batch:
+        if len(self.waiting) >= (1 if signals.content_written.receivers else BATCH):
             self.flush()
 
     def flush(self) -> None:
@@ -554,21 +554,20 @@ def get_writer(pelican) -> type[Writer]:
 
 
 def finalized(pelican) -> None:
-    """Write the assets, report what was gated, and forget this build (autoreload)."""
+    """Write the last pages and the assets, report what was gated, and forget this build
+    (autoreload), whatever happens."""
     global _build
     if _build is None:
         return
-    _build.flush()
-    refused, _build.refused = _build.refused, []
-    if refused:
-        _build = None
-        raise PrivacyCheckError(_refusal_message(refused))
-    _build.write_assets()
+    build, _build = _build, None
+    build.flush()
+    if build.refused:
+        raise PrivacyCheckError(_refusal_message(build.refused))
+    build.write_assets()
     # A warning, so that it shows in every build log: whoever pasted the tag learns
     # that it now waits for consent.
-    for where, tag in _build.gated:
+    for where, tag in build.gated:
         logger.warning("consent_banner: gated in %s: %s", where, tag)
-    _build = None
 
 
 def register() -> None:
