@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from consent_banner.third_party import TAG_REST, raw_end, raw_text
-from consent_banner.third_party import attributes as read_attributes
+from consent_banner.third_party import TAG_REST, attribute_map, raw_end, raw_text
 
 # Every tag, read as the privacy check reads one (a quote opens a value only after "=").
 TAG = re.compile(rf"<([a-zA-Z][^\s/>]*)({TAG_REST})")
@@ -71,7 +70,7 @@ class SiteFiles:
             # Most tags are text and links: no code, no stylesheet, nothing from another host.
             if tag not in CODE_TAGS and tag != "link" and "//" not in source:
                 continue
-            attributes = dict(reversed(read_attributes(source)))  # the first of a name wins
+            attributes = attribute_map(source)
             if tag in CODE_TAGS:
                 items.add(self._code_tag(page, tag, attributes))
             elif tag == "link" and "stylesheet" in (attributes.get("rel") or "").lower():

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .providers import Provider
-from .third_party import Resource, attributes, foreign, resources
+from .third_party import Resource, attribute_map, foreign, resources
 
 IFRAME_END = re.compile(r"\s*</iframe\s*>", re.I)
 # The responsive wrapper in Vimeo's embed code: its padding is the aspect ratio.
@@ -90,7 +90,7 @@ def check_page(
 
 
 def _embed(page: str, iframe: Resource, provider: Provider) -> Embed:
-    attrs = dict(reversed(attributes(page[iframe.start + len("<iframe") : iframe.end])))
+    attrs = attribute_map(page[iframe.start + len("<iframe") : iframe.end])
     ratio = DEFAULT_RATIO
     width, height = (_number(attrs.get(k)) for k in ("width", "height"))
     if width and height:

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 
 from .providers import ANALYTICS_HOSTS
-from .third_party import TAG_REST, attributes, raw_end, raw_text
+from .third_party import TAG_REST, attribute_map, raw_end, raw_text
 
 # A script element as the tokeniser reads it: its start tag, its text, its end tag.
 SCRIPT = re.compile(
@@ -32,10 +32,6 @@ RUNNABLE_TYPES = {"", "text/javascript", "application/javascript", "module"}
 ANY_SCRIPT = re.compile(r"<(?=[sSnN])(?i:(?:no)?script)")
 
 
-def _attributes(source: str) -> dict[str, str | None]:
-    return dict(reversed(attributes(source)))  # the first of a name wins, as in a browser
-
-
 def _render(attrs: dict[str, str | None]) -> str:
     return "".join(f" {k}" if v is None else f' {k}="{html.escape(v)}"' for k, v in attrs.items())
 
@@ -50,7 +46,7 @@ def gate_google_tags(page: str, save_inline: Callable[[str], str]) -> tuple[str,
     gated: list[str] = []
 
     def gate(match: re.Match) -> str:
-        attrs = _attributes(match.group(1))
+        attrs = attribute_map(match.group(1))
         code = match.group(2)
         if (attrs.get("type") or "").strip().lower() not in RUNNABLE_TYPES:
             return match.group(0)  # data blocks, templates, already gated

@@ -186,6 +186,11 @@ def attributes(source: str) -> list[tuple[str, str | None]]:
     return found
 
 
+def attribute_map(source: str) -> dict[str, str | None]:
+    """A tag's attributes as a browser keeps them: the first of a name wins."""
+    return dict(reversed(attributes(source)))
+
+
 def host_of(url: str) -> str | None:
     """The host a URL reaches, or None for a URL on the page's own site (relative)."""
     cleaned = URL_WHITESPACE.sub("", url).strip(" \f\v\x00").replace("\\", "/")
