@@ -282,16 +282,23 @@ class Visitor:
         """The browser's cookie jar once it agrees with what the page's script last wrote.
 
         A script's cookie write reaches the jar asynchronously, so read until the jar holds
-        the cookies the page sees; give up quietly after a few seconds.
+        the cookies the page sees. A jar that has not settled within `seconds` fails the
+        test: a half-settled jar would let a cookie check pass or fail by chance.
         """
         deadline = time.monotonic() + seconds
         while True:
             seen = self.page.evaluate(DOCUMENT_COOKIE_NAMES)
             jar = self.context.cookies()
-            if seen is None or not self.page.url.startswith("http") or time.monotonic() > deadline:
+            if seen is None or not self.page.url.startswith("http"):
                 return jar
-            if sorted(seen) == sorted(c["name"] for c in self.context.cookies(self.page.url)):
+            in_jar = sorted(c["name"] for c in self.context.cookies(self.page.url))
+            if sorted(seen) == in_jar:
                 return jar
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"the cookie jar did not settle within {seconds} s on {self.page.url}: "
+                    f"the page sees {sorted(seen)}, the jar holds {in_jar}"
+                )
             self.page.wait_for_timeout(50)
 
 
