@@ -75,7 +75,7 @@ images: $(VENV)/.test browser
 	$(PY) theme/artwork/make_images.py
 
 # Every page type at 390 and 1280 px, light and dark, banner open and closed, into
-# screenshots/; the README's pictures into docs/.
+# screenshots/; the pictures docs/design.md shows into docs/.
 screenshots: $(VENV)/.test browser
 	$(PY) tests/screenshots.py
 

@@ -8,7 +8,7 @@ DEFAULT_LANG = "en"
 TIMEZONE = "Europe/Amsterdam"
 # The site's editions, the default first, each named in its own language (the header's
 # language switch shows the name). Another edition needs a catalog of the theme's words
-# in theme/translations/<code>/; see README.md, "Translating the site".
+# in theme/translations/<code>/; see docs/marketing.md, "Translating the site".
 LANGUAGES = {"en": "English", "nl": "Nederlands"}
 # The theme's words through gettext (plugin editions installs the catalogs).
 JINJA_ENVIRONMENT = {"extensions": ["jinja2.ext.i18n"]}

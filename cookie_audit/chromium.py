@@ -21,7 +21,7 @@ CHROMIUM_ARGS = [
 ]
 # Debian's names, best first. The headless shell is Chromium without the browser's user
 # interface, the build Playwright's own headless runs use: it does a page visit in about
-# 60 % of the full browser's CPU time (README, "Which browser").
+# 60 % of the full browser's CPU time (docs/testing.md, "Which browser").
 DEBIAN_BROWSERS = ("chromium-headless-shell", "chromium", "chromium-browser")
 
 

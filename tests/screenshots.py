@@ -2,7 +2,7 @@
 
 Light and dark, with the cookie banner open (a first visit) and closed (a visitor who
 chose). Everything goes to screenshots/ (not committed) for a designer to look through;
-the few the README shows are written to docs/ as well. `make screenshots`, or
+the few docs/design.md shows are written to docs/ as well. `make screenshots`, or
 `.venv/bin/python tests/screenshots.py /services/ /contact/` for some pages only.
 """
 
@@ -21,7 +21,7 @@ WIDTHS = {"phone": (390, 844), "desktop": (1280, 800)}
 SCHEMES = ("light", "dark")
 BANNER = ("open", "closed")
 EVERYTHING = ROOT / "screenshots"
-# The README's pictures: (page, width, scheme, banner) -> file in docs/.
+# The pictures docs/design.md shows: (page, width, scheme, banner) -> file in docs/.
 FOR_README = {
     ("/", "desktop", "light", "closed"): "home-desktop-light.jpg",
     ("/", "phone", "dark", "open"): "home-phone-dark-banner.jpg",

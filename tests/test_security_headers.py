@@ -70,9 +70,9 @@ def test_the_build_writes_the_headers_file(site):
     assert headers_file(site)["X-Content-Type-Options"] == "nosniff"
 
 
-def test_the_readme_nginx_snippet_matches_the_generated_headers(site):
-    readme = (ROOT / "README.md").read_text()
-    snippet = re.search(r"```nginx\n(.*?)```", readme, re.S).group(1)
+def test_the_documented_nginx_snippet_matches_the_generated_headers(site):
+    deploying = (ROOT / "docs" / "deploying.md").read_text()
+    snippet = re.search(r"```nginx\n(.*?)```", deploying, re.S).group(1)
     documented = dict(re.findall(r'add_header (\S+) "([^"]*)" always;', snippet))
     uses = [BUILT_IN["youtube"], BUILT_IN["google-maps"]]
     assert documented == headers_file(site)
