@@ -9,7 +9,9 @@ import sys
 from xml.etree import ElementTree
 
 import pytest
-from conftest import DUTCH_PAGES, ROOT
+from conftest import DUTCH_PAGES, ROOT, build_or_fail, copy_content
+from policy_versions.declaration import not_declared_remedy
+from test_privacy_check import EMBED_CODE
 
 from cookie_audit import cache as audit_cache
 from cookie_audit.__main__ import main
@@ -475,3 +477,37 @@ def test_a_script_behind_a_quote_in_an_attribute_name_makes_a_kind_of_its_own(tm
     scripted = files.make_up(tmp_path / "b.html", hidden)
     assert clean.kind != scripted.kind
     assert any(item.startswith("script ") for item in scripted.items)
+
+
+@pytest.fixture(scope="module")
+def vimeo_site(tmp_path_factory):
+    """The real site with Vimeo's embed code pasted into a page (make build previews it)."""
+    root = tmp_path_factory.mktemp("vimeo")
+    content = copy_content(root / "content")
+    (content / "pages/demo.md").write_text(
+        f"Title: Demo\nStatus: hidden\n\nOur demo.\n\n{EMBED_CODE['vimeo']}\n"
+    )
+    return build_or_fail(root / "out", content=content)
+
+
+@pytest.mark.parametrize(
+    ("settings", "code", "kind"),
+    [("pelicanconf.py", 0, "warnings"), ("publishconf.py", 1, "violations")],
+)
+def test_a_provider_the_policy_in_force_does_not_declare_is_reported_by_name(
+    vimeo_site, tmp_path, settings, code, kind
+):
+    report = tmp_path / "report"
+    args = [str(vimeo_site), "--report", str(report), "--json-only", "--no-cache"]
+    assert main([*args, "--settings", str(ROOT / settings)]) == code
+    found = json.loads((report / "report.json").read_text())[kind]
+    beyond = [f for f in found if f["rule"] == "not-in-policy"]
+    vimeo = next(f for f in beyond if f["subject"] == "provider 'Vimeo'")
+    assert vimeo["page"] == "/demo/"
+    # The build's words: one source for them.
+    assert vimeo["detail"] == (
+        "the policy in force (/privacy-policy/2026-12-01/) does not declare it; "
+        + not_declared_remedy()
+    )
+    cookies = {f["subject"] for f in beyond} - {vimeo["subject"]}
+    assert cookies == {"cookie 'vuid' (Vimeo)", "cookie '__cf_bm' (Vimeo)"}
