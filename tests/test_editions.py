@@ -245,3 +245,28 @@ def test_the_dutch_forms_are_labelled_in_dutch(tmp_path):
     policy = contact.select_one("main form a[hreflang=en]")
     assert policy["href"] == "/privacy-policy/" and policy.get_text() == "privacybeleid"
     assert soup(out, "/nl/newsletter/").select_one("main form button").get_text() == "Aanmelden"
+
+
+def test_a_page_without_a_translation_is_listed_and_marked_english_in_the_dutch_navigation(
+    tmp_path,
+):
+    content = copy_content(tmp_path / "content")
+    for name in ("careers", "partners"):
+        (content / f"pages/{name}.md").write_text(f"Title: {name.title()}\nOrder: 8\n\nBody.\n")
+    result = build_site(tmp_path / "out", content=content)
+    said = result.stdout + result.stderr
+    assert result.returncode == 0, said
+    assert said.count("editions: pages without a translation") == 1
+    assert "  - Nederlands (nl): content/pages/careers.md, content/pages/partners.md" in said
+    link = soup(tmp_path / "out", "/nl/").select_one('nav a[href="/careers/"]')
+    assert link["lang"] == "en" and link["hreflang"] == "en"
+    assert link.get_text() == "Careers (Engels)"
+    assert link.select_one(".nav-language")["lang"] == "nl"
+    # In its own language the page's title stands alone.
+    english = soup(tmp_path / "out", "/").select_one('nav a[href="/careers/"]')
+    assert english.get_text() == "Careers" and not english.get("lang")
+
+
+def test_the_real_site_translates_every_page_of_its_navigation(tmp_path):
+    result = build_site(tmp_path / "out")
+    assert "pages without a translation" not in result.stdout + result.stderr
