@@ -511,3 +511,24 @@ def test_a_provider_the_policy_in_force_does_not_declare_is_reported_by_name(
     )
     cookies = {f["subject"] for f in beyond} - {vimeo["subject"]}
     assert cookies == {"cookie 'vuid' (Vimeo)", "cookie '__cf_bm' (Vimeo)"}
+
+
+def test_the_browser_check_prints_the_path_alone_for_scripts():
+    said = subprocess.run(
+        [sys.executable, "-m", "cookie_audit.chromium", "--path"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert said.returncode == 0, said.stderr
+    path = said.stdout.strip()
+    assert said.stdout == path + "\n" and os.access(path, os.X_OK)
+    missing = subprocess.run(
+        [sys.executable, "-m", "cookie_audit.chromium", "--path"],
+        cwd=ROOT,
+        env={**os.environ, "CHROMIUM_PATH": "/no/such/chromium"},
+        capture_output=True,
+        text=True,
+    )
+    assert missing.returncode == 1 and missing.stdout == ""
+    assert "CHROMIUM_PATH=/no/such/chromium does not exist" in missing.stderr
