@@ -89,8 +89,8 @@ def check_policy(
     own = next((c.provider for c in site.cookies if c.name == site.consent_cookie), "")
     in_force = policy.in_force
 
-    def detail(declares) -> str:
-        return f"the policy in force ({in_force.url}) does not declare it; " + policy.remedy(
+    def detail(what: str, declares) -> str:
+        return f"{what} the policy in force ({in_force.url}) does not declare; " + policy.remedy(
             declares
         )
 
@@ -99,8 +99,8 @@ def check_policy(
             RULE,
             None,
             choice_page,
-            f"cookie {c.name!r} ({c.provider})",
-            detail(lambda v, name=c.name: name in v.cookies),
+            c.name,
+            detail(f"a cookie of {c.provider}", lambda v, name=c.name: name in v.cookies),
         )
         for c in site.cookies
         if c.name not in in_force.cookies
@@ -109,7 +109,7 @@ def check_policy(
     parties = dict.fromkeys([*(c.provider for c in site.cookies if c.provider != own), *embedded])
     for name in (n for n in parties if n not in in_force.providers):
         pages = [p for p, d in declarations.items() if embedded.get(name) in d.embeds]
-        advice = detail(lambda v, name=name: name in v.providers)
+        advice = detail("a third party", lambda v, name=name: name in v.providers)
         subject = f"provider {name!r}"
         found += [Finding(RULE, None, page, subject, advice) for page in pages or [choice_page]]
     return found
