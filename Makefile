@@ -59,7 +59,7 @@ test: $(VENV)/.test browser
 # Cookies, storage and third-party requests of every built page in five visitor
 # states, in Chromium, against the cookie table the banner declares.
 audit: build browser
-	$(PY) -m cookie_audit output --report audit-report
+	$(PY) -m cookie_audit output --report audit-report --settings $(SETTINGS)
 
 # Build cost of the plugins, what the banner costs a visitor; a table and bench-results.json.
 bench: $(VENV)/.test browser

@@ -28,8 +28,10 @@ MARKDOWN = {
 }
 
 PLUGIN_PATHS = ["plugins"]
-# editions first: which languages the site publishes is checked before anything uses them.
+# refusals first: a plugin that refuses the build says why without a traceback. Then
+# editions: which languages the site publishes is checked before anything uses them.
 PLUGINS = [
+    "refusals",
     "editions",
     "consent_banner",
     "policy_versions",

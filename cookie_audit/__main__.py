@@ -11,6 +11,9 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from pelican.settings import read_settings
+from policy_versions.policy_versions import DEFAULT_CONFIG
+
 from cookie_audit.audit import Audit, AuditError, run_audit
 from cookie_audit.cache import DEFAULT_CACHE
 from cookie_audit.crawl import STATES
@@ -90,7 +93,25 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--junit", type=Path, help="also write JUnit XML: a test case per page and state"
     )
+    parser.add_argument(
+        "--settings",
+        type=Path,
+        help="the Pelican settings the site was built with: where they refuse to publish what "
+        "the policy in force does not declare (publishconf.py), the audit fails on it too; "
+        "otherwise it warns",
+    )
     return parser.parse_args(argv)
+
+
+def refuses_undeclared(settings_file: Path) -> bool:
+    """Whether a settings file makes the build refuse what the policy in force does not
+    declare (POLICY_VERSIONS site_check "fail", as publishconf.py has it)."""
+    try:
+        settings = read_settings(str(settings_file))
+    except (OSError, SyntaxError) as error:
+        raise AuditError(f"cannot read the settings {settings_file}: {error}") from error
+    config = {**DEFAULT_CONFIG, **(settings.get("POLICY_VERSIONS") or {})}
+    return config["site_check"] == "fail"
 
 
 def summary(audit: Audit) -> str:
@@ -119,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
             progress=Progress(sys.stderr),
             exhaustive=args.exhaustive,
             cache=None if args.no_cache else args.cache,
+            publishing=args.settings is not None and refuses_undeclared(args.settings),
         )
     except AuditError as error:
         print(f"cookie audit: cannot run: {error}", file=sys.stderr)

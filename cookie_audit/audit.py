@@ -24,6 +24,7 @@ from cookie_audit.crawl import CHOICES, STATES, Visit, walk_state
 from cookie_audit.embeds import EmbedClick, click_embeds
 from cookie_audit.inventory import DeclaredCookie, PageDeclarations, read_declarations
 from cookie_audit.kinds import PageMakeUp, SiteFiles
+from cookie_audit.policy import check_policy, read_policy_in_force
 from cookie_audit.rules import Finding, judge
 from cookie_audit.sandbox import SiteServer, sandboxed_chromium
 from cookie_audit.screenshots import Screenshot, banner_screenshots
@@ -128,11 +129,14 @@ def run_audit(
     progress: Callable[[int, int], None] | None = None,
     exhaustive: bool = False,
     cache: Path | None = None,
+    publishing: bool = False,
 ) -> Audit:
     """Audit the built site in `site`, `workers` browser contexts at once.
 
     `progress(done, total)` hears of every page visit. `cache` is a folder whose
-    results of unchanged pages are reused; None audits from scratch.
+    results of unchanged pages are reused; None audits from scratch. What the policy in
+    force does not declare is a violation when `publishing` (as `make publish` refuses
+    it), else a warning (as `make build` previews it).
     """
     started = time.perf_counter()
     site = Path(site)
@@ -171,6 +175,9 @@ def run_audit(
     store.save({page: (make_ups[page].key, visits[page], clicks_by_page[page]) for page in pages})
     every_visit = _in_walk_order(visits, pages)
     violations, warnings = judge(every_visit, declarations, choice_page, clicks)
+    if policy := read_policy_in_force(site):
+        beyond_policy = check_policy(declarations, choice_page, policy)
+        (violations if publishing else warnings).extend(beyond_policy)
     elapsed = time.perf_counter() - started
     coverage = Coverage(
         exhaustive=exhaustive,

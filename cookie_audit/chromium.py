@@ -3,10 +3,12 @@
 Run as ``python -m cookie_audit.chromium`` (``make browser`` does), it says which one
 it found, or exits 1 so that ``make browser`` can install Debian's headless shell: when
 it found none, or only Debian's full ``chromium`` (``--any`` accepts that one).
+``--path`` prints the executable's path alone, whichever it is, for scripts.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import sys
@@ -47,16 +49,38 @@ def chromium_executable(playwright) -> str | None:
     )
 
 
-if __name__ == "__main__":
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m cookie_audit.chromium",
+        description="Say which Chromium the audit and the browser tests drive.",
+    )
+    parser.add_argument(
+        "--any", action="store_true", help=f"accept a Chromium other than {DEBIAN_BROWSERS[0]}"
+    )
+    parser.add_argument(
+        "--path", action="store_true", help="print the executable's path alone, whichever it is"
+    )
+    args = parser.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
     try:
         with sync_playwright() as playwright:
             found = chromium_executable(playwright)
+            own = playwright.chromium.executable_path
     except FileNotFoundError as error:
-        sys.exit(str(error))
+        print(error, file=sys.stderr)
+        return 1
+    if args.path:
+        print(found or own)
+        return 0
     override = os.environ.get("CHROMIUM_PATH")
     slower = found and not override and Path(found).name != DEBIAN_BROWSERS[0]
-    if slower and "--any" not in sys.argv:
-        sys.exit(f"Browser: {found}; Debian's {DEBIAN_BROWSERS[0]} would be faster")
+    if slower and not args.any:
+        print(f"Browser: {found}; Debian's {DEBIAN_BROWSERS[0]} would be faster", file=sys.stderr)
+        return 1
     print(f"Browser: {found or 'Playwright’s own Chromium'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

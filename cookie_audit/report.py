@@ -28,6 +28,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import asdict
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
@@ -131,6 +132,7 @@ def render_html(audit: Audit, data: dict[str, Any]) -> str:
         violation_groups=_violation_groups(audit),
         inventory=_inventory_rows(audit, data),
         states=_state_rows(audit),
+        clicks=_click_rows(audit),
         screenshots=[
             {**asdict(shot), "src": "data:image/png;base64," + base64.b64encode(shot.png).decode()}
             for shot in audit.screenshots
@@ -151,17 +153,31 @@ def _violation_groups(audit: Audit) -> list[tuple[str, list[Finding]]]:
 
 
 def _inventory_rows(audit: Audit, data: dict[str, Any]) -> list[dict[str, Any]]:
-    """Declared cookies with what was seen of them and what broke, then undeclared ones seen."""
+    """Declared cookies with what was seen of them and what broke, then undeclared ones seen.
+
+    A row's colour is the verdict's: red for a violation, amber for a warning, green when
+    seen as declared. An embed provider's cookie is set by its player, which the audit
+    stubs: unseen, it is neither (the summary counts no warning for it)."""
     observed = data["cookies"]["observed"]
+    clicked = [c.split(" ")[0] for click in audit.clicks for c in click.cookies]
     rows = []
     for row in data["cookies"]["declared"]:
         seen = [cookie for cookie in observed if cookie["declared_as"] == row["name"]]
         names = {row["name"], *(cookie["name"] for cookie in seen)}
         broken = sorted({f.rule for f in audit.violations if f.subject in names})
+        warned = sorted({f.rule for f in audit.warnings if f.subject in names})
         if broken:
             status, style = ", ".join(broken), "bad"
+        elif warned:
+            status = ", ".join("never seen" if r == "unseen-cookie" else r for r in warned)
+            style = "warn"
+        elif seen:
+            status, style = "as declared", "ok"
+        elif any(fnmatchcase(name, row["name"]) for name in clicked):
+            status, style = "as declared, after a click", "ok"
         else:
-            status, style = ("as declared", "ok") if seen else ("never seen", "warn")
+            status = "set by its player after a click; the audit's stand-in sets none"
+            style = "empty"
         rows.append({**row, "seen": seen, "status": status, "status_class": style})
     for cookie in observed:
         if cookie["declared_as"] is None:
@@ -179,6 +195,20 @@ def _inventory_rows(audit: Audit, data: dict[str, Any]) -> list[dict[str, Any]]:
         row["states"] = {state for cookie in row["seen"] for state in cookie["states"]}
         lifetimes = [c["longest_lifetime"] for c in row["seen"] if c["longest_lifetime"]]
         row["longest"] = max(lifetimes, default=None)
+    return rows
+
+
+def _click_rows(audit: Audit) -> list[dict[str, Any]]:
+    """Each placeholder clicked: what the click brought, and the violations on its page."""
+    rows = []
+    for click in audit.clicks:
+        brought = {*click.hosts, *click.cookies}
+        broken = [
+            f
+            for f in audit.violations
+            if f.state == EMBED_STATE and f.page == click.page and f.subject in brought
+        ]
+        rows.append({**asdict(click), "violations": broken})
     return rows
 
 

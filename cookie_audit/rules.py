@@ -17,6 +17,9 @@ Violations, any of which fails the audit:
 
 Warnings: unseen-cookie (declared but never set: a stale inventory?), inventory-mismatch
 (a page's cookie table differs), no-consent-banner, unreadable-duration.
+
+not-in-policy (in ``policy``): a cookie or third party the policy in force does not
+declare; a violation with publishing settings, else a warning.
 """
 
 from __future__ import annotations

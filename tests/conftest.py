@@ -70,9 +70,11 @@ def build_site(
     content: Path = ROOT / "content",
     day: dt.date | dt.datetime = PINNED_DAY,
     settings_file: str = "pelicanconf.py",
+    flags: tuple[str, ...] = (),
     **overrides,
 ) -> subprocess.CompletedProcess:
-    """Run Pelican as `make build` does; overrides become -e SETTING=JSON pairs."""
+    """Run Pelican as `make build` does, with more of its flags; overrides become
+    -e SETTING=JSON pairs."""
     overrides.setdefault("CACHE_PATH", str(output.parent / f"{output.name}-cache"))
     extra = [f"{key}={json.dumps(value)}" for key, value in overrides.items()]
     command = [
@@ -86,6 +88,7 @@ def build_site(
         str(output),
         "--fatal",
         "errors",
+        *flags,
         "-e",
         *extra,
     ]
@@ -97,6 +100,16 @@ def build_or_fail(output: Path, **kwargs) -> Path:
     result = build_site(output, **kwargs)
     assert result.returncode == 0, result.stdout + result.stderr
     return output
+
+
+def build_fails(output: Path, **kwargs) -> str:
+    """What a build that must be refused printed: it exits non-zero, and says why
+    without a traceback (a refusal is not a bug)."""
+    result = build_site(output, **kwargs)
+    said = result.stdout + result.stderr
+    assert result.returncode != 0, said
+    assert "Traceback" not in said, said
+    return said
 
 
 def policy_version(

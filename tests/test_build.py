@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 import brotli
 import pytest
 from bs4 import BeautifulSoup
-from conftest import ROOT, build_or_fail, build_site, copy_content, html_pages
+from conftest import ROOT, build_fails, build_or_fail, build_site, copy_content, html_pages
 
 STABLE_URLS = [
     "index.html",
@@ -168,9 +168,7 @@ def test_a_page_may_name_its_own_preview_image(tmp_path):
 def test_a_bad_preview_image_fails_the_build_naming_the_file(tmp_path, metadata, message):
     content = copy_content(tmp_path / "content")
     (content / "pages/offer.md").write_text(f"Title: Offer\n{metadata}\n\nBody.\n")
-    result = build_site(tmp_path / "out", content=content)
-    assert result.returncode != 0
-    output = " ".join((result.stdout + result.stderr).split())
+    output = " ".join(build_fails(tmp_path / "out", content=content).split())
     assert "social_cards: content/pages/offer.md:" in output and message in output
 
 
@@ -260,18 +258,15 @@ def test_markup_from_markdown_stays_markup_free_where_it_must(tmp_path):
 def test_broken_metadata_fails_the_build_naming_the_file(tmp_path):
     content = copy_content(tmp_path / "content")
     (content / "news/2026-11-02-broken.md").write_text("Title: Broken\nDate: not a date\n\nBody.\n")
-    result = build_site(tmp_path / "out", content=content)
-    assert result.returncode != 0
-    assert "2026-11-02-broken.md" in result.stdout + result.stderr
+    message = build_fails(tmp_path / "out", content=content)
+    assert "2026-11-02-broken.md" in message
 
 
 def test_a_markdown_file_outside_the_content_folders_fails_the_build(tmp_path):
     content = copy_content(tmp_path / "content")
     (content / "careers.md").write_text("Title: Careers\n\nJoin us.\n")
     (content / "policies/cookie-notes.md").write_text("Title: Notes\n\nDraft.\n")
-    result = build_site(tmp_path / "out", content=content)
-    assert result.returncode != 0
-    message = result.stdout + result.stderr
+    message = build_fails(tmp_path / "out", content=content)
     assert "content/careers.md, content/policies/cookie-notes.md" in message
     assert "move pages to content/pages/ and news to content/news/" in message
     assert not (tmp_path / "out/careers").exists()
@@ -287,9 +282,9 @@ def test_a_link_to_a_policy_version_file_points_at_its_permanent_page(tmp_path):
 
 
 def test_a_plugin_that_fails_to_load_fails_the_build(tmp_path):
-    result = build_site(tmp_path / "out", PLUGINS=["consent_banner", "no_such_plugin"])
-    assert result.returncode != 0
-    assert "no_such_plugin" in result.stdout + result.stderr
+    plugins = ["refusals", "consent_banner", "no_such_plugin"]
+    message = build_fails(tmp_path / "out", PLUGINS=plugins)
+    assert "no_such_plugin" in message
 
 
 @pytest.mark.parametrize(
@@ -316,3 +311,41 @@ def test_the_make_targets_scripts_load_outside_pytest(script):
         env={"PATH": os.environ["PATH"]},
     )
     assert loaded.returncode == 0, loaded.stderr
+
+
+def test_a_refused_build_says_why_once_without_a_traceback(tmp_path):
+    message = build_fails(tmp_path / "out", CONSENT={"lifetime_months": 24})
+    assert message.count("Invalid 'CONSENT' key: 'lifetime_months'") == 1
+    assert "ConsentConfigError" not in message
+
+
+def test_a_refusal_pelican_logged_names_its_cause_once(tmp_path):
+    content = copy_content(tmp_path / "content")
+    (content / "news/2026-11-02-broken.md").write_text("Title: Broken\nDate: not a date\n\nBody.\n")
+    message = build_fails(tmp_path / "out", content=content)
+    assert "Could not process news/2026-11-02-broken.md" in message
+    assert message.count("'not a date' is not a valid date") == 1
+
+
+def test_a_bug_in_a_plugin_keeps_its_traceback(tmp_path):
+    plugin = tmp_path / "plugins/buggy.py"
+    plugin.parent.mkdir()
+    plugin.write_text(
+        "from pelican import signals\n\n\n"
+        "def initialized(pelican):\n    return {}['no such key']\n\n\n"
+        "def register():\n    signals.initialized.connect(initialized)\n"
+    )
+    result = build_site(
+        tmp_path / "out",
+        PLUGIN_PATHS=["plugins", str(plugin.parent)],
+        PLUGINS=["refusals", "buggy"],
+    )
+    said = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "Traceback" in said and "KeyError: 'no such key'" in said
+
+
+def test_debug_keeps_the_traceback_of_a_refusal(tmp_path):
+    result = build_site(tmp_path / "out", flags=("--debug",), CONSENT={"lifetime_months": 24})
+    assert result.returncode != 0
+    assert "Traceback" in result.stdout + result.stderr

@@ -9,7 +9,10 @@ import sys
 from xml.etree import ElementTree
 
 import pytest
-from conftest import DUTCH_PAGES, ROOT
+from bs4 import BeautifulSoup
+from conftest import DUTCH_PAGES, ROOT, build_or_fail, copy_content
+from policy_versions.declaration import not_declared_remedy
+from test_privacy_check import EMBED_CODE
 
 from cookie_audit import cache as audit_cache
 from cookie_audit.__main__ import main
@@ -194,6 +197,34 @@ def test_the_html_report_shows_the_verdict_and_the_banner(clean):
     assert "<h1>PASS</h1>" in html
     assert html.count('src="data:image/png;base64,') == 4
     assert "Mobile, cookie details (375×740)" in html
+
+
+def section_rows(report, heading: str) -> list:
+    """The table rows of the HTML report's section under a heading."""
+    doc = BeautifulSoup(report.read_text(), "html.parser")
+    found = next(h for h in doc.find_all("h2") if h.get_text() == heading)
+    return found.find_parent("section").select("tbody tr")
+
+
+def test_the_html_report_shows_the_embed_pass(clean):
+    _, report, folder = clean
+    rows = section_rows(folder / "index.html", "Embeds clicked")
+    shown = [(row.td.code.get_text(), row("td")[1].get_text()) for row in rows]
+    assert shown == [(click["page"], click["provider"]) for click in report["embeds"]]
+    assert {"google-maps", "youtube"} <= {provider for _, provider in shown}
+    assert all(row.select_one(".ok").get_text() == "clean" for row in rows)
+
+
+def test_the_html_report_colours_agree_with_the_verdict(clean):
+    _, report, folder = clean
+    assert report["warnings"] == [] and report["violations"] == []
+    doc = BeautifulSoup((folder / "index.html").read_text(), "html.parser")
+    assert doc.select("body .warn") == [] and doc.select("body .bad") == []
+    rows = section_rows(folder / "index.html", "Cookies: declared and observed")
+    statuses = {row.code.get_text(): row("td")[-1] for row in rows}
+    # YouTube's cookie comes from its player, which the audit stands in for: no warning.
+    assert "stand-in" in statuses["YSC"].get_text() and "empty" in statuses["YSC"]["class"]
+    assert statuses["_ga"]["class"] == ["rule", "ok"]
 
 
 def test_a_planted_problem_fails_the_audit(planted):
@@ -475,3 +506,64 @@ def test_a_script_behind_a_quote_in_an_attribute_name_makes_a_kind_of_its_own(tm
     scripted = files.make_up(tmp_path / "b.html", hidden)
     assert clean.kind != scripted.kind
     assert any(item.startswith("script ") for item in scripted.items)
+
+
+@pytest.fixture(scope="module")
+def vimeo_site(tmp_path_factory):
+    """The real site with Vimeo's embed code pasted into a page (make build previews it)."""
+    root = tmp_path_factory.mktemp("vimeo")
+    content = copy_content(root / "content")
+    (content / "pages/demo.md").write_text(
+        f"Title: Demo\nStatus: hidden\n\nOur demo.\n\n{EMBED_CODE['vimeo']}\n"
+    )
+    return build_or_fail(root / "out", content=content)
+
+
+@pytest.mark.parametrize(
+    ("settings", "code", "kind", "colour"),
+    [("pelicanconf.py", 0, "warnings", "warn"), ("publishconf.py", 1, "violations", "bad")],
+)
+def test_a_provider_the_policy_in_force_does_not_declare_is_reported_by_name(
+    vimeo_site, tmp_path, settings, code, kind, colour
+):
+    report = tmp_path / "report"
+    args = [str(vimeo_site), "--report", str(report), "--no-cache"]
+    assert main([*args, "--settings", str(ROOT / settings)]) == code
+    found = json.loads((report / "report.json").read_text())[kind]
+    beyond = [f for f in found if f["rule"] == "not-in-policy"]
+    vimeo = next(f for f in beyond if f["subject"] == "provider 'Vimeo'")
+    assert vimeo["page"] == "/demo/"
+    # The build's words: one source for them.
+    assert vimeo["detail"] == (
+        "a third party the policy in force (/privacy-policy/2026-12-01/) does not declare; "
+        + not_declared_remedy()
+    )
+    cookies = {f["subject"]: f["detail"] for f in beyond if f is not vimeo}
+    assert cookies.keys() == {"vuid", "__cf_bm"}
+    assert cookies["vuid"].startswith("a cookie of Vimeo the policy in force")
+    # The HTML report colours the rows as the verdict counts them.
+    rows = section_rows(report / "index.html", "Cookies: declared and observed")
+    row = next(row for row in rows if row.code.get_text() == "vuid")
+    assert row("td")[-1]["class"] == ["rule", colour]
+    assert row("td")[-1].get_text() == "not-in-policy"
+
+
+def test_the_browser_check_prints_the_path_alone_for_scripts():
+    said = subprocess.run(
+        [sys.executable, "-m", "cookie_audit.chromium", "--path"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert said.returncode == 0, said.stderr
+    path = said.stdout.strip()
+    assert said.stdout == path + "\n" and os.access(path, os.X_OK)
+    missing = subprocess.run(
+        [sys.executable, "-m", "cookie_audit.chromium", "--path"],
+        cwd=ROOT,
+        env={**os.environ, "CHROMIUM_PATH": "/no/such/chromium"},
+        capture_output=True,
+        text=True,
+    )
+    assert missing.returncode == 1 and missing.stdout == ""
+    assert "CHROMIUM_PATH=/no/such/chromium does not exist" in missing.stderr

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import DUTCH_PAGES, ROOT, build_site, copy_content, html_pages
+from conftest import DUTCH_PAGES, ROOT, build_fails, build_site, copy_content, html_pages
 
 from pelicanconf import LANGUAGES
 
@@ -149,9 +149,7 @@ def test_a_page_in_an_unknown_language_fails_the_build_naming_the_file(tmp_path)
     (content / "pages/nl/careers.md").write_text(
         "Title: Werken bij\nSlug: careers\nLang: de\n\nWerk bij ons.\n"
     )
-    result = build_site(tmp_path / "out", content=content)
-    assert result.returncode != 0
-    message = result.stdout + result.stderr
+    message = build_fails(tmp_path / "out", content=content)
     assert "content/pages/nl/careers.md has Lang: de" in message
     assert "not one of LANGUAGES (en, nl)" in message
     assert not (tmp_path / "out/de").exists()
@@ -162,12 +160,8 @@ def test_a_translation_without_an_english_original_fails_the_build_naming_the_fi
     (content / "pages/nl/vacatures.md").write_text(
         "Title: Vacatures\nSlug: vacatures\nLang: nl\n\nWerk bij ons.\n"
     )
-    result = build_site(tmp_path / "out", content=content)
-    assert result.returncode != 0
-    message = result.stdout + result.stderr
-    assert "content/pages/nl/vacatures.md is a translation (nl) without an original in en" in (
-        message
-    )
+    message = build_fails(tmp_path / "out", content=content)
+    assert "content/pages/nl/vacatures.md is a translation (nl) without an original" in message
 
 
 def theme_copy(tmp_path):
@@ -183,43 +177,35 @@ def test_a_catalog_missing_a_word_fails_the_build_naming_language_and_text(tmp_p
     entry = 'msgid "Latest news"\nmsgstr "Laatste nieuws"\n'
     assert entry in text
     catalog.write_text(text.replace(entry, ""))
-    result = build_site(tmp_path / "out", THEME=str(theme))
-    assert result.returncode != 0
-    assert "the nl catalog does not translate 'Latest news'" in result.stdout + result.stderr
+    message = build_fails(tmp_path / "out", THEME=str(theme))
+    assert "the nl catalog does not translate 'Latest news'" in message
 
 
 def test_a_new_theme_word_fails_the_build_until_every_catalog_has_it(tmp_path):
     theme = theme_copy(tmp_path)
     base = theme / "templates/base.html"
     base.write_text(base.read_text().replace("</footer>", "{{ _('Made in Amsterdam') }}</footer>"))
-    result = build_site(tmp_path / "out", THEME=str(theme))
-    assert result.returncode != 0
-    assert "the nl catalog does not translate 'Made in Amsterdam'" in (
-        result.stdout + result.stderr
-    )
+    message = build_fails(tmp_path / "out", THEME=str(theme))
+    assert "the nl catalog does not translate 'Made in Amsterdam'" in message
 
 
 def test_a_changed_setting_text_fails_the_build_until_the_catalog_has_it(tmp_path):
-    result = build_site(tmp_path / "out", SITE_DESCRIPTION="Cloud hosting with a smile.")
-    assert result.returncode != 0
-    message = result.stdout + result.stderr
+    message = build_fails(tmp_path / "out", SITE_DESCRIPTION="Cloud hosting with a smile.")
     assert "does not translate 'Cloud hosting with a smile.'" in message
     assert "theme/translations/nl/LC_MESSAGES/messages.po" in message
 
 
 def test_a_language_without_a_catalog_fails_the_build_naming_it(tmp_path):
-    result = build_site(
+    message = build_fails(
         tmp_path / "out", LANGUAGES={"en": "English", "nl": "Nederlands", "de": "Deutsch"}
     )
-    assert result.returncode != 0
-    assert "no catalog for de" in result.stdout + result.stderr
+    assert "no catalog for de" in message
 
 
 @pytest.mark.parametrize("languages", [{"nl": "Nederlands", "en": "English"}, ["en", "nl"]])
 def test_languages_must_name_the_default_first(tmp_path, languages):
-    result = build_site(tmp_path / "out", LANGUAGES=languages)
-    assert result.returncode != 0
-    assert "'LANGUAGES' must be a dict" in result.stdout + result.stderr
+    message = build_fails(tmp_path / "out", LANGUAGES=languages)
+    assert "'LANGUAGES' must be a dict" in message
 
 
 def test_a_translated_news_item_is_published_under_nl_and_listed_on_the_dutch_home(tmp_path):
@@ -259,3 +245,28 @@ def test_the_dutch_forms_are_labelled_in_dutch(tmp_path):
     policy = contact.select_one("main form a[hreflang=en]")
     assert policy["href"] == "/privacy-policy/" and policy.get_text() == "privacybeleid"
     assert soup(out, "/nl/newsletter/").select_one("main form button").get_text() == "Aanmelden"
+
+
+def test_a_page_without_a_translation_is_listed_and_marked_english_in_the_dutch_navigation(
+    tmp_path,
+):
+    content = copy_content(tmp_path / "content")
+    for name in ("careers", "partners"):
+        (content / f"pages/{name}.md").write_text(f"Title: {name.title()}\nOrder: 8\n\nBody.\n")
+    result = build_site(tmp_path / "out", content=content)
+    said = result.stdout + result.stderr
+    assert result.returncode == 0, said
+    assert said.count("editions: pages without a translation") == 1
+    assert "  - Nederlands (nl): content/pages/careers.md, content/pages/partners.md" in said
+    link = soup(tmp_path / "out", "/nl/").select_one('nav a[href="/careers/"]')
+    assert link["lang"] == "en" and link["hreflang"] == "en"
+    assert link.get_text() == "Careers (Engels)"
+    assert link.select_one(".nav-language")["lang"] == "nl"
+    # In its own language the page's title stands alone.
+    english = soup(tmp_path / "out", "/").select_one('nav a[href="/careers/"]')
+    assert english.get_text() == "Careers" and not english.get("lang")
+
+
+def test_the_real_site_translates_every_page_of_its_navigation(tmp_path):
+    result = build_site(tmp_path / "out")
+    assert "pages without a translation" not in result.stdout + result.stderr

@@ -4,7 +4,15 @@ import re
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import build_or_fail, build_site, copy_content, headers_file, html_pages
+from conftest import (
+    build_fails,
+    build_or_fail,
+    build_site,
+    copy_content,
+    headers_file,
+    html_pages,
+    policy_version_or_fail,
+)
 from consent_banner.config import ConsentConfigError, check_config
 from consent_banner.consent_banner import Build
 from consent_banner.providers import BUILT_IN
@@ -101,6 +109,61 @@ def test_vimeo_player_script_is_removed_and_logged(tmp_path):
         )
     ]
     assert build.refused == []
+
+
+def vimeo_pasted(root):
+    """The real content and a page where marketing pasted Vimeo's embed code."""
+    content = copy_content(root)
+    (content / "pages/demo.md").write_text(
+        f"Title: Demo\nStatus: hidden\n\nOur demo.\n\n{EMBED_CODE['vimeo']}\n"
+    )
+    return content
+
+
+def test_an_embed_the_policy_in_force_does_not_declare_is_named_by_page_and_file(tmp_path):
+    preview = build_site(tmp_path / "preview", content=vimeo_pasted(tmp_path / "content"))
+    assert preview.returncode == 0, preview.stdout + preview.stderr
+    published = build_fails(
+        tmp_path / "published", content=tmp_path / "content", settings_file="publishconf.py"
+    )
+    for said in (preview.stdout + preview.stderr, published):
+        assert "provider 'Vimeo' (external-media" in said
+        assert "Vimeo is embedded in demo/index.html (from content/pages/demo.md)." in said
+        assert "legal first starts a policy version that declares it" in said
+        assert "until that version's day it stays out of the published site" in said
+
+
+def test_once_legal_starts_a_version_that_declares_it_the_build_names_its_day(tmp_path):
+    content = vimeo_pasted(tmp_path / "content")
+    policy_version_or_fail(content, "new", "2027-01-01")
+    version = content / "policies/privacy-policy/2027-01-01.md"
+    approved = "Summary: We show a Vimeo video.\nReconsent: yes\n"
+    version.write_text(version.read_text().replace("Summary: \n", approved))
+    policy_version_or_fail(content, "lock", "2027-01-01")
+    said = build_fails(tmp_path / "out", content=content, settings_file="publishconf.py")
+    assert "Vimeo is embedded in demo/index.html (from content/pages/demo.md)." in said
+    assert "the upcoming version 2027-01-01 declares it" in said
+    assert "rebuild on 2027-01-01" in said
+
+
+@pytest.mark.parametrize("title", ["YouTube video player", "YouTube"])
+def test_an_embed_titled_like_its_player_gets_advice_naming_page_and_file(tmp_path, title):
+    content = copy_content(tmp_path / "content")
+    code = EMBED_CODE["youtube"].replace('title="Cloud 7 product tour"', f'title="{title}"')
+    (content / "pages/tour.md").write_text(f"Title: Tour\nStatus: hidden\n\n{code}\n")
+    result = build_site(tmp_path / "out", content=content)
+    said = result.stdout + result.stderr
+    assert result.returncode == 0, said
+    assert (
+        f"consent_banner: tour/index.html (from content/pages/tour.md): the YouTube embed's "
+        f'title is {title!r}, so its placeholder reads "Load video: {title}"; name the content '
+        "in the iframe's title" in said
+    )
+
+
+def test_an_embed_that_names_its_content_gets_no_advice(embeds_site, tmp_path):
+    result = build_site(tmp_path / "out", content=embeds_content(tmp_path / "content"))
+    assert "name the content" not in result.stdout + result.stderr
 
 
 def test_each_provider_used_is_in_the_cookie_table_settings_and_csp(embeds_site, site):
@@ -238,9 +301,7 @@ def test_a_page_with_an_undeclared_resource_fails_the_build_and_writes_nothing(t
         '<img src="https://partner.example/logo.png" alt="Partner">\n\n'
         '[Their site](https://partner.example/) and `<img src="https://partner.example/x">`\n'
     )
-    result = build_site(tmp_path / "out", content=content)
-    message = result.stdout + result.stderr
-    assert result.returncode != 0
+    message = build_fails(tmp_path / "out", content=content)
     assert (
         "partners/index.html (from content/pages/partners.md): <img src> loads "
         "https://partner.example/logo.png from partner.example before any consent" in message

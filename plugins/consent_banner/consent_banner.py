@@ -350,6 +350,8 @@ class Build:
             self.known_embeds,
             lambda embed: self.placeholder(embed, next(count), lang) if placeholders else "",
         )
+        if not placeholders:  # the pass over the content: each Markdown file once
+            self.advise_on_titles(checked.embeds, name)
         unknown = [e for e in checked.embeds if e.provider in self.unknown_embeds]
         lines = []
         if unknown or checked.refused:  # name the page only when there is something to say
@@ -370,6 +372,23 @@ class Build:
             for r, provider in checked.dropped
         ]
         return checked.page, gated, lines
+
+    def advise_on_titles(self, embeds: list[Embed], name: Callable[[], str]) -> None:
+        """A warning for each embed whose title names the player, not the content: the
+        placeholder's heading and button show it ("Load video: YouTube video player")."""
+        for embed in embeds:
+            title, provider = embed.attributes.get("title") or "", embed.provider
+            if title and provider.names_no_content(title):
+                logger.warning(
+                    "consent_banner: %s: the %s embed's title is %r, so its placeholder "
+                    'reads "%s: %s"; name the content in the iframe\'s title, like '
+                    'title="Managed Kubernetes webinar"',
+                    name(),
+                    provider.name,
+                    title,
+                    provider.verb,
+                    title,
+                )
 
     def check_content(self, generators) -> None:
         """Refuse pasted other-host resources before a single page is written."""
@@ -394,11 +413,7 @@ class Build:
             raise PrivacyCheckError(_refusal_message(refused))
 
     def source_file(self, path: str) -> str:
-        """A content file or template as a path from the project: content/news/x.md."""
-        root = self.settings.get("PATH")
-        if not (path and root):
-            return path
-        return os.path.relpath(os.path.join(root, path), os.path.dirname(root))
+        return source_file(self.settings, path)
 
     def placeholder(self, embed: Embed, number: int, lang: str) -> str:
         """The click-to-load markup for one pasted embed, in the page's language."""
@@ -453,22 +468,52 @@ def _refusal_message(refused: list[str]) -> str:
 _build: Build | None = None
 
 
-def embedded_providers(settings: dict, items: list, providers: list[Provider]) -> list[Provider]:
-    """The embed providers whose iframes the content read or the theme's templates hold."""
-    texts = [getattr(item, "_content", None) or "" for item in items]
+def embedding_places(
+    settings: dict, items: list, providers: list[Provider]
+) -> dict[str, list[str]]:
+    """Where the content read and the theme's templates embed each provider, by its id: a
+    page as its output file and Markdown file, a template by its file."""
+    texts = [
+        (getattr(item, "_content", None) or "", lambda item=item: _named_item(settings, item))
+        for item in items
+    ]
     for base, _, names in os.walk(Path(settings.get("THEME", "")) / "templates"):
-        texts += [Path(base, name).read_text(encoding="utf-8") for name in names]
-    found: set[str] = set()
-    for text in texts:
+        for name in names:
+            path = Path(base, name)
+            where = partial(source_file, settings, str(path.absolute()))
+            texts.append((path.read_text(encoding="utf-8"), where))
+    found: dict[str, list[str]] = {}
+    for text, where in texts:
         for match in IFRAME_SRC.finditer(text):
             url = match.group(1)
             url = f"https:{url}" if url.startswith("//") else url
-            found |= {p.id for p in providers if p.embeds_url(url)}
-    return [p for p in providers if p.id in found]
+            for provider in providers:
+                if provider.embeds_url(url) and where() not in found.get(provider.id, []):
+                    found.setdefault(provider.id, []).append(where())
+    return {p.id: found[p.id] for p in providers if p.id in found}
 
 
-def consent_providers(config: dict, inventory: list[dict], embedded: list[Provider]) -> list[dict]:
-    """The third parties, as the ``CONSENT_PROVIDERS`` setting tells other plugins."""
+def _named_item(settings: dict, item) -> str:
+    source = source_file(settings, item.source_path)
+    return f"{item.save_as} (from {source})" if source else item.save_as
+
+
+def source_file(settings: dict, path: str) -> str:
+    """A content file or template as a path from the project: content/news/x.md."""
+    root = settings.get("PATH")
+    if not (path and root):
+        return path
+    return os.path.relpath(os.path.join(root, path), os.path.dirname(root))
+
+
+def consent_providers(
+    config: dict,
+    inventory: list[dict],
+    embedded: list[Provider],
+    places: dict[str, list[str]] | None = None,
+) -> list[dict]:
+    """The third parties, as the ``CONSENT_PROVIDERS`` setting tells other plugins; an
+    embed provider with where it is embedded (`places`), for messages about it."""
     analytics = [analytics_provider(inventory)] if config["measurement_id"] else []
     return [
         {
@@ -478,6 +523,7 @@ def consent_providers(config: dict, inventory: list[dict], embedded: list[Provid
             "hosts": list(p.hosts),
             "policy_url": p.policy_url,
             "csp": p.csp or {"frame-src": p.frame_origins},
+            "embedded_in": (places or {}).get(p.id, []),
         }
         for p in [*analytics, *embedded]
     ]
@@ -495,11 +541,13 @@ def content_read(generator) -> None:
     config = check_config(settings.get("CONSENT"))
     originals = [item for key in CONTENT_READ for item in generator.context.get(key, [])]
     items = [*originals, *(t for item in originals for t in getattr(item, "translations", []))]
-    embedded = embedded_providers(settings, items, embed_providers(config))
+    providers = embed_providers(config)
+    places = embedding_places(settings, items, providers)
+    embedded = [p for p in providers if p.id in places]
     site = settings.get("SITENAME", "this website")
     inventory = cookie_inventory(config, site, embedded, settings.get("DEFAULT_LANG", "en"))
     settings["COOKIE_INVENTORY"] = inventory
-    settings["CONSENT_PROVIDERS"] = consent_providers(config, inventory, embedded)
+    settings["CONSENT_PROVIDERS"] = consent_providers(config, inventory, embedded, places)
 
 
 def all_generators_finalized(generators) -> None:

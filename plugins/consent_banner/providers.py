@@ -43,6 +43,13 @@ class Provider:
     verb: str = "Load content"
     frames: tuple[str, ...] = ()  # the origins its placeholders load; default: its embeds'
     csp: dict[str, list[str]] = field(default_factory=dict)
+    # The title its own embed code gives every embed: it names the player, not the content.
+    generic_titles: tuple[str, ...] = ()
+
+    def names_no_content(self, title: str) -> bool:
+        """Whether an embed's title is the provider's generic one (or its bare name)."""
+        generic = {self.name.casefold(), *(t.casefold() for t in self.generic_titles)}
+        return title.strip().casefold() in generic
 
     def embeds_url(self, url: str) -> bool:
         """Whether an iframe with this src is one of this provider's embeds."""
@@ -96,6 +103,7 @@ BUILT_IN = {
         ),
         verb="Load video",
         frames=("https://www.youtube-nocookie.com",),
+        generic_titles=("YouTube video player",),
     ),
     "vimeo": Provider(
         id="vimeo",

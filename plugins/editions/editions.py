@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 
+from babel import Locale, UnknownLocaleError
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from pelican import signals
@@ -105,6 +106,14 @@ def content_alternates(context: Context, content) -> list[dict[str, str]]:
     return alternates(content, context.parent)
 
 
+def language_name(lang: str, in_lang: str) -> str:
+    """A language's name in another language, as a word in a sentence: "Engels" in Dutch."""
+    try:
+        return Locale.parse(in_lang).languages.get(lang, lang)
+    except (ValueError, UnknownLocaleError):
+        return lang
+
+
 def source_name(content, settings: dict) -> str:
     root = settings["PATH"]
     return os.path.join(os.path.basename(root), os.path.relpath(content.source_path, root))
@@ -141,11 +150,40 @@ def language_problems(generators: list[Generator]) -> list[str]:
     return problems
 
 
+def untranslated(generators: list[Generator]) -> dict[str, list[str]]:
+    """Per edition, the pages of the navigation it has no translation of, by file."""
+    settings = generators[0].settings
+    default, *others = languages(settings)
+    pages = sorted(
+        (page for g in generators for page in getattr(g, "pages", ())),
+        key=lambda page: page.source_path,
+    )
+    missing = {
+        lang: [source_name(page, settings) for page in pages if not in_language(page, lang)]
+        for lang in others
+    }
+    return {lang: files for lang, files in missing.items() if files}
+
+
 def check(generators: list[Generator]) -> None:
     problems = language_problems(generators)
     problems += theme_words.catalog_problems(generators[0])
     if problems:
         raise EditionsError("editions: " + "; ".join(problems))
+    if missing := untranslated(generators):
+        editions = languages(generators[0].settings)
+        default = editions[next(iter(editions))]
+        log.warning(
+            "editions: pages without a translation: the navigation of each edition below "
+            "shows their %s title, marked as %s; translate them (see docs/marketing.md, "
+            "'Translating a page'):\n%s",
+            default,
+            default,
+            "\n".join(
+                f"  - {editions[lang]} ({lang}): {', '.join(files)}"
+                for lang, files in missing.items()
+            ),
+        )
     log.debug(
         "editions: every file and catalog fits %s", ", ".join(languages(generators[0].settings))
     )
@@ -169,6 +207,7 @@ def install(generator: Generator) -> None:
         page_language=page_language,
         edition_home=edition_home,
         alternates=content_alternates,
+        language_name=language_name,
         og_locale=theme_words.og_locale,
     )
     env.filters["in_language"] = in_language

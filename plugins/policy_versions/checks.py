@@ -11,7 +11,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .declaration import Declaration, additions, disagreements, unused
+from .declaration import Declaration, additions, disagreements, not_declared_remedy, unused
 from .lock import LOCK_FILE, LockError, changed_lines, locked_record, read_lock
 
 if TYPE_CHECKING:
@@ -82,6 +82,20 @@ def check_lock(folder: Path, versions: list[PolicyVersion], where: str) -> None:
         )
 
 
+def _embedded_in(site: Declaration, declared: Declaration, settings: dict) -> list[str]:
+    """Where each embed provider the policy does not declare (or its cookies) is embedded."""
+    lines = []
+    for provider in settings.get("CONSENT_PROVIDERS") or []:
+        name, places = provider["name"], provider.get("embedded_in") or []
+        own = Declaration(
+            cookies=tuple(c for c in site.cookies if c["provider"] == name),
+            providers=tuple(p for p in site.providers if p["name"] == name),
+        )
+        if places and disagreements(own, declared):
+            lines.append(f"{name} is embedded in {', '.join(places)}.")
+    return lines
+
+
 def _name(text: PolicyVersion | PolicyTranslation) -> str:
     """ "upcoming version 2026-12-01", "translation 2026-12-01.nl"."""
     if text.original is not text:
@@ -125,20 +139,12 @@ def check_site_against(document: PolicyDocument, site: Declaration, settings: di
     problems = disagreements(site, in_force.declaration)
     if problems:
         later = [v for v in document.upcoming if not disagreements(site, v.declaration)]
-        remedy = (
-            f"the upcoming version {later[0].effective} declares it: keep it out of the site "
-            f"until then and rebuild on {later[0].effective}"
-            if later
-            else "publish a new version that declares it (`make policy-version DATE=YYYY-MM-DD`) "
-            "and keep it out of the site until that version takes effect"
-        )
         raise PolicyError(
             f"policy_versions: the site sets or contacts what the policy in force "
             f"({in_force.source_path}) does not declare:\n  - "
             + "\n  - ".join(problems)
-            + "\nEither bring the settings (CONSENT in pelicanconf.py, the embeds) back to what "
-            f"the policy in force declares, or "
-            f"{remedy}."
+            + "".join(f"\n{line}" for line in _embedded_in(site, in_force.declaration, settings))
+            + f"\nWhat to do: {not_declared_remedy(str(later[0].effective) if later else None)}."
         )
     for item in unused(site, in_force.declaration, "CONSENT_PROVIDERS" in settings):
         logger.warning(

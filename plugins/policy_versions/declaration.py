@@ -158,6 +158,22 @@ def disagreements(site: Declaration, declared: Declaration) -> list[str]:
     return problems
 
 
+def not_declared_remedy(upcoming: str | None = None) -> str:
+    """What to do about a cookie or provider the policy in force does not declare, in the
+    words of both the build and the audit; `upcoming`, the day of a version that declares it."""
+    if upcoming:
+        return (
+            f"the upcoming version {upcoming} declares it: until that day it stays out of the "
+            f"published site (`make publish` refuses it); rebuild on {upcoming}"
+        )
+    return (
+        "legal first starts a policy version that declares it (`make policy-version "
+        "DATE=YYYY-MM-DD`, see “Publishing a new privacy-policy version”); until that "
+        "version's day it stays out of the published site (`make publish` refuses it): take "
+        "it out of the page, or out of the settings (CONSENT in pelicanconf.py)"
+    )
+
+
 def unused(site: Declaration, declared: Declaration, with_providers: bool) -> list[str]:
     """Declared cookies (and, when the site lists them, providers) the site no longer uses."""
     cookies = {c["name"] for c in site.cookies}

@@ -1,0 +1,3 @@
+from .refusals import register
+
+__all__ = ["register"]
