@@ -7,9 +7,11 @@ version with its record (text and declaration) and SHA-256, /privacy-policy/hist
 /privacy-policy/versions.json and /privacy-policy/feed.atom. A version may have
 translations (``2026-12-01.nl.md``, see translations.py), each at its own address
 (/privacy-policy/2026-12-01/nl/) with its own redline. The build fails when a
-locked version changed, when a version adds a third party or purpose without saying
-whether visitors are asked again, and when the site sets or contacts something the
-version in force of the consent document does not declare.
+version that took effect is not locked or changed, and when the site sets or contacts
+something the version in force of the consent document does not declare. A version
+not approved yet (checks.unapproved: not locked as it is, no Summary, no Reconsent
+decision where one is needed) is a draft: a preview shows it, marked and with a
+warning; a publishing build (see publishing()) refuses it.
 
 Exposes to templates and other plugins, for the consent document: ``POLICY_IN_FORCE``,
 ``POLICY_URL``, ``POLICY_HISTORY_URL``, ``policy_versions`` and ``CONSENT_REVISION``;
