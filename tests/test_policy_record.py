@@ -14,6 +14,8 @@ import pytest
 from bs4 import BeautifulSoup
 from conftest import (
     ROOT,
+    Server,
+    axe_violations,
     build_or_fail,
     build_site,
     copy_content,
@@ -403,6 +405,25 @@ def test_an_untouched_draft_is_previewed_marked_and_never_published(tmp_path):
     assert f"{POLICIES}/2027-03-01.md: no Summary" in said
     assert "not locked: run `make policy-version LOCK=2027-03-01` once approved" in said
     assert not (tmp_path / "published/index.html").exists()
+
+
+def test_staff_previewing_a_draft_see_its_marking_in_the_browser(tmp_path, new_visitor):
+    content = copy_content(tmp_path / "content")
+    policy_version_or_fail(content, "new", "2027-03-01")
+    served = Server(build_or_fail(tmp_path / "preview", content=content))
+    try:
+        visitor = new_visitor(served)
+        for path in ("/privacy-policy/2027-03-01/", "/privacy-policy/2027-03-01/changes/"):
+            visitor.open(path)
+            page = visitor.page
+            assert page.locator("main .status-draft").inner_text() == "Draft, not approved"
+            assert page.get_by_role("note").filter(has_text="Legal has not approved").is_visible()
+            assert axe_violations(page) == [], path
+        visitor.open("/privacy-policy/")
+        assert visitor.page.get_by_text("Draft, not approved").count() == 0
+        assert visitor.errors == []
+    finally:
+        served.close()
 
 
 def test_a_locked_version_is_published_early_and_dated_by_its_lock(tmp_path):
