@@ -355,6 +355,22 @@ def test_a_draft_and_its_translation_are_marked_in_their_languages_and_never_pub
     assert f"{POLICIES}/2027-03-01.nl.md: its version 2027-03-01 is a draft" in refused
 
 
+def test_a_locked_translation_of_a_version_changed_before_its_day_waits_for_it(tmp_path):
+    content = copy_content(tmp_path / "content")
+    policy_version_or_fail(content, "new", "2027-03-01")
+    version = content / POLICIES / "2027-03-01.md"
+    version.write_text(version.read_text().replace("Summary: \n", "Summary: Clearer.\n"))
+    with_translations(content, **{"2027-03-01.nl.md": DRAFT_NL})
+    policy_version_or_fail(content, "lock", "2027-03-01")
+    version.write_text(version.read_text().replace("Summary: Clearer.", "Summary: Much clearer."))
+    preview = build_site(tmp_path / "preview", content=content, **SETTINGS)
+    assert preview.returncode == 0, output_of(preview)
+    said = " ".join(output_of(preview).split())
+    assert "translation 2027-03-01.nl is a draft, not approved: its version 2027-03-01" in said
+    dutch = draft_marks(tmp_path / "preview", "privacy-policy/2027-03-01/nl")
+    assert dutch[0] == "Concept, niet goedgekeurd"
+
+
 def test_a_translation_is_published_only_once_locked(tmp_path):
     late = NEW_NL.replace(f"Translated: {TRANSLATED}", "Translated: 2026-12-20")
     content = with_translations(copy_content(tmp_path / "content"), **{"2026-12-01.nl.md": late})

@@ -82,7 +82,9 @@ def check_approval(texts: list[PolicyVersion | PolicyTranslation], publishing: b
         if not text.draft:
             continue
         missing = "; ".join(text.unapproved)
-        if text.lock and text.lock.digest == text.sha256:
+        # Locked as it is, a version can only lack answers; a translation locked as it is
+        # waits for its version, which is no error.
+        if text.original is text and text.lock and text.lock.digest == text.sha256:
             raise PolicyError(
                 f"policy_versions: {text.source_path}: {_name(text)} is locked, but {missing}; "
                 f"answer it, then lock it again with "
