@@ -66,7 +66,8 @@ bench: $(VENV)/.test browser
 	$(PY) tests/benchmarks.py
 
 # A new policy version: DATE=YYYY-MM-DD copies the newest one with today's declaration of
-# cookies and third parties; LOCK=YYYY-MM-DD locks one; DOC=<folder> for another document.
+# cookies and third parties, a draft that publish refuses; LOCK=YYYY-MM-DD approves one by
+# locking it; DOC=<folder> for another document.
 policy-version: $(VENV)/.site
 	PYTHONPATH=plugins $(PY) -m policy_versions $(if $(LOCK),lock $(LOCK),new "$(DATE)") $(if $(DOC),--document $(DOC))
 

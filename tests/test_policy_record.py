@@ -14,6 +14,8 @@ import pytest
 from bs4 import BeautifulSoup
 from conftest import (
     ROOT,
+    Server,
+    axe_violations,
     build_or_fail,
     build_site,
     copy_content,
@@ -67,6 +69,12 @@ def output_of(result) -> str:
     return result.stdout + result.stderr
 
 
+def summarise(version, summary: str, *lines: str) -> None:
+    """Fill in the empty Summary `make policy-version DATE=…` leaves, and more metadata."""
+    text = version.read_text()
+    version.write_text(text.replace("Summary: \n", "".join([f"Summary: {summary}\n", *lines]), 1))
+
+
 def tables(site, day: str) -> str:
     page = (site / f"privacy-policy/{day}/index.html").read_text(encoding="utf-8")
     return "".join(
@@ -79,6 +87,7 @@ def test_changing_the_inventory_leaves_every_published_table_byte_for_byte(site,
     consent = consent_with(NEW_COOKIE)
     new_day = dt.date(2027, 1, 1)
     policy_version_or_fail(content, "new", "2027-01-01", CONSENT=consent)
+    summarise(content / POLICIES / "2027-01-01.md", "A new cookie.")
     policy_version_or_fail(content, "lock", "2027-01-01", CONSENT=consent)
     out = build_or_fail(tmp_path / "out", content=content, day=new_day, CONSENT=consent)
     for day in ("2022-12-08", "2026-12-01"):
@@ -105,6 +114,8 @@ def test_a_cookie_declared_only_by_an_upcoming_version_says_when_it_may_be_set(t
     content = copy_content(tmp_path / "content")
     consent = consent_with(NEW_COOKIE)
     policy_version_or_fail(content, "new", "2027-01-01", CONSENT=consent)
+    summarise(content / POLICIES / "2027-01-01.md", "A new cookie.", "Reconsent: no\n")
+    policy_version_or_fail(content, "lock", "2027-01-01", CONSENT=consent)
     result = build_site(
         tmp_path / "out", content=content, CONSENT=consent, POLICY_VERSIONS=PUBLISHING
     )
@@ -182,6 +193,29 @@ def test_an_edit_to_a_locked_version_fails_naming_it_and_the_lines(tmp_path):
     assert not (tmp_path / "out/index.html").exists()
 
 
+@pytest.mark.parametrize("history", ["none", "without the locked text"])
+def test_where_git_cannot_show_the_locked_text_the_message_says_where_it_is(tmp_path, history):
+    content = copy_content(tmp_path / "content")
+    old = content / POLICIES / "2022-12-08.md"
+    old.write_text(old.read_text().replace("Info@Cloud", "privacy@cloud7.example", 1))
+    if history != "none":
+        git(content, "init", "-q")
+        git(content, "add", ".")
+        git(content, "commit", "-q", "-m", "edited before it was ever committed")
+    result = build_site(tmp_path / "out", content=content)
+    said = " ".join(output_of(result).split())
+    assert result.returncode != 0
+    assert "version 2022-12-08 is locked" in said
+    why = (
+        "this folder is not in a git repository"
+        if history == "none"
+        else "neither git's index nor the last 200 commits that change its files hold the text"
+    )
+    assert why in said
+    assert "the published record /privacy-policy/2022-12-08/2022-12-08.txt is that text" in said
+    assert "git log -p" not in said
+
+
 def test_an_edit_to_a_locked_declaration_fails_too(tmp_path):
     content = copy_content(tmp_path / "content")
     declaration = content / POLICIES / "2026-12-01.toml"
@@ -238,21 +272,39 @@ def test_make_policy_version_produces_a_version_that_builds(site, tmp_path):
     assert revision_of(out) == revision_of(site)
 
 
-def test_the_make_target_starts_and_locks_a_version(tmp_path):
+def test_the_make_target_starts_a_draft_publish_refuses_and_locks_it(tmp_path):
     project = tmp_path / "project"
     shutil.copytree(ROOT, project, ignore=shutil.ignore_patterns(".venv", "output*", "cache", ".*"))
     start = dt.date(2027, 2, 1)
-    env = {**os.environ, "SOURCE_DATE_EPOCH": epoch(start)}
+    env = {**os.environ, "SOURCE_DATE_EPOCH": epoch(start), "COLUMNS": "1000"}
+
+    def run_make(*args: str) -> subprocess.CompletedProcess:
+        command = ["make", "-C", str(project), *args, f"VENV={ROOT / '.venv'}"]
+        return subprocess.run(command, env=env, capture_output=True, text=True)
 
     def make(*args: str) -> str:
-        command = ["make", "-C", str(project), "policy-version", *args, f"VENV={ROOT / '.venv'}"]
-        done = subprocess.run(command, env=env, capture_output=True, text=True)
-        assert done.returncode == 0, done.stdout + done.stderr
+        done = run_make(*args)
+        assert done.returncode == 0, output_of(done)
         return done.stdout
 
-    assert "2027-03-01.md, a copy of 2026-12-01.md" in make("DATE=2027-03-01")
-    assert "Locked 2027-03-01.md" in make("LOCK=2027-03-01")
+    said = make("policy-version", "DATE=2027-03-01")
+    assert "2027-03-01.md, a copy of 2026-12-01.md" in said and "Draft, not approved" in said
+    # Untouched, it is a draft: published, it would announce a text nobody approved.
+    refused = run_make("publish")
+    assert refused.returncode != 0
+    assert f"{POLICIES}/2027-03-01.md: no Summary" in output_of(refused)
+    assert "not locked: run `make policy-version LOCK=2027-03-01` once approved" in output_of(
+        refused
+    )
+    assert not (project / "output").exists()
+    summarise(project / "content" / POLICIES / "2027-03-01.md", "A clearer sentence.")
+    assert "Locked 2027-03-01.md" in make("policy-version", "LOCK=2027-03-01")
     assert "2027-03-01" in (project / "content" / POLICIES / "versions.lock").read_text()
+    # Locked, it is published early: the policy in force announces it.
+    make("publish")
+    in_force = (project / "output/privacy-policy/index.html").read_text()
+    assert "A new version takes effect on 1 March 2027" in in_force
+    assert "Draft" not in in_force
     build_or_fail(tmp_path / "out", content=project / "content", day=dt.date(2027, 3, 1))
 
 
@@ -272,19 +324,152 @@ def test_a_version_adding_a_provider_must_say_whether_visitors_are_asked_again(t
     policy_version_or_fail(content, "new", "2027-03-01", day=start)
     declaration = content / POLICIES / "2027-03-01.toml"
     declaration.write_text(declaration.read_text() + VIMEO)
-    result = build_site(tmp_path / "out", content=content, day=start)
-    output = output_of(result)
-    assert result.returncode != 0
-    assert f"{POLICIES}/2027-03-01.md: adds third party 'Vimeo'" in output
-    assert "Reconsent: yes" in output
     new = content / POLICIES / "2027-03-01.md"
-    decided = new.read_text().replace("Summary: \n", "Summary: Vimeo.\nReconsent: no\n")
-    new.write_text(decided + "\n{provider_table}\n")
-    out = build_or_fail(tmp_path / "decided", content=content, day=start)
+    summarise(new, "Vimeo.")
+    question = (
+        f"{POLICIES}/2027-03-01.md: version 2027-03-01 is a draft, not approved: no Reconsent "
+        "decision: it adds third party 'Vimeo'"
+    )
+    # Legal's open question does not stop marketing's previews: a warning.
+    preview = build_site(tmp_path / "preview", content=content, day=start)
+    assert preview.returncode == 0, output_of(preview)
+    assert question in output_of(preview) and "'Reconsent: yes'" in output_of(preview)
+    # Publishing refuses it, and so does locking it.
+    published = build_site(tmp_path / "published", content=content, day=start, **PUBLISH)
+    assert published.returncode != 0
+    assert f"{POLICIES}/2027-03-01.md: no Reconsent decision" in output_of(published)
+    refused = policy_version(content, "lock", "2027-03-01", day=start)
+    assert refused.returncode != 0
+    assert "no Reconsent decision: it adds third party 'Vimeo'" in output_of(refused)
+    # A version locked with the question open (by hand) fails every build.
+    lock = content / POLICIES / "versions.lock"
+    digest = hashlib.sha256(new.read_bytes() + declaration.read_bytes()).hexdigest()
+    lock.write_text(lock.read_text() + f"2027-03-01  {digest}  2027-02-01\n")
+    locked = build_site(tmp_path / "locked", content=content, day=start)
+    assert locked.returncode != 0
+    assert (
+        f"{POLICIES}/2027-03-01.md: version 2027-03-01 is locked, but no Reconsent decision"
+        in output_of(locked)
+    )
+    new.write_text(new.read_text().replace("Summary: Vimeo.\n", "Summary: Vimeo.\nReconsent: no\n"))
+    new.write_text(new.read_text() + "\n{provider_table}\n")
+    policy_version_or_fail(content, "lock", "2027-03-01", day=start)
+    out = build_or_fail(tmp_path / "decided", content=content, day=start, **PUBLISH)
     # The version lists its third parties from its own declaration.
     page = BeautifulSoup((out / "privacy-policy/2027-03-01/index.html").read_text(), "html.parser")
     rows = [[td.get_text() for td in tr("td")] for tr in page.select(".provider-table tbody tr")]
     assert ["Vimeo", "external-media", "player.vimeo.com"] in [r[:3] for r in rows]
+
+
+PUBLISH = {"settings_file": "publishconf.py"}  # what `make publish` builds
+
+
+def draft_marks(page) -> list[str]:
+    soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser").find("main")
+    return [" ".join(m.get_text().split()) for m in soup.select(".status-draft, .notice.draft")]
+
+
+def test_an_untouched_draft_is_previewed_marked_and_never_published(tmp_path):
+    content = copy_content(tmp_path / "content")
+    policy_version_or_fail(content, "new", "2027-03-01")
+    preview = build_site(tmp_path / "preview", content=content)
+    assert preview.returncode == 0, output_of(preview)
+    warning = (
+        f"{POLICIES}/2027-03-01.md: version 2027-03-01 is a draft, not approved: no Summary: "
+        "say what changed in 'Summary:'; not locked: run `make policy-version LOCK=2027-03-01` "
+        "once approved"
+    )
+    assert warning in " ".join(output_of(preview).split())
+    out = tmp_path / "preview"
+    for page in ("2027-03-01/index.html", "2027-03-01/changes/index.html"):
+        marks = draft_marks(out / "privacy-policy" / page)
+        assert marks[0] == "Draft, not approved", page
+        assert marks[1].startswith("Draft, not approved. Legal has not approved this version")
+    assert draft_marks(out / "privacy-policy/index.html") == []
+    assert draft_marks(out / "privacy-policy/2026-12-01/index.html") == []
+    assert draft_marks(out / "privacy-policy/history/index.html") == ["Draft, not approved"]
+    versions = json.loads((out / "privacy-policy/versions.json").read_text())
+    assert [(v["effective"], v["draft"]) for v in versions["versions"]] == [
+        ("2027-03-01", True),
+        ("2026-12-01", False),
+        ("2022-12-08", False),
+    ]
+    feed = ET.parse(out / "privacy-policy/feed.atom").getroot()
+    draft = feed.find(f"{ATOM}entry")
+    assert "(upcoming, draft, not approved)" in draft.find(f"{ATOM}title").text
+    assert draft.find(f"{ATOM}updated").text.startswith("2026-12-15")  # the day of the build
+
+    published = build_site(tmp_path / "published", content=content, **PUBLISH)
+    assert published.returncode != 0
+    said = " ".join(output_of(published).split())
+    assert f"{POLICIES}/2027-03-01.md: no Summary" in said
+    assert "not locked: run `make policy-version LOCK=2027-03-01` once approved" in said
+    assert not (tmp_path / "published/index.html").exists()
+
+
+def test_staff_previewing_a_draft_see_its_marking_in_the_browser(tmp_path, new_visitor):
+    content = copy_content(tmp_path / "content")
+    policy_version_or_fail(content, "new", "2027-03-01")
+    served = Server(build_or_fail(tmp_path / "preview", content=content))
+    try:
+        visitor = new_visitor(served)
+        for path in ("/privacy-policy/2027-03-01/", "/privacy-policy/2027-03-01/changes/"):
+            visitor.open(path)
+            page = visitor.page
+            assert page.locator("main .status-draft").inner_text() == "Draft, not approved"
+            assert page.get_by_role("note").filter(has_text="Legal has not approved").is_visible()
+            assert axe_violations(page) == [], path
+        visitor.open("/privacy-policy/")
+        assert visitor.page.get_by_text("Draft, not approved").count() == 0
+        assert visitor.errors == []
+    finally:
+        served.close()
+
+
+def test_a_locked_version_is_published_early_and_dated_by_its_lock(tmp_path):
+    content = copy_content(tmp_path / "content")
+    lock = content / POLICIES / "versions.lock"
+    before = lock.read_text()
+    policy_version_or_fail(content, "new", "2027-03-01")
+    summarise(content / POLICIES / "2027-03-01.md", "A clearer sentence.")
+    said = policy_version_or_fail(content, "lock", "2027-03-01", day=dt.date(2027, 2, 1))
+    assert "`make publish` now announces it until 2027-03-01" in said
+    # Locking adds its line, with the day, and leaves every other byte as it was.
+    added = lock.read_text().removeprefix(before)
+    digest = hashlib.sha256(
+        (content / POLICIES / "2027-03-01.md").read_bytes()
+        + (content / POLICIES / "2027-03-01.toml").read_bytes()
+    ).hexdigest()
+    assert added == f"2027-03-01  {digest}  2027-02-01\n"
+    out = build_or_fail(tmp_path / "out", content=content, day=dt.date(2027, 2, 10), **PUBLISH)
+    in_force = (out / "privacy-policy/index.html").read_text()
+    assert "A new version takes effect on 1 March 2027" in in_force
+    assert all(not draft_marks(page) for page in (out / "privacy-policy").rglob("*.html"))
+    feed = ET.parse(out / "privacy-policy/feed.atom").getroot()
+    upcoming = feed.find(f"{ATOM}entry")
+    assert "version of 1 March 2027 (upcoming)" in upcoming.find(f"{ATOM}title").text
+    # Dated by the day it was published (locked), not by its future effective day.
+    assert upcoming.find(f"{ATOM}updated").text.startswith("2027-02-01")
+    assert feed.find(f"{ATOM}updated").text.startswith("2027-02-01")
+    versions = json.loads((out / "privacy-policy/versions.json").read_text())
+    assert not any(v["draft"] for v in versions["versions"])
+
+
+def test_a_locked_version_changed_before_its_day_is_a_draft_again(tmp_path):
+    content = copy_content(tmp_path / "content")
+    policy_version_or_fail(content, "new", "2027-03-01")
+    new = content / POLICIES / "2027-03-01.md"
+    summarise(new, "A clearer sentence.")
+    policy_version_or_fail(content, "lock", "2027-03-01")
+    new.write_text(new.read_text().replace("A clearer sentence.", "Clearer sentences."))
+    preview = build_site(tmp_path / "preview", content=content)
+    assert preview.returncode == 0, output_of(preview)
+    assert "changed since it was locked: run `make policy-version LOCK=2027-03-01`" in " ".join(
+        output_of(preview).split()
+    )
+    published = build_site(tmp_path / "published", content=content, **PUBLISH)
+    assert published.returncode != 0
+    assert f"{POLICIES}/2027-03-01.md: changed since it was locked" in output_of(published)
 
 
 def test_the_2026_version_still_asks_again(site):
@@ -309,6 +494,7 @@ VERSION_SHAPE = {
     "until": (str, type(None)),
     "period": str,
     "status": str,
+    "draft": bool,
     "url": str,
     "changes_url": (str, type(None)),
     "record_url": str,
@@ -375,6 +561,7 @@ def test_the_feed_parses_as_atom_and_lists_the_history(site):
 
 
 def test_an_upcoming_version_is_in_the_feed_with_its_date_and_summary(tmp_path):
+    # Its lock line was written before the lock recorded a day: dated by its effective day.
     out = build_or_fail(tmp_path / "out", day=dt.date(2026, 11, 24))
     feed = ET.parse(out / "privacy-policy/feed.atom").getroot()
     newest = feed.find(f"{ATOM}entry")
@@ -442,7 +629,7 @@ def test_the_document_that_drives_consent_is_a_setting(two_documents, tmp_path):
     (terms / "versions.lock").unlink()  # set up as if it had been locked like this
     policy_version_or_fail(two_documents, "lock", "2025-01-01", "--document", "terms-of-use")
     (terms / "2027-01-01.toml").write_text(declaration)
-    settings = {"consent_document": "terms-of-use"}
+    settings = {"consent_document": "terms-of-use", "site_check": "warn"}  # 2027-01-01: a draft
     out = build_or_fail(tmp_path / "out", content=two_documents, POLICY_VERSIONS=settings)
     assert revision_of(out) == "2025-01-01"
     unknown = build_site(
@@ -467,7 +654,7 @@ BAD_RECORD = {
     "malformed lock": (
         "versions.lock",
         "2026-12-01 abc\n",
-        "line 1 is not 'YYYY-MM-DD  <sha-256>'",
+        "line 1 is not 'YYYY-MM-DD  <sha-256>  YYYY-MM-DD'",
     ),
 }
 

@@ -100,7 +100,8 @@ def output_of(result) -> str:
 
 def lock_lines(content) -> dict[str, str]:
     lines = (content / POLICIES / "versions.lock").read_text().splitlines()
-    return dict(line.split() for line in lines if line and not line.startswith("#"))
+    # "2026-12-01.nl  <sha-256>  <day locked>": the key and its SHA-256
+    return dict(line.split()[:2] for line in lines if line and not line.startswith("#"))
 
 
 def with_translations(content, **texts: str):
@@ -194,6 +195,7 @@ def test_versions_json_lists_each_translation_with_its_hash(translated):
         "changes_url": "/privacy-policy/2026-12-01/nl/changes/",
         "record_url": "/privacy-policy/2026-12-01/nl/2026-12-01.nl.txt",
         "summary": "Deze versie voegt de cookietabel en het e-mailadres toe.",
+        "draft": False,
         "sha256": dutch["sha256"],
     }
     record = (translated / dutch["record_url"].lstrip("/")).read_bytes()
@@ -288,7 +290,10 @@ def test_a_translation_may_change_until_its_day_then_never(tmp_path):
     translation.write_text(late.replace("instemt", "toestemt"))
     changed = build_site(tmp_path / "changed", content=content, **SETTINGS)
     assert changed.returncode == 0, output_of(changed)
-    assert "translation 2026-12-01.nl changed since it was locked" in output_of(changed)
+    assert (
+        "translation 2026-12-01.nl is a draft, not approved: changed since it was locked"
+        in output_of(changed)
+    )
     said = policy_version_or_fail(content, "lock", "2026-12-01")
     assert "Locked 2026-12-01.nl.md" in said and "Locked 2026-12-01.md" not in said
     for command in (["init", "-q"], ["add", "."], ["commit", "-q", "-m", "as locked"]):
@@ -305,6 +310,80 @@ def test_a_translation_may_change_until_its_day_then_never(tmp_path):
     assert not (tmp_path / "refused/index.html").exists()
     relock = policy_version(content, "lock", "2026-12-01", day=on_the_day)
     assert relock.returncode != 0 and "a published translation never changes" in output_of(relock)
+
+
+DRAFT_NL = """Title: Privacybeleid
+Translated: 2027-02-15
+Summary: Een duidelijkere zin.
+
+Als gebruiker van de website van Cloud 7 is uw online privacy belangrijk voor ons.
+"""
+
+
+def draft_marks(site, path: str) -> list[str]:
+    main = page_of(site, path).find("main")
+    return [words(mark) for mark in main.select(".status-draft, .notice.draft")]
+
+
+def test_a_draft_and_its_translation_are_marked_in_their_languages_and_never_published(
+    tmp_path,
+):
+    content = copy_content(tmp_path / "content")
+    policy_version_or_fail(content, "new", "2027-03-01")
+    with_translations(content, **{"2027-03-01.nl.md": DRAFT_NL})
+    preview = build_site(tmp_path / "preview", content=content, **SETTINGS)
+    assert preview.returncode == 0, output_of(preview)
+    said = " ".join(output_of(preview).split())
+    assert (
+        f"{POLICIES}/2027-03-01.nl.md: translation 2027-03-01.nl is a draft, not approved: its "
+        "version 2027-03-01 is a draft; not locked" in said
+    )
+    out = tmp_path / "preview"
+    dutch = draft_marks(out, "privacy-policy/2027-03-01/nl")
+    assert page_of(out, "privacy-policy/2027-03-01/nl").html["lang"] == "nl"
+    assert dutch[0] == "Concept, niet goedgekeurd"
+    assert dutch[1].startswith("Concept, niet goedgekeurd. De juridische afdeling")
+    assert draft_marks(out, "privacy-policy/2027-03-01/nl/changes")[0] == dutch[0]
+    assert draft_marks(out, "privacy-policy/2027-03-01")[0] == "Draft, not approved"
+    assert draft_marks(out, "privacy-policy") == []
+    published = build_site(
+        tmp_path / "published", content=content, settings_file="publishconf.py", **SETTINGS
+    )
+    assert published.returncode != 0
+    refused = " ".join(output_of(published).split())
+    assert f"{POLICIES}/2027-03-01.md: no Summary" in refused
+    assert f"{POLICIES}/2027-03-01.nl.md: its version 2027-03-01 is a draft" in refused
+
+
+def test_a_locked_translation_of_a_version_changed_before_its_day_waits_for_it(tmp_path):
+    content = copy_content(tmp_path / "content")
+    policy_version_or_fail(content, "new", "2027-03-01")
+    version = content / POLICIES / "2027-03-01.md"
+    version.write_text(version.read_text().replace("Summary: \n", "Summary: Clearer.\n"))
+    with_translations(content, **{"2027-03-01.nl.md": DRAFT_NL})
+    policy_version_or_fail(content, "lock", "2027-03-01")
+    version.write_text(version.read_text().replace("Summary: Clearer.", "Summary: Much clearer."))
+    preview = build_site(tmp_path / "preview", content=content, **SETTINGS)
+    assert preview.returncode == 0, output_of(preview)
+    said = " ".join(output_of(preview).split())
+    assert "translation 2027-03-01.nl is a draft, not approved: its version 2027-03-01" in said
+    dutch = draft_marks(tmp_path / "preview", "privacy-policy/2027-03-01/nl")
+    assert dutch[0] == "Concept, niet goedgekeurd"
+
+
+def test_a_translation_is_published_only_once_locked(tmp_path):
+    late = NEW_NL.replace(f"Translated: {TRANSLATED}", "Translated: 2026-12-20")
+    content = with_translations(copy_content(tmp_path / "content"), **{"2026-12-01.nl.md": late})
+    publish = {"settings_file": "publishconf.py", **SETTINGS}
+    refused = build_site(tmp_path / "refused", content=content, **publish)
+    assert refused.returncode != 0
+    assert (
+        f"{POLICIES}/2026-12-01.nl.md: not locked: run `make policy-version LOCK=2026-12-01` "
+        "once approved" in " ".join(output_of(refused).split())
+    )
+    policy_version_or_fail(content, "lock", "2026-12-01")
+    out = build_or_fail(tmp_path / "out", content=content, **publish)
+    assert draft_marks(out, "privacy-policy/2026-12-01/nl") == []
 
 
 def test_a_translation_whose_day_has_come_must_be_locked(tmp_path):

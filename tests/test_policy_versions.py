@@ -7,8 +7,11 @@ import tomllib
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import ROOT, build_or_fail, build_site, copy_content
+from conftest import ROOT, build_or_fail, build_site, copy_content, policy_version_or_fail
 from policy_versions.policy_versions import PolicyVersion, assign_periods, consent_revision
+from policy_versions.redline import redline
+
+import pelicanconf
 
 # The policy exactly as Cloud 7 published it on 8 December 2022, kept as the record.
 SEED = ROOT / "tests/data/privacy-policy-2022-12-08-as-published.txt"
@@ -115,6 +118,72 @@ def test_redline_marks_exactly_the_new_sections_tables_link_and_address(site):
     # Unchanged text is folded, yet all of it is there.
     assert redline.find("details", class_="unchanged").summary
     assert "Information about your rights" in redline.get_text()
+
+
+def rows_of(table) -> list[tuple[str, str]]:
+    """Each body row: how it is marked ("ins", "del", "" or "both"), and its first cell."""
+
+    def marked(row) -> str:
+        kinds = {mark.name for mark in row.find_all(["ins", "del"])}
+        return "both" if len(kinds) > 1 else "".join(kinds)
+
+    return [(marked(row), words(row.td)) for row in table.tbody.find_all("tr")]
+
+
+def words(element) -> str:
+    return " ".join(element.get_text().split())
+
+
+def test_a_table_that_gained_two_rows_is_redlined_row_by_row(tmp_path):
+    content = copy_content(tmp_path / "content")
+    added = [
+        {"name": name, "provider": "Cloud 7", "purpose": "Remembers a choice.", "duration": "1 day"}
+        for name in ("cloud7_theme", "cloud7_lang")
+    ]
+    consent = {
+        **pelicanconf.CONSENT,
+        "cookies": [
+            *pelicanconf.CONSENT["cookies"],
+            *[{**c, "category": "necessary"} for c in added],
+        ],
+    }
+    dutch = consent["texts"]["nl"]
+    described = {c["name"]: {"purpose": "Onthoudt een keuze.", "duration": "1 dag"} for c in added}
+    consent["texts"] = {
+        **consent["texts"],
+        "nl": {**dutch, "cookies": {**dutch["cookies"], **described}},
+    }
+    policy_version_or_fail(content, "new", "2027-03-01", CONSENT=consent)
+    out = build_or_fail(tmp_path / "out", content=content, CONSENT=consent)
+    redlined = main_of(out / "privacy-policy/2027-03-01/changes/index.html").find(class_="redline")
+    table = redlined.find("table", class_="cookie-table")
+    assert not table.find_parent(["ins", "del"])  # not struck out and inserted whole
+    declared = tomllib.loads((ROOT / "content" / POLICIES / "2026-12-01.toml").read_text())
+    rows = rows_of(table)
+    assert sorted(name for mark, name in rows if mark == "") == sorted(
+        c["name"] for c in declared["cookies"]
+    )
+    assert [row for row in rows if row[0]] == [("ins", "cloud7_theme"), ("ins", "cloud7_lang")]
+    # Every cell of an added row is inserted; the head is unchanged.
+    added_rows = [row for row in table.tbody.find_all("tr") if row.ins]
+    assert all(cell.ins for row in added_rows for cell in row.find_all("td"))
+    assert not table.thead.find(["ins", "del"])
+
+
+def test_a_removed_row_is_struck_out_and_a_changed_cell_compared_word_by_word():
+    def table(*rows: tuple[str, str]) -> str:
+        body = "".join(f"<tr><td>{a}</td><td>{b}</td></tr>" for a, b in rows)
+        head = "<thead><tr><th>Cookie</th><th>Kept for</th></tr></thead>"
+        return f'<div class="table-scroll"><table>{head}<tbody>{body}</tbody></table></div>'
+
+    old = table(("_ga", "2 years"), ("_gid", "1 day"), ("cloud7_consent", "6 months"))
+    new = table(("_ga", "13 months"), ("cloud7_consent", "6 months"))
+    page = BeautifulSoup(redline(old, new), "html.parser")
+    assert rows_of(page.table) == [("both", "_ga"), ("del", "_gid"), ("", "cloud7_consent")]
+    ga = page.table.tbody.tr
+    assert " ".join(words(d) for d in ga.find_all("del")) == "2 years"
+    assert " ".join(words(i) for i in ga.find_all("ins")) == "13 months"
+    assert ga.td.get_text() == "_ga"
 
 
 def test_the_old_version_is_the_seed_word_for_word(site):

@@ -4,11 +4,13 @@
     python -m policy_versions lock 2027-03-01 [--document privacy-policy]
 
 ``new`` copies the newest version to the new date with the site's declaration of today
-(cookies and third parties, from the settings) beside it; run again on an upcoming
-version, it rewrites that version's declaration and leaves its text alone. ``lock``
-records the version's SHA-256 in the document's lock file, and that of each of its
-translations not locked yet (or changed before its day): a translation that comes
-later is locked with the same command, which leaves the version's own line as it was.
+(cookies and third parties, from the settings) beside it: a draft, which previews show
+and publishing refuses. Run again on an upcoming version, it rewrites that version's
+declaration and leaves its text alone. ``lock`` approves a version: it records its
+SHA-256 and the day in the document's lock file, and those of each of its translations
+not locked yet (or changed before its day); it refuses a version whose questions are
+open (no Summary, no Reconsent decision). A translation that comes later is locked with
+the same command, which leaves the version's own line as it was.
 """
 
 from __future__ import annotations
@@ -26,8 +28,25 @@ from pelican.generators import ArticlesGenerator, PagesGenerator
 from pelican.readers import Readers
 from pelican.settings import read_settings
 
-from .declaration import declaration_text, site_declaration
-from .lock import LOCK_FILE, declaration_path, read_lock, record, sha256, write_lock
+from .archive import plain_text
+from .checks import open_questions
+from .declaration import (
+    DeclarationError,
+    additions,
+    declaration_text,
+    read_declaration,
+    site_declaration,
+)
+from .lock import (
+    LOCK_FILE,
+    Lock,
+    LockError,
+    declaration_path,
+    read_lock,
+    record,
+    sha256,
+    write_lock,
+)
 from .policy_versions import FILE_NAME, ISO_DATE, PolicyError, build_date, date_of, read_config
 
 DECLARATION_HEADING = """\
@@ -58,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         message = run(args)
-    except PolicyError as error:
+    except (PolicyError, LockError, DeclarationError) as error:
         print(f"make policy-version: {error}", file=sys.stderr)
         return 1
     print(message)
@@ -85,7 +104,7 @@ def run(args: argparse.Namespace) -> str:
     today = build_date(config, settings.get("TIMEZONE") or "UTC")
     markdown = folder / f"{args.day}.md"
     if args.action == "lock":
-        return lock(folder, markdown, day, today, Readers(settings))
+        return lock(folder, markdown, day, today, Readers(settings), settings.get("SITENAME", ""))
     drives_consent = document == config["consent_document"]
     return new_version(folder, markdown, day, today, settings, drives_consent)
 
@@ -113,23 +132,33 @@ def read_site(settings: dict) -> dict:
     return pelican.settings
 
 
-def lock(folder: Path, markdown: Path, day: dt.date, today: dt.date, readers: Readers) -> str:
+def lock(
+    folder: Path, markdown: Path, day: dt.date, today: dt.date, readers: Readers, site_name: str
+) -> str:
     if not markdown.exists():
         raise PolicyError(f"no version {markdown}")
     entries = read_lock(folder)
     key = day.isoformat()
     digest = sha256(record(markdown))
-    if key in entries and entries[key] != digest and day <= today:
+    if key in entries and entries[key].digest != digest and day <= today:
         raise PolicyError(
             f"version {key} took effect on {key} and was locked with another text; restore "
             "it (git checkout) and publish the change as a new version"
         )
-    said = [f"Locked {markdown.name} ({digest})"] if entries.get(key) != digest else []
-    entries[key] = digest
+    questions = questions_of(folder, markdown, readers, site_name)
+    if questions:
+        raise PolicyError(
+            f"{markdown}: not locked, legal has still to answer: {'; '.join(questions)}. "
+            f"Then lock it with `make policy-version LOCK={key}`."
+        )
+    said = []
+    if key not in entries or entries[key].digest != digest:
+        entries[key] = Lock(digest, today)
+        said.append(f"Locked {markdown.name} ({digest})")
     for translation in translations_of(folder, key, set(readers.extensions)):
         lock_key = f"{key}.{FILE_NAME.match(translation.name).group(2)}"
         digest = sha256(record(translation))
-        if entries.get(lock_key) == digest:
+        if lock_key in entries and entries[lock_key].digest == digest:
             continue
         page = readers.read_file(str(folder), translation.name, content_class=Page)
         published = max(day, date_of(page.metadata, "Translated", str(translation)))
@@ -139,12 +168,28 @@ def lock(folder: Path, markdown: Path, day: dt.date, today: dt.date, readers: Re
                 "with another text; restore it (git checkout): a published translation "
                 "never changes"
             )
-        entries[lock_key] = digest
+        entries[lock_key] = Lock(digest, today)
         said.append(f"Locked {translation.name} ({digest})")
     if not said:
         return f"{markdown.name} and its translations are locked already in {folder / LOCK_FILE}."
     write_lock(folder, entries)
-    return f"{'; '.join(said)} in {folder / LOCK_FILE}; commit it."
+    announced = f" `make publish` now announces it until {key}." if day > today else ""
+    return f"{'; '.join(said)} in {folder / LOCK_FILE}; commit it.{announced}"
+
+
+def questions_of(folder: Path, markdown: Path, readers: Readers, site_name: str) -> list[str]:
+    """What the build asks of the version before it is approved (checks.open_questions),
+    read from its files and from those of the version before it."""
+    meta = readers.read_file(str(folder), markdown.name, content_class=Page).metadata
+    earlier = [p for p in sorted(folder.glob("????-??-??.md")) if p.stem < markdown.stem]
+    added = []
+    if earlier:
+        before, after = declaration_path(earlier[-1]), declaration_path(markdown)
+        if before.exists() and after.exists():
+            declared = [read_declaration(path, str(path)) for path in (before, after)]
+            added = additions(*declared, site_name)
+    summary = plain_text(str(meta.get("summary", "")))
+    return open_questions(summary, "reconsent" in meta, added)
 
 
 def translations_of(folder: Path, key: str, extensions: set[str]) -> list[Path]:
@@ -166,7 +211,9 @@ def new_version(
         write_declaration(markdown, day, today, settings)
         return (
             f"Rewrote the declaration of the upcoming version {day} from today's settings: "
-            f"{declaration_path(markdown)}. Review it, then `make policy-version LOCK={day}`."
+            f"{declaration_path(markdown)}. Until it is locked again the version is a draft: "
+            '`make build` shows it marked "Draft, not approved", `make publish` refuses '
+            f"it. Review it, then `make policy-version LOCK={day}` once legal has approved it."
         )
     versions = sorted(folder.glob("????-??-??.md"))
     if not versions:
@@ -186,8 +233,11 @@ def new_version(
     return (
         f"Wrote {markdown}, a copy of {newest.name}"
         + (f", and its declaration {declaration_path(markdown).name}" if declares else "")
-        + ". Now edit the text, say what changed in 'Summary:', and lock it with "
-        f"`make policy-version LOCK={day}` once legal has approved it."
+        + ". It is a draft until it is locked: `make build` and `make serve` show it marked "
+        '"Draft, not approved", `make publish` refuses it. Now edit the text, say what '
+        "changed in 'Summary:' (and, if it adds a third party or purpose, 'Reconsent: yes' or "
+        f"'no'), and once legal has approved it, lock it with `make policy-version LOCK={day}`: "
+        "from then `make publish` announces it until its day."
     )
 
 

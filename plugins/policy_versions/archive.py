@@ -16,6 +16,7 @@
           "until": null,                     # last day in force, or null
           "period": "In force from 1 December 2026",
           "status": "in force",              # "in force", "superseded" or "upcoming"
+          "draft": false,                    # true: not approved; only previews show it
           "url": "/privacy-policy/2026-12-01/",
           "changes_url": "/privacy-policy/2026-12-01/changes/",   # null for the first
           "record_url": "/privacy-policy/2026-12-01/2026-12-01.txt",
@@ -31,6 +32,7 @@
               "changes_url": "/privacy-policy/2026-12-01/nl/changes/",  # null for the first
               "record_url": "/privacy-policy/2026-12-01/nl/2026-12-01.nl.txt",
               "summary": "…",
+              "draft": false,                # true: it or its version is not approved
               "sha256": "…"                  # of its Markdown file
             }
           ]
@@ -78,6 +80,7 @@ def versions_json(document: PolicyDocument, site_url: str) -> str:
             "changes_url": link(text.changes_url) if text.original.previous else None,
             "record_url": link(text.url + text.record_name),
             "summary": text.summary_text,
+            "draft": text.draft,
             "sha256": text.sha256,
         }
 
@@ -87,6 +90,7 @@ def versions_json(document: PolicyDocument, site_url: str) -> str:
             "until": version.effective_until.isoformat() if version.effective_until else None,
             "period": version.period,
             "status": version.status,
+            "draft": version.draft,
             "url": link(version.url),
             "changes_url": link(version.changes_url) if version.previous else None,
             "record_url": link(version.url + version.record_name),
@@ -113,9 +117,13 @@ def _midnight(day: dt.date, zone: ZoneInfo) -> str:
     return dt.datetime(day.year, day.month, day.day, tzinfo=zone).isoformat()
 
 
-def atom_feed(document: PolicyDocument, site_url: str, site_name: str, zone: ZoneInfo) -> bytes:
-    """One entry per version, dated by the day it takes effect, and one per translation,
-    dated by its day (the later of its version's and its own 'Translated:'); newest first."""
+def atom_feed(
+    document: PolicyDocument, site_url: str, site_name: str, zone: ZoneInfo, today: dt.date
+) -> bytes:
+    """One entry per version and one per translation, dated by the day it was published
+    (a version: the day it was locked, at the latest its effective day; a translation:
+    the later of that and its own 'Translated:'), newest first. A draft, which only a
+    preview lists, is dated by the day of the build and says it is a draft."""
     ET.register_namespace("", ATOM)
 
     def add(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
@@ -131,8 +139,12 @@ def atom_feed(document: PolicyDocument, site_url: str, site_name: str, zone: Zon
     add(feed, "id", absolute(document.history_url))
     add(feed, "title", f"{document.title} — {site_name}: versions")
     texts = [text for v in document.newest_first for text in (v, *v.translations)]
-    texts.sort(key=lambda text: text.day, reverse=True)  # stable: a version before its translations
-    add(feed, "updated", _midnight(texts[0].day, zone))
+
+    def published(text: PolicyVersion | PolicyTranslation) -> dt.date:
+        return text.published or today
+
+    texts.sort(key=published, reverse=True)  # stable: a version before its translations
+    add(feed, "updated", _midnight(published(texts[0]), zone))
     author = add(feed, "author")
     add(author, "name", site_name)
     add(
@@ -147,11 +159,12 @@ def atom_feed(document: PolicyDocument, site_url: str, site_name: str, zone: Zon
         version = text.original
         entry = add(feed, "entry")
         add(entry, "id", absolute(text.url))
-        title = f"{document.title}: version of {version.effective_text} ({version.status})"
+        state = f"{version.status}, draft, not approved" if text.draft else version.status
+        title = f"{document.title}: version of {version.effective_text} ({state})"
         if text is not version:
             title += f", translation into {text.language}"
         add(entry, "title", title)
-        add(entry, "updated", _midnight(text.day, zone))
+        add(entry, "updated", _midnight(published(text), zone))
         add(
             entry,
             "link",

@@ -1,8 +1,9 @@
 """The checks that make policy versions a legal record.
 
-A version that took effect never changes (the lock); a version that adds a third
-party or purpose says whether visitors are asked again; and the site sets and
-contacts nothing the version in force does not declare.
+A version that took effect never changes (the lock); a version is published only
+once approved (locked, with a Summary, and, if it adds a third party or purpose, a
+decision whether visitors are asked again); and the site sets and contacts nothing
+the version in force does not declare.
 """
 
 from __future__ import annotations
@@ -12,9 +13,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .declaration import Declaration, additions, disagreements, not_declared_remedy, unused
-from .lock import LOCK_FILE, LockError, changed_lines, locked_record, read_lock
+from .lock import (
+    GIT_HISTORY_DEPTH,
+    LOCK_FILE,
+    changed_lines,
+    in_git,
+    locked_record,
+)
 
 if TYPE_CHECKING:
+    from .lock import Lock
     from .policy_versions import PolicyDocument, PolicyVersion
     from .translations import PolicyTranslation
 
@@ -25,26 +33,91 @@ class PolicyError(Exception):
     """Bad policy input; the message names the file or the setting."""
 
 
-def check_reconsent(version: PolicyVersion, site_name: str) -> None:
-    """A version that adds a third party or purpose must say whether visitors are asked again."""
+def added_to(version: PolicyVersion, site_name: str) -> list[str]:
+    """The third parties and purposes a version adds to the one before it."""
     before = version.previous
-    if version.reconsent_stated or not before or not (before.declaration and version.declaration):
-        return
-    added = additions(before.declaration, version.declaration, site_name)
-    if added:
+    if not before or not (before.declaration and version.declaration):
+        return []
+    return additions(before.declaration, version.declaration, site_name)
+
+
+def open_questions(summary: str, reconsent_stated: bool, added: list[str]) -> list[str]:
+    """What legal has still to decide in a version: what changed, and, when it adds a third
+    party or purpose, whether visitors are asked again."""
+    questions = []
+    if not summary:
+        questions.append("no Summary: say what changed in 'Summary:'")
+    if added and not reconsent_stated:
+        questions.append(
+            f"no Reconsent decision: it adds {', '.join(added)}; say whether visitors are "
+            "asked again: 'Reconsent: yes' (the banner asks everyone once this version is in "
+            "force) or 'Reconsent: no'"
+        )
+    return questions
+
+
+def unapproved(text: PolicyVersion | PolicyTranslation, site_name: str) -> list[str]:
+    """What keeps a version or translation a draft; [] once it is approved.
+
+    The one definition of a draft. A version is approved when it is locked as it is now
+    and legal has answered its open questions (see open_questions); a translation, when
+    it is locked as it is now and its version is approved. Previews show a draft, marked
+    "Draft, not approved" and with a warning; a publishing build refuses it.
+    """
+    day = text.effective.isoformat()
+    missing = []
+    if text.original is text:
+        added = added_to(text, site_name)
+        missing += open_questions(text.summary_text, text.reconsent_stated, added)
+    elif text.original.draft:
+        missing.append(f"its version {day} is a draft")
+    if text.lock is None:
+        missing.append(f"not locked: run `make policy-version LOCK={day}` once approved")
+    elif text.lock.digest != text.sha256:
+        missing.append(
+            f"changed since it was locked: run `make policy-version LOCK={day}` once approved"
+        )
+    return missing
+
+
+def check_approval(texts: list[PolicyVersion | PolicyTranslation], publishing: bool) -> None:
+    """A draft is a warning in a preview and an error when publishing; a locked version
+    whose questions are open is an error in every build (the lock approved it as it is)."""
+    refused = []
+    for text in texts:
+        if not text.draft:
+            continue
+        missing = "; ".join(text.unapproved)
+        # Locked as it is, a version can only lack answers; a translation locked as it is
+        # waits for its version, which is no error.
+        if text.original is text and text.lock and text.lock.digest == text.sha256:
+            raise PolicyError(
+                f"policy_versions: {text.source_path}: {_name(text)} is locked, but {missing}; "
+                f"answer it, then lock it again with "
+                f"`make policy-version LOCK={text.effective.isoformat()}`"
+            )
+        if publishing:
+            refused.append(f"  - {text.source_path}: {missing}")
+            continue
+        logger.warning(
+            'policy_versions: %s: %s is a draft, not approved: %s. Its pages are marked "Draft, '
+            'not approved"; `make publish` refuses it.',
+            text.source_path,
+            _name(text),
+            missing,
+        )
+    if refused:
         raise PolicyError(
-            f"policy_versions: {version.source_path}: adds {', '.join(added)} to the version of "
-            f"{before.effective}; say whether visitors are asked again: 'Reconsent: yes' "
-            "(the banner asks everyone once this version is in force) or 'Reconsent: no'"
+            "policy_versions: not approved, so never published (a draft shows only in "
+            "`make build` and `make serve`):\n" + "\n".join(refused)
         )
 
 
-def check_lock(folder: Path, versions: list[PolicyVersion], where: str) -> None:
-    """Every version and translation whose day has come is locked, and still hashes to its lock."""
-    try:
-        locked = read_lock(folder)
-    except LockError as error:
-        raise PolicyError(str(error)) from None
+def check_lock(
+    folder: Path, versions: list[PolicyVersion], where: str, locked: dict[str, Lock]
+) -> None:
+    """Every version and translation whose day has come is locked, and still hashes to its
+    lock; before its day a change only makes it a draft again (see unapproved)."""
     texts = {text.lock_key: text for v in versions for text in (v, *v.translations)}
     for key in sorted(set(locked) - set(texts)):
         kind = "translation" if "." in key else "version"
@@ -52,30 +125,19 @@ def check_lock(folder: Path, versions: list[PolicyVersion], where: str) -> None:
             f"policy_versions: {where}/{LOCK_FILE}: locked {kind} {key} is missing; a {kind} "
             "once published stays published: restore its files"
         )
-    for key, text in texts.items():
-        day = text.effective.isoformat()
-        if key not in locked:
-            if text.fixed:
-                raise PolicyError(f"policy_versions: {text.source_path}: {_unlocked(text, where)}")
-            continue
-        if locked[key] == text.sha256:
-            continue
+    for text in texts.values():
         if not text.fixed:
-            logger.warning(
-                "policy_versions: %s: %s changed since it was locked; lock it again before "
-                "%s with `make policy-version LOCK=%s`",
-                text.source_path,
-                _name(text),
-                text.day,
-                day,
-            )
+            continue
+        if text.lock is None:
+            raise PolicyError(f"policy_versions: {text.source_path}: {_unlocked(text, where)}")
+        if text.lock.digest == text.sha256:
             continue
         source = Path(folder) / Path(text.source_path).name
-        before = locked_record(source, locked[key])
+        before = locked_record(source, text.lock.digest)
         diff = (
             changed_lines(before, text.record, _name(text))
             if before is not None
-            else "(the locked text is not in this repository's git history; `git log -p` shows it)"
+            else _not_found(folder, text)
         )
         raise PolicyError(
             f"policy_versions: {text.source_path}: {_changed(text)} What changed:\n{diff}"
@@ -96,11 +158,25 @@ def _embedded_in(site: Declaration, declared: Declaration, settings: dict) -> li
     return lines
 
 
+def _not_found(folder: Path, text: PolicyVersion | PolicyTranslation) -> str:
+    """Where to find the locked text when git cannot show it."""
+    if in_git(folder):
+        why = (
+            f"neither git's index nor the last {GIT_HISTORY_DEPTH} commits that change its "
+            "files hold the text that was locked"
+        )
+    else:
+        why = "this folder is not in a git repository, so the text that was locked cannot be shown"
+    return (
+        f"({why}; the published record /{text.url}{text.record_name} is that text: compare "
+        "the files with it)"
+    )
+
+
 def _name(text: PolicyVersion | PolicyTranslation) -> str:
-    """ "upcoming version 2026-12-01", "translation 2026-12-01.nl"."""
-    if text.original is not text:
-        return f"translation {text.lock_key}"
-    return f"{'upcoming ' if not text.fixed else ''}version {text.lock_key}"
+    """ "version 2026-12-01", "translation 2026-12-01.nl"."""
+    kind = "version" if text.original is text else "translation"
+    return f"{kind} {text.lock_key}"
 
 
 def _unlocked(text: PolicyVersion | PolicyTranslation, where: str) -> str:

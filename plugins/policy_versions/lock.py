@@ -3,29 +3,47 @@
 A version's record is its Markdown file followed by its declaration, byte for byte,
 exactly what ``cat 2026-12-01.md 2026-12-01.toml | sha256sum`` reads; the site
 publishes it so that anyone can check the hash. ``versions.lock`` beside the
-versions holds one line per locked version: ``2026-12-01  <sha-256>``, and one per
-locked translation, whose record is its Markdown file alone: ``2026-12-01.nl  <sha-256>``.
+versions holds one line per locked version: ``2026-12-01  <sha-256>  2027-02-01``, and
+one per locked translation, whose record is its Markdown file alone:
+``2026-12-01.nl  <sha-256>  2027-02-01``. The last column is the day it was locked,
+that is approved and published (the feed dates it by that day); lines written before
+it was recorded have none.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import hashlib
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 LOCK_FILE = "versions.lock"
+# Written once, when the file is created; locking again keeps the heading the file has.
 LOCK_HEADING = (
     "# SHA-256 of each locked version: its Markdown file followed by its declaration,\n"
     "# as `cat DATE.md DATE.toml | sha256sum` prints it, and of each locked translation\n"
-    "# (DATE.nl: `sha256sum DATE.nl.md`). Written by `make policy-version LOCK=DATE`;\n"
-    "# the build fails when a locked version or translation changes.\n"
+    "# (DATE.nl: `sha256sum DATE.nl.md`), then the day it was locked. Written by\n"
+    "# `make policy-version LOCK=DATE`; the build fails when a locked version or\n"
+    "# translation changes once its day has come.\n"
 )
 GIT_HISTORY_DEPTH = 200  # commits searched for the text a version had when it was locked
 
 
 class LockError(Exception):
     """A bad lock file; the message names it."""
+
+
+@dataclass(frozen=True)
+class Lock:
+    """One line of the lock file: the SHA-256 a text was approved with, and when."""
+
+    digest: str
+    day: dt.date | None = None  # None on lines written before the day was recorded
+
+    def line(self, key: str) -> str:
+        return f"{key}  {self.digest}" + (f"  {self.day.isoformat()}" if self.day else "")
 
 
 def declaration_path(markdown: Path) -> Path:
@@ -46,7 +64,7 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def read_lock(folder: Path) -> dict[str, str]:
+def read_lock(folder: Path) -> dict[str, Lock]:
     path = folder / LOCK_FILE
     if not path.exists():
         return {}
@@ -55,17 +73,47 @@ def read_lock(folder: Path) -> dict[str, str]:
         if not line.strip() or line.startswith("#"):
             continue
         parts = line.split()
-        if len(parts) != 2 or len(parts[1]) != 64:
+        try:
+            if len(parts) not in (2, 3) or len(parts[1]) != 64:
+                raise ValueError
+            day = dt.date.fromisoformat(parts[2]) if len(parts) == 3 else None
+        except ValueError:
             raise LockError(
-                f"policy_versions: {path}: line {number} is not 'YYYY-MM-DD  <sha-256>': {line!r}"
-            )
-        entries[parts[0]] = parts[1]
+                f"policy_versions: {path}: line {number} is not "
+                f"'YYYY-MM-DD  <sha-256>  YYYY-MM-DD' (version, SHA-256, day locked): {line!r}"
+            ) from None
+        entries[parts[0]] = Lock(parts[1], day)
     return entries
 
 
-def write_lock(folder: Path, entries: dict[str, str]) -> None:
-    lines = [f"{day}  {digest}" for day, digest in sorted(entries.items())]
-    (folder / LOCK_FILE).write_text(LOCK_HEADING + "\n".join(lines) + "\n", encoding="utf-8")
+def lock_heading(folder: Path) -> str:
+    """The comment the lock file starts with, byte for byte, so that locking changes no
+    more than the lines it locks; the default heading for a new file."""
+    path = folder / LOCK_FILE
+    if not path.exists():
+        return LOCK_HEADING
+    kept = []
+    for line in path.read_text(encoding="utf-8").splitlines(keepends=True):
+        if not line.startswith("#"):
+            break
+        kept.append(line)
+    return "".join(kept)
+
+
+def write_lock(folder: Path, entries: dict[str, Lock]) -> None:
+    lines = [lock.line(key) for key, lock in sorted(entries.items())]
+    text = lock_heading(folder) + "\n".join(lines) + "\n"
+    (folder / LOCK_FILE).write_text(text, encoding="utf-8")
+
+
+def in_git(folder: Path) -> bool:
+    try:
+        shown = subprocess.run(
+            ["git", "-C", str(folder), "rev-parse", "--git-dir"], capture_output=True, check=False
+        )
+    except OSError:  # no git on this machine
+        return False
+    return shown.returncode == 0
 
 
 def _git_show(folder: Path, revision: str, path: Path) -> bytes | None:

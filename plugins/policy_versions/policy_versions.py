@@ -7,9 +7,11 @@ version with its record (text and declaration) and SHA-256, /privacy-policy/hist
 /privacy-policy/versions.json and /privacy-policy/feed.atom. A version may have
 translations (``2026-12-01.nl.md``, see translations.py), each at its own address
 (/privacy-policy/2026-12-01/nl/) with its own redline. The build fails when a
-locked version changed, when a version adds a third party or purpose without saying
-whether visitors are asked again, and when the site sets or contacts something the
-version in force of the consent document does not declare.
+version that took effect is not locked or changed, and when the site sets or contacts
+something the version in force of the consent document does not declare. A version
+not approved yet (checks.unapproved: not locked as it is, no Summary, no Reconsent
+decision where one is needed) is a draft: a preview shows it, marked and with a
+warning; a publishing build (see publishing()) refuses it.
 
 Exposes to templates and other plugins, for the consent document: ``POLICY_IN_FORCE``,
 ``POLICY_URL``, ``POLICY_HISTORY_URL``, ``policy_versions`` and ``CONSENT_REVISION``;
@@ -32,9 +34,9 @@ from pelican.contents import Page
 from pelican.generators import Generator
 
 from .archive import atom_feed, plain_text, versions_json
-from .checks import PolicyError, check_lock, check_reconsent, check_site_against
+from .checks import PolicyError, check_approval, check_lock, check_site_against, unapproved
 from .declaration import Declaration, DeclarationError, read_declaration, site_declaration
-from .lock import declaration_path, record, sha256
+from .lock import Lock, LockError, declaration_path, read_lock, record, sha256
 from .redline import redline
 from .translations import Addressed, PolicyTranslation, attach, check_language, languages
 
@@ -44,8 +46,9 @@ DEFAULT_CONFIG = {
     "source": "policies",
     "consent_document": "privacy-policy",
     "today": None,
-    # What a disagreement between the site and the policy in force does: "fail" the build
-    # (publishing), or "warn" (a local preview of what is waiting for its version).
+    # "fail": a publishing build (publishconf.py), which refuses a disagreement between the
+    # site and the policy in force, and any draft; "warn": a preview (pelicanconf.py),
+    # which shows both with a warning. See publishing().
     "site_check": "fail",
 }
 SITE_CHECKS = ("fail", "warn")
@@ -79,6 +82,18 @@ class PolicyVersion(Addressed):
     lang: str = "en"
     language: str = ""  # its name in LANGUAGES: "English"
     translations: list[PolicyTranslation] = field(default_factory=list, repr=False)
+    lock: Lock | None = None  # its line in versions.lock
+    unapproved: list[str] = field(default_factory=list)
+
+    @property
+    def published(self) -> dt.date | None:
+        """The day it was published: the day it was locked (approved), at the latest its
+        effective day (a lock line without a day: its effective day); None for a draft."""
+        if self.draft:
+            return None
+        if self.lock and self.lock.day:
+            return min(self.lock.day, self.effective)
+        return self.effective
 
     @property
     def original(self) -> PolicyVersion:
@@ -188,6 +203,12 @@ def read_config(settings: dict) -> dict:
     return config
 
 
+def publishing(config: dict) -> bool:
+    """A build of the site as it goes live, which publishes nothing legal has not approved:
+    publishconf.py sets site_check "fail" (the default), pelicanconf.py "warn"."""
+    return config["site_check"] == "fail"
+
+
 def build_date(config: dict, timezone: str) -> dt.date:
     """The day that decides which version is in force: pinned, or today where the site is."""
     if config["today"]:
@@ -290,8 +311,10 @@ class PolicyVersionsGenerator(Generator):
                 f"folder of {root}; found: {', '.join(f.name for f in folders) or 'none'}"
             )
         self.documents = [
-            self.read_document(folder, today, folder.name == consent_slug) for folder in folders
+            self.read_document(folder, today, folder.name == consent_slug, publishing(config))
+            for folder in folders
         ]
+        self.today = today
         consent = next(d for d in self.documents if d.slug == consent_slug)
         try:
             check_site_against(consent, site_declaration(self.settings), self.settings)
@@ -317,7 +340,9 @@ class PolicyVersionsGenerator(Generator):
                 document.in_force.effective,
             )
 
-    def read_document(self, folder: Path, today: dt.date, drives_consent: bool) -> PolicyDocument:
+    def read_document(
+        self, folder: Path, today: dt.date, drives_consent: bool, publish: bool
+    ) -> PolicyDocument:
         extensions = set(self.readers.extensions)
         files = sorted(p for p in folder.iterdir() if p.suffix.lstrip(".") in extensions)
         named = [(path, self.name_parts(path)) for path in files]
@@ -341,8 +366,16 @@ class PolicyVersionsGenerator(Generator):
                     f"third parties beside it; while it is upcoming, write one with "
                     f"`make policy-version DATE={version.effective}`"
                 )
-            check_reconsent(version, site_name)
-        check_lock(folder, versions, os.path.relpath(folder, self.path))
+        try:
+            locks = read_lock(folder)
+        except LockError as error:
+            raise PolicyError(str(error)) from None
+        texts = [text for version in versions for text in (version, *version.translations)]
+        for text in texts:  # a version before its translations, which depend on it
+            text.lock = locks.get(text.lock_key)
+            text.unapproved = unapproved(text, site_name)
+        check_lock(folder, versions, os.path.relpath(folder, self.path), locks)
+        check_approval(texts, publish)
         return PolicyDocument(slug=folder.name, versions=versions, in_force=in_force)
 
     def name_parts(self, path: Path) -> tuple[str, str | None]:
@@ -504,7 +537,8 @@ class PolicyVersionsGenerator(Generator):
         )
         site_url = self.settings.get("SITEURL", "")
         self.write_raw(document.json_url, versions_json(document, site_url).encode())
-        feed = atom_feed(document, site_url, self.settings.get("SITENAME", ""), self.timezone)
+        site_name = self.settings.get("SITENAME", "")
+        feed = atom_feed(document, site_url, site_name, self.timezone, self.today)
         self.write_raw(document.feed_url, feed)
 
     def write_text(

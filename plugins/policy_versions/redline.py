@@ -1,8 +1,10 @@
 """A readable word-level redline between two rendered policy versions.
 
 Blocks (headings, paragraphs, lists, tables) are matched first; inside a changed
-block the words are compared, so a redline reads like the policy itself. Long runs
-of unchanged blocks fold into <details>, which opens without JavaScript.
+block the words are compared, so a redline reads like the policy itself. A list is
+compared item by item and a table row by row (then cell by cell), so a row added to
+a table is the only one marked. Long runs of unchanged blocks fold into <details>,
+which opens without JavaScript.
 """
 
 from __future__ import annotations
@@ -14,7 +16,12 @@ from difflib import SequenceMatcher
 from bs4 import BeautifulSoup, NavigableString, Tag
 
 CONTEXT = 1  # unchanged blocks shown on each side of a change
-LISTS = {"ul", "ol"}
+# Blocks made of blocks, compared child by child: lists, the table's scrolling wrapper,
+# tables and their parts.
+CONTAINERS = {"ul", "ol", "div", "table", "thead", "tbody", "tfoot", "tr"}
+# Where <ins>/<del> may not stand directly: they go round each cell's content.
+ROWS = {"thead", "tbody", "tfoot", "tr"}
+CELLS = {"li", "td", "th"}
 WORDS = re.compile(r"\s+|[^\s]+")
 
 
@@ -72,17 +79,25 @@ def _open_tag(block: Tag) -> str:
 
 
 def _mark(block: Tag, kind: str) -> str:
-    if block.name == "li":  # <ins>/<del> may not stand directly in a list
-        return f"{_open_tag(block)}<{kind}>{block.decode_contents()}</{kind}></li>"
+    if block.name in ROWS:
+        inner = "".join(_mark(child, kind) for child in _blocks(block))
+        return f"{_open_tag(block)}{inner}</{block.name}>"
+    if block.name in CELLS:
+        return f"{_open_tag(block)}<{kind}>{block.decode_contents()}</{kind}></{block.name}>"
     return f'<{kind} class="block">{block}</{kind}>'
 
 
 def _diff_pair(old: Tag, new: Tag) -> str:
-    if new.name in LISTS:
+    if new.name in CONTAINERS and not _has_text(new) and not _has_text(old):
         inner = "\n".join(diff_blocks(_blocks(old), _blocks(new)))
     else:
         inner = _diff_words(_tokens(old), _tokens(new))
     return f"{_open_tag(new)}{inner}</{new.name}>"
+
+
+def _has_text(block: Tag) -> bool:
+    """Text of its own, not in a child element (a <div> may hold words)."""
+    return any(isinstance(c, NavigableString) and c.strip() for c in block.children)
 
 
 def _tokens(block: Tag) -> list[str]:

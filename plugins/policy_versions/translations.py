@@ -23,13 +23,20 @@ from .lock import sha256
 
 if TYPE_CHECKING:
     from .declaration import Declaration
+    from .lock import Lock
     from .policy_versions import PolicyVersion
 
 
 class Addressed:
-    """The pages a version or a translation publishes, from its own URL."""
+    """The pages a version or a translation publishes, from its own URL, and whether it
+    is approved."""
 
     url: str
+    unapproved: list[str]  # what keeps it a draft (checks.unapproved); [] once approved
+
+    @property
+    def draft(self) -> bool:
+        return bool(self.unapproved)
 
     @property
     def save_as(self) -> str:
@@ -58,6 +65,8 @@ class PolicyTranslation(Addressed):
     translated: dt.date
     record: bytes
     fixed: bool = False  # its day has come: it must be locked and may not change
+    lock: Lock | None = None  # its line in versions.lock
+    unapproved: list[str] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -80,6 +89,14 @@ class PolicyTranslation(Addressed):
     def day(self) -> dt.date:
         """The day it counts from: its version's effective day, or its own if later."""
         return max(self.original.effective, self.translated)
+
+    @property
+    def published(self) -> dt.date | None:
+        """The day it was published: its 'Translated' day, or its version's if later; None
+        for a draft."""
+        if self.draft:
+            return None
+        return max(self.original.published, self.translated)
 
     @property
     def previous(self) -> PolicyTranslation | None:
