@@ -128,8 +128,6 @@ def sections(html: str) -> list[dict]:
     The first section is the text before the first heading, with an empty `title`; each
     has a `slug` for links to it and its `html` without the heading.
     """
-    import re
-
     from bs4 import BeautifulSoup
     from markupsafe import Markup
 
