@@ -63,7 +63,7 @@ POLICY_PAGES = ["/privacy-policy/", "/privacy-policy/2026-12-01/", "/privacy-pol
 
 
 @pytest.mark.parametrize("width", WIDTHS.values(), ids=WIDTHS)
-@pytest.mark.parametrize("path", POLICY_PAGES)
+@pytest.mark.parametrize("path", [*POLICY_PAGES, "/privacy-policy/2026-12-01/changes/"])
 def test_the_policy_tables_fit_the_screen(new_visitor, path, width):
     visitor = new_visitor(viewport={"width": width, "height": 800})
     visitor.open(path)
