@@ -340,7 +340,7 @@ def test_banner_and_details_fit_small_screens(new_visitor, width, height):
     assert axe_violations(visitor.page) == []
 
 
-@pytest.mark.parametrize("width", [390, 1280])
+@pytest.mark.parametrize("width", [320, 390, 1280])
 @pytest.mark.parametrize(("path", "lang"), [("/", "en"), ("/nl/", "nl")])
 def test_the_details_dialog_never_scrolls_sideways(new_visitor, path, lang, width):
     visitor = new_visitor(viewport={"width": width, "height": 800})

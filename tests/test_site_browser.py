@@ -62,7 +62,7 @@ WIDTHS = {"phone": 390, "desktop": 1280}
 POLICY_PAGES = ["/privacy-policy/", "/privacy-policy/2026-12-01/", "/privacy-policy/2022-12-08/"]
 
 
-@pytest.mark.parametrize("width", WIDTHS.values(), ids=WIDTHS)
+@pytest.mark.parametrize("width", [320, *WIDTHS.values()])
 @pytest.mark.parametrize("path", [*POLICY_PAGES, "/privacy-policy/2026-12-01/changes/"])
 def test_the_policy_tables_fit_the_screen(new_visitor, path, width):
     visitor = new_visitor(viewport={"width": width, "height": 800})
