@@ -17,12 +17,29 @@ PATH = "content"
 THEME = "theme"
 PAGE_PATHS = ["pages"]
 ARTICLE_PATHS = ["news"]
-# Aligned table columns as classes, not style attributes, which the CSP forbids.
+
+
+def heading_id(title: str, separator: str = "-") -> str:
+    """A heading's id, from its words: `24/7 customer service` is `24-7-customer-service`.
+
+    Links point at these ids (the policy's contents, the home's service cards), so they
+    stay as they are; a translation keeps the original's with `## Titel {#id}`.
+    """
+    import re
+    import unicodedata
+
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", separator, ascii_title.lower()).strip(separator)
+
+
+# Aligned table columns as classes, not style attributes, which the CSP forbids; every
+# heading gets an id (toc) for the links to it.
 MARKDOWN = {
     "extension_configs": {
         "markdown.extensions.codehilite": {"css_class": "highlight"},
         "markdown.extensions.extra": {"tables": {"use_align_attribute": True}},
         "markdown.extensions.meta": {},
+        "markdown.extensions.toc": {"slugify": heading_id},
     },
     "output_format": "html5",
 }
@@ -113,8 +130,6 @@ def sections(html: str) -> list[dict]:
     The first section is the text before the first heading, with an empty `title`; each
     has a `slug` for links to it and its `html` without the heading.
     """
-    import re
-
     from bs4 import BeautifulSoup
     from markupsafe import Markup
 
@@ -122,7 +137,7 @@ def sections(html: str) -> list[dict]:
     for node in BeautifulSoup(html, "html.parser").contents:
         if node.name == "h2":
             title = node.get_text(" ", strip=True)
-            slug = node.get("id") or re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+            slug = node.get("id") or heading_id(title)
             found.append({"title": title, "slug": slug, "html": ""})
         else:
             found[-1]["html"] += str(node)

@@ -401,3 +401,22 @@ def tab_to(page, name: str, limit: int = 80) -> None:
         if page.evaluate(FOCUSED_NAME) == name:
             return
     raise AssertionError(f"Tab never reached {name!r}")
+
+
+# What scrolls sideways: each table's box (its scrolling region) wider inside than
+# outside, an open dialog, and the page itself; by name, so a failure says which.
+OVERFLOWING = """(() => {
+  const boxes = [...document.querySelectorAll('table')].map(t => t.closest('[role=region]') || t);
+  const open = [...document.querySelectorAll('dialog[open]')];
+  const wide = [...boxes, ...open]
+    .filter(box => box.getClientRects().length && box.scrollWidth > box.clientWidth)
+    .map(box => box.getAttribute('aria-label') || box.id || box.tagName);
+  if (document.documentElement.scrollWidth > innerWidth) wide.push('the page');
+  return wide;
+})()"""
+
+# A policy page's table of contents: each link's text and whether its #id is a heading.
+CONTENTS = """[...document.querySelectorAll('nav.policy-toc a')].map(a => {
+  const target = document.getElementById(a.hash.slice(1));
+  return [a.textContent.trim(), !!target && /^H[2-3]$/.test(target.tagName)];
+})"""

@@ -80,7 +80,8 @@ def test_the_banner_placeholders_and_control_are_in_the_pages_language(tmp_path,
     assert text("embed_always", lang, provider="YouTube") in injected
     if lang != "en":
         assert BUILT_IN[lang]["cookies"]["YSC"]["purpose"] in injected
-        assert f"<td>{lang}: counts</td><td>{lang}: 2</td>" in injected
+        duration = f'<td data-label="{text("column_duration", lang)}">{lang}: 2</td>'
+        assert f"<td>{lang}: counts</td>{duration}" in injected
 
 
 def test_a_page_in_another_language_than_the_policy_is_told_so(tmp_path):

@@ -87,6 +87,20 @@ def test_the_stylesheet_stays_within_8_kb_gzipped(site):
     assert len(gzip.compress((site / "theme/css/site.css").read_bytes(), 9)) <= 8 * 1024
 
 
+def test_headings_keep_the_ids_links_point_at(site):
+    # Addresses published before headings had ids of their own must still work.
+    services = ["cloud-hosting", "managed-kubernetes", "backup-and-disaster-recovery"]
+    services += ["migration", "24-7-customer-service"]
+    for path in ("services/index.html", "nl/services/index.html"):
+        assert [li["id"] for li in soup(site / path).select("li.service")] == services
+    policy = soup(site / "privacy-policy/2026-12-01/index.html").select(".policy-text h2[id]")
+    assert policy[0]["id"] == "do-we-process-any-of-your-personal-data"
+    assert "do-we-use-third-party-cookies" in [h["id"] for h in policy]
+    # The page in force is the same text: a link to a section works on either address.
+    in_force = soup(site / "privacy-policy/index.html").select(".policy-text h2[id]")
+    assert [h["id"] for h in in_force] == [h["id"] for h in policy]
+
+
 def test_sitemap_lists_pages_news_and_policy_versions(site):
     urls = {loc.text for loc in ET.parse(site / "sitemap.xml").iter() if loc.tag.endswith("loc")}
     for expected in ("/", "/services/", "/news/", "/privacy-policy/2022-12-08/"):

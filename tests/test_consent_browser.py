@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from conftest import (
     LAYOUT_SHIFTS,
+    OVERFLOWING,
     PAGE_TYPES,
     PASTED_TAG_CONFIGURED,
     Server,
@@ -337,6 +338,94 @@ def test_banner_and_details_fit_small_screens(new_visitor, width, height):
     box = visitor.page.get_by_role("dialog").bounding_box()
     assert box["width"] <= width and box["height"] <= height
     assert axe_violations(visitor.page) == []
+
+
+@pytest.mark.parametrize("width", [320, 390, 1280])
+@pytest.mark.parametrize(("path", "lang"), [("/", "en"), ("/nl/", "nl")])
+def test_the_details_dialog_never_scrolls_sideways(new_visitor, path, lang, width):
+    visitor = new_visitor(viewport={"width": width, "height": 800})
+    visitor.open(path)
+    visitor.click(text("details", lang))
+    assert visitor.page.evaluate(OVERFLOWING) == []
+    # The whole cookie table is in view across: every cell inside the dialog's width.
+    dialog = visitor.page.get_by_role("dialog").bounding_box()
+    cells = visitor.page.eval_on_selector_all(
+        "#c7c-details td", "cs => cs.map(c => c.getBoundingClientRect().right)"
+    )
+    assert max(cells) <= dialog["x"] + dialog["width"]
+    assert axe_violations(visitor.page) == []
+
+
+BUTTON_LOOK = """b => {
+  const s = getComputedStyle(b);
+  return {radius: s.borderRadius, padding: s.padding, size: s.fontSize, weight: s.fontWeight,
+          height: s.minHeight, border: s.borderTopWidth + " " + s.borderTopColor,
+          background: s.backgroundColor, colour: s.color, transform: s.textTransform};
+}"""
+
+
+def look(page, selector: str) -> dict:
+    return page.locator(selector).evaluate(BUTTON_LOOK)
+
+
+def test_the_dialog_buttons_keep_the_banners_look_not_the_themes(visitor):
+    visitor.open("/")
+    page = visitor.page
+    accept = look(page, "[data-consent-choice=accept]")
+    reject = look(page, "[data-consent-choice=reject]")
+    visitor.click(text("details"))
+    save, close = look(page, "#c7c-details [value=save]"), look(page, "#c7c-details [value=close]")
+    theme = page.evaluate(
+        """() => {
+        const probe = Object.assign(document.createElement("button"), {type: "submit"});
+        document.querySelector("main").append(probe);
+        const s = getComputedStyle(probe);
+        return {radius: s.borderRadius, background: s.backgroundColor};
+    }"""
+    )
+    assert save == accept == reject
+    assert theme["radius"] != save["radius"] == "4px"
+    # Close is the secondary button: an outline in the accent colour, no fill.
+    assert close["background"] == "rgba(0, 0, 0, 0)"
+    assert close["colour"] == save["background"]
+    assert {**close, "background": save["background"], "colour": save["colour"]} == save
+
+
+# A theme that styles every element the banner uses, with selectors stronger than the
+# site's own theme; the banner, its dialog and the embeds must look the same under it.
+# It leaves their containers alone: the page's font is the banner's by design.
+HOSTILE_THEME = """
+html body :is(button, button[type=submit], input, label, table, caption, th, td, h2, h3, p, a,
+  code, dialog, form, div, section, img):not(:has(.c7c, .c7c-embed)) {
+  border-radius: 999px; padding: 3rem; margin: 2rem; border: 5px dotted lime;
+  background: red; color: lime; font: italic 30px/3 serif; letter-spacing: 0.5em;
+  text-transform: uppercase; text-align: center; box-shadow: 0 0 9px red; width: 50%;
+  display: inline-block; float: right;
+}
+"""
+SNAPSHOT = """() => [...document.querySelectorAll('#c7c, #c7c *, .c7c-embed, .c7c-embed *')]
+  .filter(e => e.getClientRects().length)
+  .map(e => {
+    const s = getComputedStyle(e), r = e.getBoundingClientRect();
+    // An embed's size is the page's column, which the theme may change; the banner's is not.
+    const size = e.closest('#c7c') ? [Math.round(r.width), Math.round(r.height)] : [];
+    return [e.tagName, e.className, ...size, s.borderRadius,
+            s.padding, s.margin, s.border, s.backgroundColor, s.color, s.font, s.letterSpacing,
+            s.textTransform, s.textAlign, s.boxShadow, s.display, s.float].join(" | ");
+  })"""
+
+
+@pytest.mark.parametrize("dialog", [False, True], ids=["banner", "dialog"])
+def test_a_hostile_theme_stylesheet_changes_nothing_in_the_banner(visitor, dialog):
+    visitor.open("/contact/")  # the banner and a map placeholder
+    page = visitor.page
+    if dialog:
+        visitor.click(text("details"))
+    before = page.evaluate(SNAPSHOT)
+    page.add_style_tag(content=HOSTILE_THEME)
+    after = page.evaluate(SNAPSHOT)
+    assert len(before) > 20
+    assert [(b, a) for b, a in zip(before, after, strict=True) if a != b] == []
 
 
 def test_a_pasted_google_snippet_stays_inert_until_consent(new_visitor, pasted_output):

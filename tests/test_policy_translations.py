@@ -16,6 +16,8 @@ from xml.etree import ElementTree as ET
 import pytest
 from bs4 import BeautifulSoup
 from conftest import (
+    CONTENTS,
+    OVERFLOWING,
     ROOT,
     Server,
     axe_violations,
@@ -74,6 +76,8 @@ Als gebruiker van de website van Cloud 7 is uw online privacy belangrijk voor on
 
 Wij gebruiken Google Analytics om te tellen hoeveel mensen de website bezoeken, alleen als u
 daarmee instemt.
+
+## Welke cookies gebruiken wij? {{#what-types-of-cookies-do-we-use-in-general}}
 
 {{cookie_table}}
 
@@ -276,6 +280,31 @@ def test_the_translated_pages_have_no_accessibility_violation(translated, new_vi
         ):
             visitor.open(path)
             assert axe_violations(visitor.page) == [], path
+    finally:
+        served.close()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("width", [390, 1280])
+def test_a_dutch_policy_page_has_dutch_contents_and_tables_that_fit(
+    translated, new_visitor, width, scheme
+):
+    served = Server(translated)
+    try:
+        visitor = new_visitor(served, viewport={"width": width, "height": 800}, color_scheme=scheme)
+        visitor.open("/privacy-policy/2026-12-01/nl/")
+        contents = visitor.page.get_by_role("navigation", name="Inhoud")
+        assert contents.is_visible()
+        assert visitor.page.evaluate(CONTENTS) == [
+            ["Welke cookies gebruiken wij?", True],
+            ["Deze versie controleren", True],
+        ]
+        # The id is the English one, so a link to the section works in either language.
+        assert contents.get_by_role("link").first.get_attribute("href") == (
+            "#what-types-of-cookies-do-we-use-in-general"
+        )
+        assert visitor.page.evaluate(OVERFLOWING) == []
+        assert axe_violations(visitor.page) == []
     finally:
         served.close()
 

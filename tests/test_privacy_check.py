@@ -12,6 +12,7 @@ from conftest import (
     headers_file,
     html_pages,
     policy_version_or_fail,
+    text,
 )
 from consent_banner.config import ConsentConfigError, check_config
 from consent_banner.consent_banner import Build
@@ -92,7 +93,8 @@ def test_pasted_embed_code_becomes_a_placeholder_that_fetches_nothing(embeds_sit
     assert button.startswith(("Load video: ", "Load map: ")) and button.endswith(title)
     links = {a.get_text(): a["href"] for a in placeholder.find_all("a")}
     assert DIRECT_LINK[provider] in links.values()
-    assert any(text.endswith("privacy policy") for text in links)
+    policy = text("embed_policy", provider=BUILT_IN[provider].name)
+    assert links[policy] == BUILT_IN[provider].policy_url
     found = foreign(resources(str(doc)), frozenset())
     assert found == []
 
