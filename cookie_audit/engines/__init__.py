@@ -10,7 +10,7 @@ request is seen. An `Engine` is one visitor in one of them: a fresh cookie jar a
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -55,7 +55,7 @@ class Engine(Protocol):
         """Open a page of the site and wait for its load event."""
 
     def click(self, selector: str) -> None:
-        """Click the element the CSS selector finds, as a pointer would."""
+        """Click the first visible element the CSS selector finds, as a pointer would."""
 
     def press(self, key: str) -> None:
         """Press one key on the focused element: "Tab", "Enter", "Escape" or "Space"."""
@@ -106,11 +106,16 @@ def _applies(cookie: JarCookie, host: str) -> bool:
 
 
 def wait_for(engine: Engine, expression: str, what: str) -> None:
-    """Until the expression is true in the page; each look waits for two painted frames."""
+    """Until the expression is true in the page."""
+    wait_until(engine, lambda: engine.evaluate(expression), f"{what} ({expression})")
+
+
+def wait_until(engine: Engine, condition: Callable[[], Any], what: str) -> None:
+    """Until `condition()` holds; between looks the page paints two frames and runs a task."""
     deadline = time.monotonic() + WAIT_SECONDS
-    while not engine.evaluate(expression):
+    while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"{engine.name}: {what} never happened ({expression})")
+            raise AssertionError(f"{engine.name}: {what} never happened")
         engine.evaluate(FRAMES_AND_A_TASK)
 
 

@@ -7,6 +7,7 @@ visitor's Firefox sends it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -81,12 +82,11 @@ class FirefoxProcess:
 
     def close(self) -> None:
         if bidi := getattr(self, "bidi", None):
-            try:
+            # It may be gone already; the process is stopped below either way.
+            with contextlib.suppress(Exception):
                 bidi.send("browser.close")
-            except Exception:  # it may be gone already; the process is stopped below
-                pass
             bidi.close()
-        self.process.stop() if hasattr(self, "process") else None
+        self.process.stop()
         shutil.rmtree(self.profile, ignore_errors=True)
 
 
@@ -112,12 +112,13 @@ class FirefoxVisitor:
 
     def click(self, selector: str) -> None:
         element = self._call(
-            "(selector) => { const el = document.querySelector(selector);"
+            "(selector) => { const el = [...document.querySelectorAll(selector)]"
+            ".find((e) => e.checkVisibility({visibilityProperty: true}));"
             " el?.scrollIntoView({block: 'center'}); return el; }",
             selector,
         )
         if element.get("type") != "node":
-            raise AssertionError(f"{self.name}: nothing matches {selector!r}")
+            raise AssertionError(f"{self.name}: nothing visible matches {selector!r}")
         origin = {"type": "element", "element": {"sharedId": element["sharedId"]}}
         self._act(
             "pointer",

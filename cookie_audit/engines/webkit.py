@@ -84,7 +84,11 @@ class WebKitVisitor:
         self.driver.get(self.server.url(path))  # returns once the page has loaded
 
     def click(self, selector: str) -> None:
-        self.driver.find_element(self._by.CSS_SELECTOR, selector).click()
+        found = self.driver.find_elements(self._by.CSS_SELECTOR, selector)
+        shown = next((element for element in found if element.is_displayed()), None)
+        if shown is None:
+            raise AssertionError(f"{self.name}: nothing visible matches {selector!r}")
+        shown.click()
 
     def press(self, key: str) -> None:
         code = {"Tab": self._keys.TAB, "Enter": self._keys.ENTER, "Escape": self._keys.ESCAPE}

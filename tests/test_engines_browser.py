@@ -1,0 +1,105 @@
+"""The visitor journeys in Firefox and WebKit, the operating system's own engines.
+
+Chromium's suite (test_consent_browser.py and the rest) is the deep one; here the
+journeys of `journeys.py` run in each other engine against the same built site, with
+every other host unreachable and each request to one seen. An engine that is not
+installed is skipped with one line saying what to install (`make engines` installs them).
+"""
+
+import shutil
+
+import journeys
+import pytest
+from conftest import Server
+
+from cookie_audit.engines import ENGINES, launched, missing
+
+PLANTED_REQUEST = "/planted/request/"
+PLANTED_COOKIE = "/planted/cookie/"
+PLANTS = {
+    PLANTED_REQUEST: '<img src="https://tracker.example/pixel.gif" alt="">',
+    PLANTED_COOKIE: "<script>document.cookie = '_ga=GA1.1.planted; path=/; domain=.cloud7.test';"
+    "</script>",
+}
+
+
+@pytest.fixture(scope="module")
+def planted_server(site, tmp_path_factory):
+    """The built site, and beside it two copies of its home page that break the rule:
+    one asks another host for a pixel, one sets an analytics cookie whatever was chosen."""
+    folder = tmp_path_factory.mktemp("engines") / "site"
+    shutil.copytree(site, folder)
+    home = (site / "index.html").read_text(encoding="utf-8")
+    for path, plant in PLANTS.items():
+        page = folder / path.strip("/") / "index.html"
+        page.parent.mkdir(parents=True)
+        page.write_text(home.replace("</body>", f"{plant}\n</body>"), encoding="utf-8")
+    served = Server(folder)
+    yield served
+    served.close()
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def engine(request, planted_server):
+    if reason := missing(request.param):
+        pytest.skip(reason)
+    with launched(request.param, planted_server) as browser:
+        yield browser
+
+
+@pytest.fixture
+def visitor(engine):
+    with engine.visitor() as fresh:
+        yield fresh
+
+
+@pytest.mark.parametrize("path", ["/", "/news/", "/privacy-policy/"])
+def test_a_first_visit_asks_and_sets_nothing(visitor, path):
+    journeys.first_visit(visitor, path)
+
+
+def test_reject_keeps_only_the_consent_cookie(visitor):
+    journeys.reject(visitor)
+
+
+def test_accept_loads_analytics_and_its_cookies(visitor):
+    journeys.accept(visitor)
+
+
+def test_withdrawal_deletes_every_analytics_cookie(visitor):
+    journeys.withdrawal(visitor)
+
+
+def test_global_privacy_control_as_the_browser_sends_it_counts_as_reject(engine):
+    if engine.name.startswith("WebKit"):
+        pytest.skip("WebKit sends no Global Privacy Control (Safari has no such setting)")
+    with engine.visitor(gpc=True) as visitor:
+        journeys.global_privacy_control(visitor)
+
+
+def test_an_embed_loads_nothing_before_its_click(visitor):
+    journeys.embed(visitor)
+
+
+def test_the_banner_and_the_dialog_work_by_keyboard(visitor):
+    journeys.keyboard(visitor)
+
+
+def test_the_dutch_edition_asks_in_dutch(visitor):
+    journeys.dutch(visitor)
+
+
+def test_a_request_before_consent_fails_naming_the_engine_and_the_page(visitor):
+    with pytest.raises(AssertionError) as failure:
+        journeys.first_visit(visitor, PLANTED_REQUEST)
+    message = str(failure.value)
+    assert message.startswith(f"{visitor.name} on {PLANTED_REQUEST}: requests to other hosts")
+    assert "https://tracker.example/pixel.gif" in message
+
+
+def test_an_analytics_cookie_after_withdrawal_fails_naming_the_engine_and_the_page(visitor):
+    with pytest.raises(AssertionError) as failure:
+        journeys.withdrawal(visitor, next_page=PLANTED_COOKIE)
+    message = str(failure.value)
+    assert message.startswith(f"{visitor.name} on {PLANTED_COOKIE}: cookies after withdrawal")
+    assert "_ga" in message
