@@ -25,6 +25,7 @@ REPORT_KEYS = {
     "site",
     "verdict",
     "pages",
+    "engine",
     "states",
     "elapsed",
     "violations",

@@ -6,12 +6,14 @@ every other host unreachable and each request to one seen. An engine that is not
 installed is skipped with one line saying what to install (`make engines` installs them).
 """
 
+import json
 import shutil
 
 import journeys
 import pytest
 from conftest import Server
 
+from cookie_audit.__main__ import main as audit_main
 from cookie_audit.engines import ENGINES, launched, missing
 
 PLANTED_REQUEST = "/planted/request/"
@@ -35,6 +37,7 @@ def planted_server(site, tmp_path_factory):
         page.parent.mkdir(parents=True)
         page.write_text(home.replace("</body>", f"{plant}\n</body>"), encoding="utf-8")
     served = Server(folder)
+    served.folder = folder
     yield served
     served.close()
 
@@ -104,3 +107,25 @@ def test_an_analytics_cookie_after_withdrawal_fails_naming_the_engine_and_the_pa
     message = str(failure.value)
     assert message.startswith(f"{visitor.name} on {PLANTED_COOKIE}: cookies after withdrawal")
     assert "_ga" in message
+
+
+@pytest.mark.parametrize("name", ENGINES)
+def test_the_audit_walks_the_first_visit_in_each_engine_and_names_what_it_finds(
+    name, planted_server, tmp_path
+):
+    if reason := missing(name):
+        pytest.skip(reason)
+    report = tmp_path / "report"
+    code = audit_main(
+        [str(planted_server.folder), "--engine", name, "--report", str(report), "--json-only"]
+    )
+    data = json.loads((report / "report.json").read_text())
+    found = {(v["rule"], v["page"], v["subject"]) for v in data["violations"]}
+    assert code == 1 and data["states"] == ["no-choice"]
+    assert data["engine"].startswith({"firefox": "Firefox 1", "webkit": "WebKitGTK 2"}[name])
+    assert found == {
+        ("third-party-request", PLANTED_REQUEST, "https://tracker.example/pixel.gif"),
+        ("cookie-without-consent", PLANTED_COOKIE, "_ga"),
+    }
+    visited = {result["page"] for result in data["results"]}
+    assert len(visited) == data["pages"] and "/news/" in visited

@@ -78,7 +78,7 @@ class FirefoxProcess:
             self.close()
             raise
         capabilities = session["capabilities"]
-        self.version = f"{capabilities['browserName']} {capabilities['browserVersion']}"
+        self.version = capabilities["browserVersion"]
 
     def close(self) -> None:
         if bidi := getattr(self, "bidi", None):
@@ -95,7 +95,7 @@ class FirefoxVisitor:
 
     def __init__(self, firefox: FirefoxProcess, proxy: ObservingProxy, gpc: bool) -> None:
         self.bidi = firefox.bidi
-        self.name = f"Firefox ({firefox.version})"
+        self.name = f"Firefox {firefox.version}"
         self.server = proxy.site
         self.proxy = proxy
         self.sends_gpc = gpc
@@ -197,7 +197,7 @@ class Firefox:
         self.proxy = ObservingProxy(server)
         self.browsers: dict[bool, FirefoxProcess] = {}
         try:
-            self.name = f"Firefox ({self._browser(False).version})"
+            self.name = f"Firefox {self._browser(False).version}"
         except Exception:
             self.close()
             raise

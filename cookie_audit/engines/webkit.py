@@ -133,7 +133,7 @@ class WebKit:
         try:
             with self.visitor() as first:
                 version = first.driver.capabilities.get("browserVersion", "")
-            self.name = f"WebKitGTK ({version})" if version else self.name
+            self.name = f"WebKitGTK {version}" if version else self.name
         except Exception:
             self.close()
             raise
