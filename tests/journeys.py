@@ -245,3 +245,8 @@ def dutch(engine: Engine) -> None:
     sets_nothing(engine)
     choose(engine, REJECT)
     only_the_consent_cookie(engine, "after reject")
+
+
+# Every journey above that each engine runs, in the order a visitor meets them; the
+# GPC journey runs only where the browser itself sends the signal.
+EVERY_ENGINE = (first_visit, reject, accept, withdrawal, embed, keyboard, dutch)
