@@ -384,6 +384,8 @@ class ObservingProxy:
         self.httpd = _QuietServer(("127.0.0.1", 0), handler)
         self.port = self.httpd.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
+        # For Chromium, whose host rules leave no address but *.cloud7.test reachable.
+        self.named_url = f"http://proxy.cloud7.test:{self.port}"
         self.httpd.serve_in_background()
 
     def record(self, request: SeenRequest) -> None:

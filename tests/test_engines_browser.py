@@ -1,12 +1,14 @@
-"""The visitor journeys in Firefox and WebKit, the operating system's own engines.
+"""The visitor journeys in Firefox and WebKit, the operating system's own engines, and
+in Chromium.
 
 Chromium's suite (test_consent_browser.py and the rest) is the deep one; here the
-journeys of `journeys.py` run in each other engine against the same built site, with
+journeys of `journeys.py` run in every engine against the same built site, with
 every other host unreachable and each request to one seen. An engine that is not
 installed is skipped with one line saying what to install (`make engines` installs them).
 """
 
 import json
+import os
 import shutil
 
 import journeys
@@ -15,6 +17,7 @@ from conftest import Server
 
 from cookie_audit.__main__ import main as audit_main
 from cookie_audit.engines import ENGINES, launched, missing
+from cookie_audit.engines.playwright import for_browser, own_build
 
 PLANTED_REQUEST = "/planted/request/"
 PLANTED_COOKIE = "/planted/cookie/"
@@ -42,12 +45,29 @@ def planted_server(site, tmp_path_factory):
     served.close()
 
 
-@pytest.fixture(scope="module", params=ENGINES)
+# Chromium too, through the same proxy: the journeys hold in every engine or are wrong.
+# PLAYWRIGHT_ENGINES=firefox,webkit adds Playwright's own builds where a CI can download
+# them (docs/engines.md).
+OWN_BUILDS = [f"playwright-{name}" for name in os.environ.get("PLAYWRIGHT_ENGINES", "").split(",")]
+JOURNEY_ENGINES = ["chromium", *ENGINES, *(name for name in OWN_BUILDS if name != "playwright-")]
+
+
+@pytest.fixture(scope="module", params=JOURNEY_ENGINES)
 def engine(request, planted_server):
-    if reason := missing(request.param):
-        pytest.skip(reason)
-    with launched(request.param, planted_server) as browser:
-        yield browser
+    name = request.param
+    if name == "chromium":
+        engine = for_browser(planted_server, request.getfixturevalue("browser"))
+        yield engine
+        engine.close()
+    elif name.startswith("playwright-"):
+        playwright = request.getfixturevalue("playwright")
+        with own_build(planted_server, playwright, name.removeprefix("playwright-")) as engine:
+            yield engine
+    else:
+        if reason := missing(name):
+            pytest.skip(reason)
+        with launched(name, planted_server) as engine:
+            yield engine
 
 
 @pytest.fixture
