@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import logging
 import re
+import ssl
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from functools import partial
+from functools import cache, partial
 from http.client import HTTPConnection
 from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -360,6 +361,16 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         logger.debug("proxy: " + format, *args)
 
 
+@cache
+def _proxy_tls() -> ssl.SSLContext:
+    """One throwaway certificate for every proxy in this process: making one takes time."""
+    import trustme
+
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    trustme.CA().issue_cert("proxy.cloud7.test").configure_cert(context)
+    return context
+
+
 class ObservingProxy:
     """The way out for a browser that takes a proxy setting (Firefox, WebKit): every
     request it sends goes through here, and none leaves this machine.
@@ -367,19 +378,15 @@ class ObservingProxy:
     The site's host is forwarded to its SiteServer; every other host is recorded in
     `seen` and answered as the Chromium tests answer it: Google's hosts by
     `google_answer`, a page or frame elsewhere by the stand-in player, the rest by
-    nothing. HTTPS is read in the clear under a throwaway certificate.
+    nothing. HTTPS is read in the clear under a throwaway certificate. One proxy per
+    visitor: a request still on its way from the last visitor is never counted as the next.
     """
 
     def __init__(self, site: SiteServer) -> None:
-        import ssl
-
-        import trustme
-
         self.site = site
         self.seen: list[SeenRequest] = []
         self._lock = threading.Lock()
-        self.tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        trustme.CA().issue_cert("proxy.cloud7.test").configure_cert(self.tls)
+        self.tls = _proxy_tls()
         handler = type("Handler", (_ProxyHandler,), {"proxy": self})
         self.httpd = _QuietServer(("127.0.0.1", 0), handler)
         self.port = self.httpd.server_address[1]
@@ -392,9 +399,9 @@ class ObservingProxy:
         with self._lock:
             self.seen.append(request)
 
-    def since(self, start: int) -> list[SeenRequest]:
+    def requests(self) -> list[SeenRequest]:
         with self._lock:
-            return self.seen[start:]
+            return list(self.seen)
 
     def close(self) -> None:
         self.httpd.shutdown()

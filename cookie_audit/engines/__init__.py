@@ -3,8 +3,9 @@
 Chromium is driven by Playwright (see `cookie_audit.sandbox`). Firefox and WebKit are
 the operating system's own builds, which Playwright cannot drive: Firefox over WebDriver
 BiDi (`firefox`), WebKitGTK over W3C WebDriver (`webkit`). Both send every request
-through an `ObservingProxy`, so nothing reaches a real host and every other host's
-request is seen. An `Engine` is one visitor in one of them: a fresh cookie jar and a tab.
+through an `ObservingProxy` of the visitor's own, so nothing reaches a real host and
+every other host's request is seen. An `Engine` is one visitor in one of them: a fresh
+cookie jar, a tab and a proxy.
 """
 
 from __future__ import annotations

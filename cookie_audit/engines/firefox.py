@@ -23,8 +23,8 @@ from cookie_audit.sandbox import ObservingProxy, SeenRequest, SiteServer
 
 NAMES = ("firefox-esr", "firefox")
 KEYS = {"Tab": "\ue004", "Enter": "\ue007", "Escape": "\ue00c", "Space": " "}
-# Every request through the proxy, the site's too; nothing bypasses it, not even
-# loopback. The remote agent switches off Firefox's own background traffic itself.
+# Every request through a proxy, the site's too; nothing bypasses it, not even loopback.
+# The remote agent switches off most of Firefox's own background traffic itself.
 PROXY_PREFS = {
     "network.proxy.type": 1,
     "network.proxy.no_proxies_on": "",
@@ -93,18 +93,24 @@ class FirefoxProcess:
 class FirefoxVisitor:
     """A visitor in a user context of its own: its own cookies, storage and tab."""
 
-    def __init__(self, firefox: FirefoxProcess, proxy: ObservingProxy, gpc: bool) -> None:
+    def __init__(self, firefox: FirefoxProcess, server: SiteServer, gpc: bool) -> None:
         self.bidi = firefox.bidi
         self.name = f"Firefox {firefox.version}"
-        self.server = proxy.site
-        self.proxy = proxy
+        self.server = server
+        self.proxy = ObservingProxy(server)
         self.sends_gpc = gpc
-        self.user_context = self.bidi.send("browser.createUserContext")["userContext"]
-        created = self.bidi.send(
-            "browsingContext.create", {"type": "tab", "userContext": self.user_context}
-        )
+        address = f"127.0.0.1:{self.proxy.port}"
+        proxy = {"proxyType": "manual", "httpProxy": address, "sslProxy": address}
+        try:
+            found = self.bidi.send("browser.createUserContext", {"proxy": proxy})
+            self.user_context = found["userContext"]
+            created = self.bidi.send(
+                "browsingContext.create", {"type": "tab", "userContext": self.user_context}
+            )
+        except Exception:
+            self.proxy.close()
+            raise
         self.context = created["context"]
-        self.start = len(proxy.seen)
 
     def goto(self, path: str) -> None:
         params = {"context": self.context, "url": self.server.url(path), "wait": "complete"}
@@ -164,10 +170,13 @@ class FirefoxVisitor:
         ]
 
     def requests(self) -> list[SeenRequest]:
-        return self.proxy.since(self.start)
+        return self.proxy.requests()
 
     def close(self) -> None:
-        self.bidi.send("browser.removeUserContext", {"userContext": self.user_context})
+        try:
+            self.bidi.send("browser.removeUserContext", {"userContext": self.user_context})
+        finally:
+            self.proxy.close()
 
     def _call(self, function: str, *arguments: str) -> dict[str, Any]:
         result = self.bidi.send(
@@ -191,9 +200,14 @@ class FirefoxVisitor:
 
 
 class Firefox:
-    """Firefox for one site: one browser, and one more for visitors who send GPC."""
+    """Firefox for one site: one browser, and one more for visitors who send GPC.
+
+    Each visitor's user context has a proxy of its own; the browser's own (the
+    profile's) takes what Firefox fetches for itself, which no visitor asked for.
+    """
 
     def __init__(self, server: SiteServer) -> None:
+        self.server = server
         self.proxy = ObservingProxy(server)
         self.browsers: dict[bool, FirefoxProcess] = {}
         try:
@@ -209,7 +223,7 @@ class Firefox:
 
     @contextmanager
     def visitor(self, gpc: bool = False) -> Iterator[FirefoxVisitor]:
-        visitor = FirefoxVisitor(self._browser(gpc), self.proxy, gpc)
+        visitor = FirefoxVisitor(self._browser(gpc), self.server, gpc)
         try:
             yield visitor
         finally:

@@ -30,7 +30,6 @@ class PlaywrightVisitor:
         self.name = name
         self.server = proxy.site
         self.proxy = proxy
-        self.start = len(proxy.seen)
 
     def goto(self, path: str) -> None:
         self.page.goto(self.server.url(path), wait_until="load")
@@ -58,34 +57,33 @@ class PlaywrightVisitor:
         ]
 
     def requests(self) -> list[SeenRequest]:
-        return self.proxy.since(self.start)
+        return self.proxy.requests()
 
 
 class PlaywrightEngine:
     """A Playwright browser (launched here, or one the caller already has) for one site."""
 
     def __init__(self, server: SiteServer, browser: Any, name: str) -> None:
-        self.proxy = ObservingProxy(server)
+        self.server = server
         self.browser = browser
         self.name = f"{name} {browser.version}"
-        chromium = browser.browser_type.name == "chromium"
-        self.proxy_url = self.proxy.named_url if chromium else self.proxy.url
+        self.chromium = browser.browser_type.name == "chromium"
 
     @contextmanager
     def visitor(self, gpc: bool = False) -> Iterator[PlaywrightVisitor]:
         if gpc:
             raise ValueError(f"{self.name} sends no Global Privacy Control of its own")
-        context = self.browser.new_context(
-            proxy={"server": self.proxy_url}, ignore_https_errors=True
-        )
-        context.set_default_timeout(WAIT_SECONDS * 1000)
-        try:
-            yield PlaywrightVisitor(context, self.name, self.proxy)
-        finally:
-            context.close()
+        with ObservingProxy(self.server) as proxy:
+            address = proxy.named_url if self.chromium else proxy.url
+            context = self.browser.new_context(proxy={"server": address}, ignore_https_errors=True)
+            context.set_default_timeout(WAIT_SECONDS * 1000)
+            try:
+                yield PlaywrightVisitor(context, self.name, proxy)
+            finally:
+                context.close()
 
     def close(self) -> None:
-        self.proxy.close()
+        """Nothing of its own to stop: each visitor's proxy stops with the visitor."""
 
 
 def for_browser(server: SiteServer, browser: Any) -> PlaywrightEngine:

@@ -75,7 +75,6 @@ class WebKitVisitor:
         self.name = name
         self.server = proxy.site
         self.proxy = proxy
-        self.start = len(proxy.seen)
         self._by, self._keys, self._chain = By, Keys, ActionChains
         driver.set_script_timeout(WAIT_SECONDS)
         driver.set_page_load_timeout(WAIT_SECONDS)
@@ -115,20 +114,17 @@ class WebKitVisitor:
         ]
 
     def requests(self) -> list[SeenRequest]:
-        return self.proxy.since(self.start)
+        return self.proxy.requests()
 
 
 class WebKit:
-    """WebKitGTK for one site: the proxy and the X display, shared by its visitors."""
+    """WebKitGTK for one site: an X display shared by its visitors, each of whom has a
+    MiniBrowser and a proxy of their own."""
 
     def __init__(self, server: SiteServer) -> None:
         self.driver_path, self.browser_path, xvfb = find_programs()
-        self.proxy = ObservingProxy(server)
-        try:
-            self.display = VirtualDisplay(xvfb)
-        except Exception:
-            self.proxy.close()
-            raise
+        self.server = server
+        self.display = VirtualDisplay(xvfb)
         self.name = "WebKitGTK"
         try:
             with self.visitor() as first:
@@ -138,14 +134,14 @@ class WebKit:
             self.close()
             raise
 
-    def _session(self) -> Any:
+    def _session(self, proxy: ObservingProxy) -> Any:
         from selenium import webdriver
         from selenium.webdriver.webkitgtk.options import Options
         from selenium.webdriver.webkitgtk.service import Service
 
         options = Options()
         options.binary_location = self.browser_path
-        for argument in ("--automation", f"--proxy={self.proxy.url}", "--ignore-tls-errors"):
+        for argument in ("--automation", f"--proxy={proxy.url}", "--ignore-tls-errors"):
             options.add_argument(argument)
         options.accept_insecure_certs = True
         environment = {**os.environ, "DISPLAY": self.display.display}
@@ -158,15 +154,15 @@ class WebKit:
     def visitor(self, gpc: bool = False) -> Iterator[WebKitVisitor]:
         if gpc:
             raise ValueError("WebKit sends no Global Privacy Control")
-        driver = self._session()
-        try:
-            yield WebKitVisitor(driver, self.name, self.proxy)
-        finally:
-            driver.quit()
+        with ObservingProxy(self.server) as proxy:
+            driver = self._session(proxy)
+            try:
+                yield WebKitVisitor(driver, self.name, proxy)
+            finally:
+                driver.quit()
 
     def close(self) -> None:
         self.display.close()
-        self.proxy.close()
 
 
 def launch(server: SiteServer) -> WebKit:
