@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from consent_banner.languages import BUILT_IN as LANGUAGES
 
 from cookie_audit.engines import Engine, settled_cookies, wait_for, wait_until
-from cookie_audit.sandbox import GOOGLE, SeenRequest
+from cookie_audit.sandbox import SeenRequest
 
 CONSENT_COOKIE = "cloud7_consent"
 ANALYTICS = ("_ga", "_gid", "_gat")
@@ -59,8 +59,9 @@ def cookie_names(engine: Engine) -> list[str]:
     return sorted(cookie.name for cookie in settled_cookies(engine))
 
 
-def elsewhere(requests: list[SeenRequest], google: bool = True) -> list[str]:
-    return [r.url for r in requests if google or not GOOGLE.match(r.url)]
+def elsewhere(requests: list[SeenRequest]) -> list[str]:
+    """The addresses asked for: the proxy sees only requests to other hosts than the site."""
+    return [r.url for r in requests]
 
 
 def storage(engine: Engine) -> list[str]:

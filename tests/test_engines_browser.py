@@ -149,3 +149,10 @@ def test_the_audit_walks_the_first_visit_in_each_engine_and_names_what_it_finds(
     }
     visited = {result["page"] for result in data["results"]}
     assert len(visited) == data["pages"] and "/news/" in visited
+
+
+def test_the_audit_in_a_missing_engine_says_what_to_install(site, monkeypatch, capsys):
+    monkeypatch.setenv("FIREFOX_PATH", "/nowhere/firefox")
+    assert audit_main([str(site), "--engine", "firefox", "--json-only"]) == 2
+    said = capsys.readouterr().err
+    assert said == "cookie audit: cannot run: FIREFOX_PATH=/nowhere/firefox does not exist\n"
