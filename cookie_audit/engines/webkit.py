@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import glob
 import os
+import select
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -51,7 +52,9 @@ class VirtualDisplay:
         finally:
             os.close(write)
         with os.fdopen(read) as said:
-            number = said.readline().strip()  # written once the server accepts clients
+            # Written once the server accepts clients; nothing by then is a failed start.
+            ready, _, _ = select.select([said], [], [], WAIT_SECONDS)
+            number = said.readline().strip() if ready else ""
         if not number:
             self.process.stop()
             raise RuntimeError("Xvfb did not start")
