@@ -104,9 +104,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def summary(audit: Audit) -> str:
     verdict = "PASS" if audit.passed else "FAIL"
     coverage = audit.coverage
+    # Chromium's line stays as it always read: scripts and CI logs look for it.
+    engine = "" if audit.engine == "Chromium" else f" in {audit.engine}"
     return (
-        f"cookie audit: {verdict} in {audit.engine} — "
-        f"{len(audit.pages)} pages × {len(audit.states)} states "
+        f"cookie audit: {verdict}{engine} — {len(audit.pages)} pages × {len(audit.states)} states "
         f"({coverage.fresh_visits} visits, {coverage.reused} from the cache), "
         f"{len(audit.violations)} violations, {len(audit.warnings)} warnings, "
         f"{audit.elapsed:.1f} s ({audit.visits_per_second:.1f} visits/s, "

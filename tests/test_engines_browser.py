@@ -131,15 +131,18 @@ def test_an_analytics_cookie_after_withdrawal_fails_naming_the_engine_and_the_pa
 
 @pytest.mark.parametrize("name", ENGINES)
 def test_the_audit_walks_the_first_visit_in_each_engine_and_names_what_it_finds(
-    name, planted_server, tmp_path
+    name, planted_server, tmp_path, capsys
 ):
     if reason := missing(name):
         pytest.skip(reason)
     report = tmp_path / "report"
-    code = audit_main(
-        [str(planted_server.folder), "--engine", name, "--report", str(report), "--json-only"]
-    )
+    code = audit_main([str(planted_server.folder), "--engine", name, "--report", str(report)])
     data = json.loads((report / "report.json").read_text())
+    summary = capsys.readouterr().out.splitlines()[-1]
+    assert summary.startswith(f"cookie audit: FAIL in {data['engine']} — ")
+    assert f"Cookie audit of {planted_server.folder} in {data['engine']}" in (
+        (report / "index.html").read_text()
+    )
     found = {(v["rule"], v["page"], v["subject"]) for v in data["violations"]}
     assert code == 1 and data["states"] == ["no-choice"]
     assert data["engine"].startswith({"firefox": "Firefox 1", "webkit": "WebKitGTK 2"}[name])
