@@ -1,5 +1,6 @@
 """A local server, and browsers that cannot reach any real host, with Google stubbed:
-Chromium by its host rules and routes, Firefox and WebKit through an ObservingProxy."""
+Chromium by its host rules and routes; Firefox, WebKit (and Chromium in the engine
+journeys) through an ObservingProxy that answers and records every other host."""
 
 from __future__ import annotations
 
