@@ -8,7 +8,8 @@ PELICAN_FLAGS := --fatal errors
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: build serve publish test audit bench lint clean browser policy-version images screenshots \
+.PHONY: build serve publish test audit bench lint clean browser engines policy-version images \
+	screenshots \
 	lighthouse
 
 $(VENV)/.site: pyproject.toml
@@ -53,13 +54,28 @@ browser: $(VENV)/.test
 	         "run '.venv/bin/python -m playwright install chromium'," \
 	         "or set CHROMIUM_PATH." >&2; exit 1; }; }
 
-test: $(VENV)/.test browser
+# Firefox ESR and WebKitGTK (in Xvfb), Debian's own, for the visitor journeys in every
+# engine (docs/engines.md). Installed as root with apt-get; where they cannot be had one
+# line says so, and their tests are skipped with the same words.
+ENGINE_PACKAGES := firefox-esr webkit2gtk-driver xvfb
+engines: $(VENV)/.test
+	@$(PY) -m cookie_audit.engines >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's $(ENGINE_PACKAGES) for the engine tests"; \
+	    { apt-get update -qq \
+	      && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(ENGINE_PACKAGES) >/dev/null; } \
+	      || echo "Could not install $(ENGINE_PACKAGES)" >&2; \
+	  fi; }
+	@$(PY) -m cookie_audit.engines --any
+
+test: $(VENV)/.test browser engines
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Cookies, storage and third-party requests of every built page in five visitor
-# states, in Chromium, against the cookie table the banner declares.
-audit: build browser
-	$(PY) -m cookie_audit output --report audit-report --settings $(SETTINGS)
+# states, in Chromium, against the cookie table the banner declares. ENGINE=firefox or
+# ENGINE=webkit walks every page's first visit in that engine instead.
+audit: build browser $(if $(ENGINE),engines)
+	$(PY) -m cookie_audit output --report audit-report --settings $(SETTINGS) $(if $(ENGINE),--engine $(ENGINE))
 
 # Build cost of the plugins, what the banner costs a visitor; a table and bench-results.json.
 bench: $(VENV)/.test browser

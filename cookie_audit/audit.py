@@ -53,6 +53,7 @@ class Audit:
     elapsed: float
     coverage: Coverage
     states: tuple[str, ...] = STATES
+    engine: str = "Chromium"
 
     @property
     def passed(self) -> bool:
@@ -79,6 +80,7 @@ class Coverage:
     visited: dict[str, list[str]]  # by state: the pages visited in this run
     reused: int  # visits taken from the cache
     clicks_reused: int = 0  # embed clicks taken from the cache
+    engine: str = ""  # another engine than Chromium, which walks the first state only
 
     @property
     def fresh_visits(self) -> int:
@@ -87,6 +89,13 @@ class Coverage:
     def statement(self) -> str:
         """Why every page counts as audited in every state."""
         pages = sum(len(kind) for kind in self.kinds)
+        if self.engine:
+            return (
+                f"Every one of the {pages} pages was visited in {self.engine} as a visitor in "
+                f"the {FIRST_STATE} state, which shows any cookie, storage or request before "
+                f"consent ({self.fresh_visits} visits). The other states, the embed clicks and "
+                f"the screenshots are walked in Chromium: `make audit`."
+            )
         if self.exhaustive:
             return (
                 f"Exhaustive: each of the {pages} pages was visited in every state"
@@ -200,6 +209,72 @@ def run_audit(
         screenshots=shots,
         elapsed=elapsed,
         coverage=coverage,
+    )
+
+
+def run_engine_audit(
+    site: Path | str, engine: str, progress: Callable[[int, int], None] | None = None
+) -> Audit:
+    """The first-visit state of every page in another engine ("firefox", "webkit"),
+    judged by the same rules as the Chromium audit."""
+    from cookie_audit.engines import launched, missing
+    from cookie_audit.engines.walk import walk_first_visit
+
+    started = time.perf_counter()
+    site = Path(site)
+    if not site.is_dir():
+        raise AuditError(f"no such folder: {site}")
+    if reason := missing(engine):
+        raise AuditError(reason)
+    files = find_pages(site)
+    make_ups, declarations = _read_pages(site, files)
+    choice_page = next((path for path, d in declarations.items() if d.has_banner), None)
+    if choice_page is None:
+        raise AuditError(f"no page in {site} has the consent banner")
+    pages = list(files)
+    done = 0
+
+    def visited() -> None:
+        nonlocal done
+        done += 1
+        if progress:
+            progress(done, len(pages))
+
+    try:
+        with SiteServer(site) as server, launched(engine, server) as browser:
+            with browser.visitor() as visitor:
+                visits = walk_first_visit(visitor, FIRST_STATE, pages, visited)
+            name = browser.name
+    except (OSError, RuntimeError) as error:
+        raise AuditError(f"{engine}: {_first_line(error)}") from error
+    violations, warnings = judge(visits, declarations, choice_page)
+    # One state sets no cookie at all, so every declared cookie would count as unseen.
+    warnings = [w for w in warnings if w.rule != "unseen-cookie"]
+    by_kind: dict[str, list[str]] = {}
+    for page in pages:
+        by_kind.setdefault(make_ups[page].kind, []).append(page)
+    coverage = Coverage(
+        exhaustive=False,
+        choice_page=choice_page,
+        kinds=list(by_kind.values()),
+        visited={FIRST_STATE: pages},
+        reused=0,
+        engine=name,
+    )
+    return Audit(
+        site=site,
+        pages=pages,
+        choice_page=choice_page,
+        inventory=declarations[choice_page].cookies,
+        visits=visits,
+        clicks=[],
+        violations=violations,
+        warnings=warnings,
+        screenshots=[],
+        elapsed=time.perf_counter() - started,
+        coverage=coverage,
+        states=(FIRST_STATE,),
+        engine=name,
     )
 
 

@@ -4,6 +4,8 @@ JSON schema 1 (``report.json``); keys are only ever added, never renamed:
 
 - ``schema``: 1; ``site``: the audited folder; ``verdict``: "pass" or "fail";
   ``pages``: how many pages; ``states``: the visitor states, in order;
+  ``engine``: the browser engine and its version (Chromium walks every state, Firefox
+  and WebKit the first);
   ``elapsed``: seconds the audit took
 - ``violations``, ``warnings``: lists of ``{rule, state, page, subject, detail}``;
   ``state`` is null for findings in the markup, whatever a visitor does
@@ -66,6 +68,7 @@ def report_data(audit: Audit) -> dict[str, Any]:
         "verdict": "pass" if audit.passed else "fail",
         "pages": len(audit.pages),
         "states": list(audit.states),
+        "engine": audit.engine,
         "elapsed": round(audit.elapsed, 2),
         "violations": [asdict(finding) for finding in audit.violations],
         "warnings": [asdict(finding) for finding in audit.warnings],

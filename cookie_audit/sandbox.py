@@ -1,16 +1,22 @@
-"""A local server and a Chromium that cannot reach any real host, with Google stubbed."""
+"""A local server, and browsers that cannot reach any real host, with Google stubbed:
+Chromium by its host rules and routes; Firefox, WebKit (and Chromium in the engine
+journeys) through an ObservingProxy that answers and records every other host."""
 
 from __future__ import annotations
 
 import logging
 import re
+import ssl
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import partial
+from dataclasses import dataclass
+from functools import cache, partial
+from http.client import HTTPConnection
 from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import SplitResult, urlsplit
 
 from playwright.async_api import Browser, BrowserContext, Route, async_playwright
 
@@ -265,6 +271,144 @@ class SiteServer:
         self.httpd.server_close()
 
     def __enter__(self) -> SiteServer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+@dataclass(frozen=True)
+class SeenRequest:
+    """A request a browser sent through the ObservingProxy to a host other than the site."""
+
+    url: str
+    method: str
+    referer: str  # the page (or frame) that asked, as the browser names it; "" if it did not
+    document: bool  # a page or a frame, not a script, image or beacon
+
+
+# Said per connection or per hop; the proxy makes its own.
+_HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"}
+
+
+class _ProxyHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    proxy: ObservingProxy
+    tunnel = ""  # "https://host" once a CONNECT has turned this connection into TLS
+
+    def do_CONNECT(self) -> None:
+        # Every HTTPS host is answered here, under a certificate for no real name: the
+        # browser is told to accept it, so each request in the tunnel can be read.
+        host = self.path.removesuffix(":443")
+        self.send_response(200, "Connection established")
+        self.end_headers()
+        self.wfile.flush()
+        self.connection = self.proxy.tls.wrap_socket(self.connection, server_side=True)
+        self.rfile = self.connection.makefile("rb")
+        self.wfile = self.connection.makefile("wb")
+        self.tunnel = f"https://{host}"
+
+    def _answer(self) -> None:
+        url = self.path if "://" in self.path else self.tunnel + self.path
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if urlsplit(url).netloc == self.proxy.site.host and not self.tunnel:
+            self._forward(urlsplit(url), body)
+            return
+        destination = self.headers.get("Sec-Fetch-Dest")
+        accept = self.headers.get("Accept", "")
+        document = destination in ("document", "iframe", "frame") or (
+            destination is None and accept.startswith("text/html")
+        )
+        self.proxy.record(SeenRequest(url, self.command, self.headers.get("Referer", ""), document))
+        if GOOGLE.match(url):
+            answer = google_answer(url, document)
+        elif document:
+            answer = {"status": 200, "content_type": "text/html", "body": EMBED_STUB}
+        else:
+            answer = {"status": 204, "body": ""}
+        payload = answer["body"].encode()
+        self.send_response(answer["status"])
+        if "content_type" in answer:
+            self.send_header("Content-Type", answer["content_type"])
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(payload)
+
+    def _forward(self, url: SplitResult, body: bytes) -> None:
+        """The site's own requests go to its SiteServer, as they are."""
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
+        path = url.path + (f"?{url.query}" if url.query else "")
+        upstream = HTTPConnection("127.0.0.1", self.proxy.site.port, timeout=30)
+        try:
+            upstream.request(self.command, path, body or None, headers)
+            response = upstream.getresponse()
+            payload = response.read()
+        finally:
+            upstream.close()
+        self.send_response(response.status, response.reason)
+        for name, value in response.getheaders():
+            if name.lower() not in _HOP_BY_HOP | {"content-length"}:
+                self.send_header(name, value)
+        length = response.getheader("Content-Length") if self.command == "HEAD" else None
+        self.send_header("Content-Length", length or str(len(payload)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(payload)
+
+    do_GET = do_POST = do_HEAD = do_PUT = do_DELETE = do_OPTIONS = do_PATCH = _answer
+
+    def log_message(self, format: str, *args: object) -> None:
+        logger.debug("proxy: " + format, *args)
+
+
+@cache
+def _proxy_tls() -> ssl.SSLContext:
+    """One throwaway certificate for every proxy in this process: making one takes time."""
+    import trustme
+
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    trustme.CA().issue_cert("proxy.cloud7.test").configure_cert(context)
+    return context
+
+
+class ObservingProxy:
+    """The way out for a browser that takes a proxy setting (Firefox, WebKit): every
+    request it sends goes through here, and none leaves this machine.
+
+    The site's host is forwarded to its SiteServer; every other host is recorded in
+    `seen` and answered as the Chromium tests answer it: Google's hosts by
+    `google_answer`, a page or frame elsewhere by the stand-in player, the rest by
+    nothing. HTTPS is read in the clear under a throwaway certificate. One proxy per
+    visitor: a request still on its way from the last visitor is never counted as the next.
+    """
+
+    def __init__(self, site: SiteServer) -> None:
+        self.site = site
+        self.seen: list[SeenRequest] = []
+        self._lock = threading.Lock()
+        self.tls = _proxy_tls()
+        handler = type("Handler", (_ProxyHandler,), {"proxy": self})
+        self.httpd = _QuietServer(("127.0.0.1", 0), handler)
+        self.port = self.httpd.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        # For Chromium, whose host rules leave no address but *.cloud7.test reachable.
+        self.named_url = f"http://proxy.cloud7.test:{self.port}"
+        self.httpd.serve_in_background()
+
+    def record(self, request: SeenRequest) -> None:
+        with self._lock:
+            self.seen.append(request)
+
+    def requests(self) -> list[SeenRequest]:
+        with self._lock:
+            return list(self.seen)
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def __enter__(self) -> ObservingProxy:
         return self
 
     def __exit__(self, *exc_info: object) -> None:

@@ -205,13 +205,18 @@ def server(site):
 
 
 @pytest.fixture(scope="session")
-def browser():
+def playwright():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        launched = p.chromium.launch(**launch_options(p))
-        yield launched
-        launched.close()
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright):
+    launched = playwright.chromium.launch(**launch_options(playwright))
+    yield launched
+    launched.close()
 
 
 def fake_provider(route) -> None:

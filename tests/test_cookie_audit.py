@@ -28,6 +28,7 @@ REPORT_KEYS = {
     "site",
     "verdict",
     "pages",
+    "engine",
     "states",
     "elapsed",
     "violations",
