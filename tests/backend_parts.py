@@ -200,8 +200,9 @@ class Backend:
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             return False
 
-    def url(self, path: str = "/") -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+    def url(self, path: str = "/", host: str = "127.0.0.1") -> str:
+        """A URL of the backend; browser tests pass the site's host (www.cloud7.test)."""
+        return f"http://{host}:{self.port}{path}"
 
     @property
     def origin(self) -> str:
