@@ -346,3 +346,58 @@ def test_a_bad_setting_is_named_with_its_fix_and_no_traceback(tmp_path):
         text=True,
     )
     assert unset.returncode == 2 and "BACKEND_SECRET is not set" in unset.stderr
+
+
+def test_sigkill_under_load_loses_no_acknowledged_request_and_no_mail(
+    database_url,
+):
+    import threading
+
+    sink = SmtpSink()
+    env = backend_env(database_url, sink.url, BACKEND_RATE_LIMIT="100000")
+    served = Backend(env)
+    acknowledged: list[str] = []
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def client(number: int) -> None:
+        sent = 0
+        while not stop.is_set():
+            address = f"load-{number}-{sent}@example.org"
+            sent += 1
+            try:
+                status, _, _ = post(served, good(email=address))
+            except OSError:
+                return  # the backend is gone
+            if status == 303:
+                with lock:
+                    acknowledged.append(address)
+
+    clients = [threading.Thread(target=client, args=(n,)) for n in range(4)]
+    try:
+        for thread in clients:
+            thread.start()
+        wait_for(lambda: len(acknowledged) >= 60, 60, "60 acknowledged posts")
+        served.kill()
+        stop.set()
+        for thread in clients:
+            thread.join(20)
+        served.start()  # the same database: the worker sends what was left
+        stored = {r["email"] for r in rows(database_url, "SELECT email FROM contact_requests")}
+        assert set(acknowledged) <= stored
+        wait_for(
+            lambda: not rows(database_url, "SELECT id FROM outbox WHERE sent_at IS NULL"),
+            60,
+            "the outbox emptied after the restart",
+        )
+        outbox_rows = rows(database_url, "SELECT id FROM outbox")
+        assert len(outbox_rows) == 2 * len(stored)
+        ids = [m["Message-ID"] for m in sink.messages]
+        assert len(set(ids)) == len(outbox_rows), "every mail sent"
+        # The one mail the server accepted as the worker died may go again, with the same
+        # Message-ID (mail clients show it once); never more than the one in flight.
+        assert len(ids) - len(set(ids)) <= 1
+    finally:
+        stop.set()
+        served.close()
+        sink.stop()
