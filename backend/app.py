@@ -126,12 +126,30 @@ class Backend:
         token = guard.issue_token(self.settings.secret, form)
         return JSONResponse({"token": token}, headers=API_HEADERS)
 
+    def record(self, client: str, refusal: str, parsed: contact.ContactRequest | None) -> str:
+        """One transaction per post: count it for its client, then store it or its refusal.
+
+        The refusal that stands: "rate_limit" when the client is over its limit, else the
+        given one; "" when the request was stored.
+        """
+        settings = self.settings
+        with self.db.transaction() as tx:
+            if guard.over_limit(tx, client, settings.rate_limit, settings.rate_window_seconds):
+                refusal = "rate_limit"
+            if refusal:
+                guard.count_refusal(tx, "contact", refusal)
+                return refusal
+            contact.store(tx, settings, parsed)
+            return ""
+
     async def contact(self, request: Request) -> Response:
         settings = self.settings
         wants_json = request.headers.get("accept", "").startswith("application/json")
         lang = language(request.query_params.get("lang", ""))
+        page_path = ""
+        again: dict[str, str] | None = None
 
-        def answer(status: int, message: str, field: str = "", again: dict | None = None):
+        def answer(status: int, message: str, field: str = "") -> Response:
             if wants_json:
                 data = {"ok": status < 400, "message": message, "field": field}
                 if again is not None:
@@ -146,56 +164,50 @@ class Backend:
             back = page_path or site_path(lang, "contact/")
             return HTMLResponse(pages.refused(lang, message, back), status, headers=API_HEADERS)
 
-        page_path = ""
+        # Every check that needs no database first; then one transaction decides.
+        refusal, message, field, parsed = "", "", "", None
         try:
-            body = await read_body(request, settings.max_body_bytes)
+            fields = form_fields(await read_body(request, settings.max_body_bytes))
         except TooLarge:
-            await run_in_threadpool(guard.count_refusal, self.db, "contact", "too_big")
-            return answer(413, say(lang, "too_big"))
-        fields = form_fields(body)
+            fields = {}
+            refusal, status, message = "too_big", 413, say(lang, "too_big")
         lang = language(fields.get("lang", lang))
-        page_path = fields.get("page", "") if contact.PAGE.match(fields.get("page", "")) else ""
-        if not same_origin(request, settings):
-            await run_in_threadpool(guard.count_refusal, self.db, "contact", "origin")
-            return answer(403, say(lang, "origin"))
+        if contact.PAGE.match(fields.get("page", "")):
+            page_path = fields["page"]
+        if refusal:
+            pass
+        elif not same_origin(request, settings):
+            refusal, status, message = "origin", 403, say(lang, "origin")
+        elif fields.get(guard.HONEYPOT):
+            refusal, status, message = "honeypot", 400, say(lang, "honeypot")
+        else:
+            parsed = contact.parse(fields)
+            if isinstance(parsed, contact.Problem):
+                refusal, status, message, field = "invalid", 400, parsed.message, parsed.field
+            else:
+                problem = guard.check_token(
+                    settings.secret,
+                    "contact",
+                    fields.get("token", ""),
+                    settings.form_min_seconds,
+                    settings.form_max_seconds,
+                )
+                if problem:
+                    refusal, status, message = problem, 400, say(lang, problem)
+                    again = {name: fields.get(name, "") for name in ("request", "lang", "page")}
+                    again |= {name: getattr(parsed, name) for name in contact.FIELDS}
         client = guard.client_key(settings.secret, request.client.host if request.client else "")
         try:
-            limited = await run_in_threadpool(
-                guard.over_limit,
-                self.db,
-                client,
-                settings.rate_limit,
-                settings.rate_window_seconds,
-            )
-        except DatabaseUnavailable:
-            return answer(503, say(lang, "unavailable", phone=PHONE))
-        if limited:
-            await run_in_threadpool(guard.count_refusal, self.db, "contact", "rate_limit")
-            return answer(429, say(lang, "too_many"))
-        if fields.get(guard.HONEYPOT):
-            await run_in_threadpool(guard.count_refusal, self.db, "contact", "honeypot")
-            return answer(400, say(lang, "honeypot"))
-        parsed = contact.parse(fields)
-        if isinstance(parsed, contact.Problem):
-            await run_in_threadpool(guard.count_refusal, self.db, "contact", "invalid")
-            return answer(400, parsed.message, parsed.field)
-        problem = guard.check_token(
-            settings.secret,
-            "contact",
-            fields.get("token", ""),
-            settings.form_min_seconds,
-            settings.form_max_seconds,
-        )
-        if problem:
-            await run_in_threadpool(guard.count_refusal, self.db, "contact", problem)
-            kept = {name: fields.get(name, "") for name in ("request", "lang", "page")}
-            kept |= {name: getattr(parsed, name) for name in contact.FIELDS}
-            return answer(400, say(lang, problem), again=kept)
-        try:
-            await run_in_threadpool(contact.store, self.db, settings, parsed)
+            outcome = await run_in_threadpool(self.record, client, refusal, parsed)
         except DatabaseUnavailable:
             log.warning("contact: the database is unavailable; answered 503")
+            again = None
             return answer(503, say(lang, "unavailable", phone=PHONE))
+        if outcome == "rate_limit":
+            again = None
+            return answer(429, say(lang, "too_many"))
+        if outcome:
+            return answer(status, message, field)
         self.wake_mail.set()
         if wants_json:
             return answer(200, say(lang, "received_title"))

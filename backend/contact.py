@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from backend import outbox
 from backend.settings import Settings
-from backend.storage import Database, now
+from backend.storage import Transaction, now
 from backend.words import PHONE as PHONE_NUMBER
 from backend.words import language, say, site_path
 
@@ -97,8 +97,8 @@ def summary(request: ContactRequest) -> str:
     return text + "\n\n" + (request.message or "(no message)")
 
 
-def store(db: Database, settings: Settings, request: ContactRequest) -> str:
-    """Store a request with its two mails in one transaction; its id."""
+def store(tx: Transaction, settings: Settings, request: ContactRequest) -> str:
+    """Store a request with its two mails in the caller's transaction; its id."""
     request_id = secrets.token_hex(12)
     key = email_key(request.email)
     lang = request.lang
@@ -131,24 +131,23 @@ def store(db: Database, settings: Settings, request: ContactRequest) -> str:
         ),
         email_key=key,
     )
-    with db.transaction() as tx:
-        tx.execute(
-            "INSERT INTO contact_requests (id, received_at, kind, lang, page, name, phone,"
-            " email, email_key, country, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                request_id,
-                now(),
-                request.kind,
-                lang,
-                request.page,
-                request.name,
-                request.phone,
-                request.email,
-                key,
-                request.country,
-                request.message,
-            ),
-        )
-        outbox.enqueue(tx, notify, settings.mail_from)
-        outbox.enqueue(tx, confirm, settings.mail_from)
+    tx.execute(
+        "INSERT INTO contact_requests (id, received_at, kind, lang, page, name, phone,"
+        " email, email_key, country, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            request_id,
+            now(),
+            request.kind,
+            lang,
+            request.page,
+            request.name,
+            request.phone,
+            request.email,
+            key,
+            request.country,
+            request.message,
+        ),
+    )
+    outbox.enqueue(tx, notify, settings.mail_from)
+    outbox.enqueue(tx, confirm, settings.mail_from)
     return request_id

@@ -172,7 +172,7 @@ def send_due(
     """Send the mails that are due, at most `limit`; how many went and how many failed."""
     result = SendResult()
     moment = dt.datetime.now(dt.UTC)
-    with db.transaction() as tx:
+    with db.transaction(durable=False) as tx:
         due = tx.query(
             "SELECT id, recipient, message, attempts, next_attempt_at FROM outbox"
             " WHERE sent_at IS NULL AND next_attempt_at <= ? AND attempts < ?"
@@ -180,23 +180,24 @@ def send_due(
             (at(moment), MAX_ATTEMPTS, limit),
         )
     lease = at(moment + dt.timedelta(seconds=lease_seconds))
-    try:
+    taken = []
+    with db.transaction(durable=False) as tx:
         for row in due:
-            with db.transaction() as tx:
-                taken = tx.execute(
-                    "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?"
-                    " WHERE id = ? AND sent_at IS NULL AND next_attempt_at = ?",
-                    (lease, row["id"], row["next_attempt_at"]),
-                )
-            if not taken:
-                continue  # another worker has it
+            if tx.execute(
+                "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?"
+                " WHERE id = ? AND sent_at IS NULL AND next_attempt_at = ?",
+                (lease, row["id"], row["next_attempt_at"]),
+            ):
+                taken.append(row)  # else another worker has it
+    try:
+        for row in taken:
             try:
                 transport.send(row["recipient"], row["message"], row["id"])
             except (smtplib.SMTPException, OSError) as error:
                 result.failed += 1
                 wait = backoff(row["attempts"] + 1, first_retry)
                 retry = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=wait)
-                with db.transaction() as tx:
+                with db.transaction(durable=False) as tx:
                     tx.execute(
                         "UPDATE outbox SET next_attempt_at = ?, last_error = ? WHERE id = ?",
                         (at(retry), type(error).__name__, row["id"]),
@@ -205,7 +206,7 @@ def send_due(
                 if isinstance(error, OSError | smtplib.SMTPServerDisconnected):
                     break  # the server is away: the rest wait for the next round
                 continue
-            with db.transaction() as tx:
+            with db.transaction(durable=False) as tx:
                 tx.execute(
                     "UPDATE outbox SET sent_at = ?, last_error = NULL WHERE id = ?",
                     (now(), row["id"]),

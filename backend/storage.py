@@ -75,6 +75,7 @@ class Database:
             # sqlite:///var/x.db is relative, sqlite:////abs/x.db absolute (SQLAlchemy's form).
             self.path = Path(unquote(parts.path[1:] if parts.path.startswith("/") else parts.path))
         self._local = threading.local()
+        self._writer = threading.Lock()
 
     def describe(self) -> str:
         """The URL without its password, for messages."""
@@ -91,8 +92,8 @@ class Database:
                 self.path, isolation_level=None, check_same_thread=False, timeout=5
             )
             connection.execute("PRAGMA journal_mode=WAL")
-            # FULL: a post acknowledged to the visitor survives a power cut, not only a crash.
-            connection.execute("PRAGMA synchronous=FULL")
+            # synchronous=FULL per transaction (see transaction()): a post acknowledged to
+            # the visitor survives a power cut, not only a crash.
             connection.execute("PRAGMA foreign_keys=ON")
             return connection
         import psycopg
@@ -123,13 +124,27 @@ class Database:
                 connection.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[Transaction]:
-        """One transaction: committed when the block ends, rolled back if it raises."""
+    def transaction(self, durable: bool = True) -> Iterator[Transaction]:
+        """One transaction: committed when the block ends, rolled back if it raises.
+
+        `durable=False` is for bookkeeping whose loss in a power cut only repeats work
+        (a mail marked sent is sent again): its commit does not wait for the disk.
+        """
         connection = self._connection()
+        # SQLite has one writer at a time; queueing writers here is fairer and far faster
+        # than SQLite's own busy wait, which sleeps and retries.
+        lock = self._writer if self.dialect == "sqlite" else contextlib.nullcontext()
+        with lock:
+            yield from self._transaction(connection, durable)
+
+    def _transaction(self, connection: Any, durable: bool) -> Iterator[Transaction]:
         try:
             if self.dialect == "sqlite":
+                connection.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
                 # IMMEDIATE takes the write lock up front, so two writers never deadlock.
                 connection.execute("BEGIN IMMEDIATE")
+            elif not durable:
+                connection.execute("SET LOCAL synchronous_commit = off")
             yield Transaction(connection, self.dialect)
             connection.commit() if self.dialect == "postgresql" else connection.execute("COMMIT")
         except BaseException as error:
