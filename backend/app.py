@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from backend import contact, guard, outbox, pages
+from backend import contact, guard, newsletter, outbox, pages
 from backend.settings import Settings
 from backend.storage import Database, DatabaseUnavailable
 from backend.words import PHONE, language, say, site_path
@@ -126,23 +126,26 @@ class Backend:
         token = guard.issue_token(self.settings.secret, form)
         return JSONResponse({"token": token}, headers=API_HEADERS)
 
-    def record(self, client: str, refusal: str, parsed: contact.ContactRequest | None) -> str:
+    def record(self, client: str, form: str, refusal: str, store: Callable | None) -> str:
         """One transaction per post: count it for its client, then store it or its refusal.
 
         The refusal that stands: "rate_limit" when the client is over its limit, else the
-        given one; "" when the request was stored.
+        given one; "" when the post was stored.
         """
         settings = self.settings
         with self.db.transaction() as tx:
             if guard.over_limit(tx, client, settings.rate_limit, settings.rate_window_seconds):
                 refusal = "rate_limit"
             if refusal:
-                guard.count_refusal(tx, "contact", refusal)
+                guard.count_refusal(tx, form, refusal)
                 return refusal
-            contact.store(tx, settings, parsed)
+            store(tx)
             return ""
 
-    async def contact(self, request: Request) -> Response:
+    async def form_post(
+        self, request: Request, form: str, parse: Callable, store: Callable, done: Callable
+    ) -> Response:
+        """A form's post through every misuse check; `done(lang)` is where a stored one goes."""
         settings = self.settings
         wants_json = request.headers.get("accept", "").startswith("application/json")
         lang = language(request.query_params.get("lang", ""))
@@ -153,19 +156,19 @@ class Backend:
             if wants_json:
                 data = {"ok": status < 400, "message": message, "field": field}
                 if again is not None:
-                    data["token"] = guard.issue_token(settings.secret, "contact")
+                    data["token"] = guard.issue_token(settings.secret, form)
                 return JSONResponse(data, status_code=status, headers=API_HEADERS)
             if status == 503:
                 return HTMLResponse(pages.unavailable(lang), status, headers=API_HEADERS)
             if again is not None:
-                fields = {**again, "token": guard.issue_token(settings.secret, "contact")}
-                html = pages.send_again(lang, message, request.url.path, fields)
+                fields = {**again, "token": guard.issue_token(settings.secret, form)}
+                html = pages.send_again(lang, message, request.url.path, fields, form)
                 return HTMLResponse(html, status, headers=API_HEADERS)
-            back = page_path or site_path(lang, "contact/")
+            back = page_path or site_path(lang, f"{form}/")
             return HTMLResponse(pages.refused(lang, message, back), status, headers=API_HEADERS)
 
         # Every check that needs no database first; then one transaction decides.
-        refusal, message, field, parsed = "", "", "", None
+        refusal, status, message, field, parsed = "", 200, "", "", None
         try:
             fields = form_fields(await read_body(request, settings.max_body_bytes))
         except TooLarge:
@@ -181,26 +184,30 @@ class Backend:
         elif fields.get(guard.HONEYPOT):
             refusal, status, message = "honeypot", 400, say(lang, "honeypot")
         else:
-            parsed = contact.parse(fields)
-            if isinstance(parsed, contact.Problem):
+            parsed = parse(fields)
+            if hasattr(parsed, "field") and hasattr(parsed, "message"):  # a Problem
                 refusal, status, message, field = "invalid", 400, parsed.message, parsed.field
             else:
                 problem = guard.check_token(
                     settings.secret,
-                    "contact",
+                    form,
                     fields.get("token", ""),
                     settings.form_min_seconds,
                     settings.form_max_seconds,
                 )
                 if problem:
-                    refusal, status, message = problem, 400, say(lang, problem)
-                    again = {name: fields.get(name, "") for name in ("request", "lang", "page")}
-                    again |= {name: getattr(parsed, name) for name in contact.FIELDS}
+                    button = say(lang, f"send_{form}")
+                    refusal, status, message = problem, 400, say(lang, problem, button=button)
+                    again = {n: v for n, v in fields.items() if n not in ("token", guard.HONEYPOT)}
         client = guard.client_key(settings.secret, request.client.host if request.client else "")
+
+        def store_parsed(tx) -> None:
+            store(tx, settings, parsed)
+
         try:
-            outcome = await run_in_threadpool(self.record, client, refusal, parsed)
+            outcome = await run_in_threadpool(self.record, client, form, refusal, store_parsed)
         except DatabaseUnavailable:
-            log.warning("contact: the database is unavailable; answered 503")
+            log.warning("%s: the database is unavailable; answered 503", form)
             again = None
             return answer(503, say(lang, "unavailable", phone=PHONE))
         if outcome == "rate_limit":
@@ -209,9 +216,93 @@ class Backend:
         if outcome:
             return answer(status, message, field)
         self.wake_mail.set()
+        success, location = done(lang)
         if wants_json:
-            return answer(200, say(lang, "received_title"))
-        return RedirectResponse(site_path(lang, "contact-received/"), 303, headers=API_HEADERS)
+            return answer(200, success)
+        return RedirectResponse(location, 303, headers=API_HEADERS)
+
+    async def contact(self, request: Request) -> Response:
+        return await self.form_post(
+            request,
+            "contact",
+            contact.parse,
+            contact.store,
+            lambda lang: (say(lang, "received_title"), site_path(lang, "contact-received/")),
+        )
+
+    async def newsletter(self, request: Request) -> Response:
+        return await self.form_post(
+            request,
+            "newsletter",
+            newsletter.parse,
+            newsletter.subscribe,
+            lambda lang: (say(lang, "newsletter_sent"), f"/api/newsletter/sent?lang={lang}"),
+        )
+
+    async def newsletter_sent(self, request: Request) -> Response:
+        lang = language(request.query_params.get("lang", ""))
+        html = pages.notice(lang, "newsletter_sent_title", "newsletter_sent")
+        return HTMLResponse(html, headers=API_HEADERS)
+
+    async def newsletter_link(self, request: Request) -> Response:
+        """A link from a mail: GET shows one button, POST does it (RFC 8058 one-click too)."""
+        purpose = "confirm" if request.url.path.endswith("/confirm") else "unsubscribe"
+        token = request.query_params.get("t", "")
+        subscriber_id = newsletter.read_link_token(self.settings.secret, purpose, token)
+        lang = language(request.query_params.get("lang", ""))
+        if subscriber_id is None:
+            html = pages.notice(lang, "refused_title", "link_bad")
+            return HTMLResponse(html, 400, headers=API_HEADERS)
+        keys = {
+            "confirm": ("newsletter_confirm", "newsletter_confirmed"),
+            "unsubscribe": ("newsletter_leave", "newsletter_left"),
+        }[purpose]
+        act = newsletter.confirm if purpose == "confirm" else newsletter.unsubscribe
+
+        def look() -> str | None:
+            with self.db.transaction() as tx:
+                found = tx.query(
+                    "SELECT lang FROM newsletter_subscribers WHERE id = ?", (subscriber_id,)
+                )
+            return found[0]["lang"] if found else None
+
+        def do():
+            with self.db.transaction() as tx:
+                return act(tx, subscriber_id)
+
+        try:
+            if request.method == "GET":
+                found = await run_in_threadpool(look)
+                if found is None:
+                    lang_done = lang
+                    if purpose == "unsubscribe":  # gone already: say so, change nothing
+                        html = pages.notice(lang_done, "newsletter_left_title", "newsletter_left")
+                        return HTMLResponse(html, headers=API_HEADERS)
+                    html = pages.notice(lang, "refused_title", "link_bad")
+                    return HTMLResponse(html, 400, headers=API_HEADERS)
+                html = pages.button(
+                    found,
+                    f"{keys[0]}_title",
+                    keys[0],
+                    f"{keys[0]}_button",
+                    f"{request.url.path}?t={token}&lang={found}",
+                )
+                return HTMLResponse(html, headers=API_HEADERS)
+            if purpose == "confirm" and not same_origin(request, self.settings):
+                return HTMLResponse(
+                    pages.refused(lang, say(lang, "origin"), site_path(lang, "newsletter/")),
+                    403,
+                    headers=API_HEADERS,
+                )
+            done_lang = await run_in_threadpool(do)
+        except DatabaseUnavailable:
+            return HTMLResponse(pages.unavailable(lang), 503, headers=API_HEADERS)
+        if done_lang is None and purpose == "confirm":
+            html = pages.notice(lang, "refused_title", "link_bad")
+            return HTMLResponse(html, 400, headers=API_HEADERS)
+        done_lang = done_lang or lang
+        html = pages.notice(done_lang, f"{keys[1]}_title", keys[1])
+        return HTMLResponse(html, headers=API_HEADERS)
 
 
 def create_app(settings: Settings, db: Database | None = None) -> Starlette:
@@ -234,6 +325,10 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
         Route("/api/health", backend.health),
         Route("/api/form-token", backend.form_token),
         Route("/api/contact", backend.contact, methods=["POST"]),
+        Route("/api/newsletter", backend.newsletter, methods=["POST"]),
+        Route("/api/newsletter/sent", backend.newsletter_sent),
+        Route("/api/newsletter/confirm", backend.newsletter_link, methods=["GET", "POST"]),
+        Route("/api/newsletter/unsubscribe", backend.newsletter_link, methods=["GET", "POST"]),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.backend = backend

@@ -8,7 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
-from backend import outbox, rights, settings
+from backend import newsletter, outbox, rights, settings
 from backend.storage import Database, DatabaseUnavailable
 
 log = logging.getLogger("backend")
@@ -114,9 +114,43 @@ def _subject(args: argparse.Namespace, config: settings.Settings) -> int:
         return 0
     removed = rights.erase(db, args.email)
     print(
-        f"Erased {removed.requests} requests and {removed.mails} mails "
-        f"({removed.unsent} not sent yet) about that address."
+        f"Erased {removed.requests} requests, {removed.subscriptions} newsletter "
+        f"subscriptions and {removed.mails} mails ({removed.unsent} not sent yet) about that "
+        "address."
     )
+    return 0
+
+
+def _newsletter(args: argparse.Namespace, config: settings.Settings) -> int:
+    import csv
+    import io
+
+    db = Database(config.database_url)
+    db.migrate()
+    with db.transaction() as tx:
+        subscribers = newsletter.confirmed(tx, config)
+    if args.format == "json":
+        text = json.dumps(subscribers, indent=2, ensure_ascii=False) + "\n"
+    else:
+        out = io.StringIO()
+        columns = [
+            "email",
+            "name",
+            "lang",
+            "asked_at",
+            "asked_text",
+            "confirmed_at",
+            "unsubscribe_url",
+        ]
+        writer = csv.DictWriter(out, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(subscribers)
+        text = out.getvalue()
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"Wrote {len(subscribers)} confirmed subscribers to {args.output}")
+    else:
+        sys.stdout.write(text)
     return 0
 
 
@@ -163,6 +197,12 @@ def parser() -> argparse.ArgumentParser:
     subject.add_argument("action", choices=("export", "erase"))
     subject.add_argument("email")
     subject.set_defaults(run=_subject)
+
+    letters = commands.add_parser("newsletter", help="the confirmed subscribers, for a platform")
+    letters.add_argument("action", choices=("export",))
+    letters.add_argument("--format", choices=("csv", "json"), default="csv")
+    letters.add_argument("--output", help="a file (default: standard output)")
+    letters.set_defaults(run=_newsletter)
 
     commands.add_parser("prune", help="delete what outlived its retention").set_defaults(run=_prune)
     return top

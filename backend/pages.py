@@ -32,7 +32,7 @@ def refused(lang: str, message: str, back: str) -> str:
     return page(lang, say(lang, "refused_title"), body)
 
 
-def send_again(lang: str, message: str, action: str, fields: dict[str, str]) -> str:
+def send_again(lang: str, message: str, action: str, fields: dict[str, str], form: str) -> str:
     """The post again with a fresh token: how a visitor without JavaScript gets one."""
     hidden = "\n".join(
         f'<input type="hidden" name="{escape(name)}" value="{escape(value)}">'
@@ -41,8 +41,8 @@ def send_again(lang: str, message: str, action: str, fields: dict[str, str]) -> 
     body = (
         f'<p role="alert">{escape(message)}</p>\n'
         f'<form class="form" method="post" action="{escape(action)}">\n{hidden}\n'
-        f'<button type="submit">{escape(say(lang, "send"))}</button>\n</form>\n'
-        f'<p><a href="{escape(fields.get("page") or site_path(lang, "contact/"))}">'
+        f'<button type="submit">{escape(say(lang, f"send_{form}"))}</button>\n</form>\n'
+        f'<p><a href="{escape(fields.get("page") or site_path(lang, f"{form}/"))}">'
         f"{escape(say(lang, 'back'))}</a></p>"
     )
     return page(lang, say(lang, "refused_title"), body)
@@ -51,3 +51,17 @@ def send_again(lang: str, message: str, action: str, fields: dict[str, str]) -> 
 def unavailable(lang: str) -> str:
     body = f'<p role="alert">{escape(say(lang, "unavailable", phone=PHONE))}</p>'
     return page(lang, say(lang, "unavailable_title"), body)
+
+
+def notice(lang: str, title_key: str, text_key: str) -> str:
+    return page(lang, say(lang, title_key), f"<p>{escape(say(lang, text_key))}</p>")
+
+
+def button(lang: str, title_key: str, text_key: str, button_key: str, action: str) -> str:
+    """A page whose one button posts: mail scanners that open links change nothing."""
+    body = (
+        f"<p>{escape(say(lang, text_key))}</p>\n"
+        f'<form class="form" method="post" action="{escape(action)}">\n'
+        f'<button type="submit">{escape(say(lang, button_key))}</button>\n</form>'
+    )
+    return page(lang, say(lang, title_key), body)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from backend.contact import email_key
+from backend.newsletter import remember, unsubscribed_hash
 from backend.settings import Retention
 from backend.storage import Database, at
 
@@ -25,10 +26,21 @@ def export(db: Database, address: str) -> dict[str, Any]:
             " WHERE email_key = ? ORDER BY created_at",
             (key,),
         )
+        subscription = tx.query(
+            "SELECT email, name, lang, page, asked_at, asked_text, confirmed_at"
+            " FROM newsletter_subscribers WHERE email_key = ?",
+            (key,),
+        )
+        left = tx.query(
+            "SELECT unsubscribed_at FROM newsletter_unsubscribed WHERE email_hash = ?",
+            (unsubscribed_hash(key),),
+        )
     return {
         "email": address,
         "exported_at": at(dt.datetime.now(dt.UTC)),
         "contact_requests": requests,
+        "newsletter": subscription[0] if subscription else None,
+        "newsletter_unsubscribed_at": left[0]["unsubscribed_at"] if left else None,
         "mails": mails,
     }
 
@@ -38,6 +50,7 @@ class Erased:
     requests: int
     mails: int
     unsent: int
+    subscriptions: int
 
 
 def erase(db: Database, address: str) -> Erased:
@@ -49,7 +62,10 @@ def erase(db: Database, address: str) -> Erased:
         )[0]["n"]
         mails = tx.execute("DELETE FROM outbox WHERE email_key = ?", (key,))
         requests = tx.execute("DELETE FROM contact_requests WHERE email_key = ?", (key,))
-    return Erased(requests=requests, mails=mails, unsent=unsent)
+        subscriptions = tx.execute("DELETE FROM newsletter_subscribers WHERE email_key = ?", (key,))
+        if subscriptions:
+            remember(tx, key)  # erased, and never added to the newsletter again by mistake
+    return Erased(requests=requests, mails=mails, unsent=unsent, subscriptions=subscriptions)
 
 
 def prune(db: Database, retention: Retention) -> dict[str, int]:
@@ -73,6 +89,10 @@ def prune(db: Database, retention: Retention) -> dict[str, int]:
             "unsent mails": tx.execute(
                 "DELETE FROM outbox WHERE sent_at IS NULL AND created_at < ?",
                 (before(retention.requests_days),),
+            ),
+            "unconfirmed newsletter sign-ups": tx.execute(
+                "DELETE FROM newsletter_subscribers WHERE confirmed_at IS NULL AND asked_at < ?",
+                (before(retention.pending_newsletter_days),),
             ),
             "misuse counts": tx.execute(
                 "DELETE FROM misuse_events WHERE day < ?",

@@ -23,6 +23,7 @@ class Retention:
     requests_days: int = 365  # answer the request and any follow-up within a year
     sent_mail_days: int = 30  # the copy of a sent mail, for delivery questions
     misuse_days: int = 30  # counts of refused posts (no personal data)
+    pending_newsletter_days: int = 30  # a sign-up never confirmed
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,11 @@ def load(env: dict[str, str] | None = None, dev: bool = False) -> Settings:
             _number(env, "BACKEND_RETAIN_SENT_MAIL_DAYS", defaults.sent_mail_days, int)
         ),
         misuse_days=int(_number(env, "BACKEND_RETAIN_MISUSE_DAYS", defaults.misuse_days, int)),
+        pending_newsletter_days=int(
+            _number(
+                env, "BACKEND_RETAIN_PENDING_NEWSLETTER_DAYS", defaults.pending_newsletter_days, int
+            )
+        ),
     )
     return Settings(
         database_url=database_url,

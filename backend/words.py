@@ -26,19 +26,48 @@ WORDS: dict[str, dict[str, str]] = {
         "field_message": "your message",
         "field_request": "what you would like",
         "token_missing": (
-            "To keep automated posts out, please check your details and press Send request."
+            "To keep automated posts out, please check your details and press {button}."
         ),
-        "token_fast": "That was very fast. Please check your details and press Send request again.",
+        "token_fast": "That was very fast. Please check your details and press {button} again.",
         "token_old": (
-            "This form was open for a long time. Please check your details and press Send "
-            "request again."
+            "This form was open for a long time. Please check your details and press "
+            "{button} again."
         ),
         "token_bad": "This form could not be checked. Please check your details and send it again.",
         "honeypot": "Your request could not be accepted.",
         "too_many": "You have sent many requests in a short time. Please try again later.",
         "too_big": "Your message is too long to send. Please shorten it.",
         "origin": "This form can only be sent from our own website.",
-        "send": "Send request",
+        "newsletter_confirm_subject": "Please confirm your subscription to the Cloud 7 newsletter",
+        "newsletter_confirm_body": (
+            "Hello,\n\n"
+            "Someone, probably you, asked to receive the Cloud 7 newsletter at this address. "
+            "To confirm, open this link within {days} days and press the button:\n\n{link}\n\n"
+            "If you did not ask for it, ignore this e-mail: without confirmation you will "
+            "get nothing from us.\n\nCloud 7\n"
+        ),
+        "newsletter_sent_title": "Please check your e-mail",
+        "newsletter_sent": (
+            "We have sent you an e-mail with a link. Your subscription starts when you "
+            "confirm it there."
+        ),
+        "newsletter_confirm_title": "Confirm your subscription",
+        "newsletter_confirm": "Press the button to receive the Cloud 7 newsletter once a month.",
+        "newsletter_confirm_button": "Confirm my subscription",
+        "newsletter_confirmed_title": "You are subscribed",
+        "newsletter_confirmed": (
+            "Thank you. Every newsletter has an unsubscribe link at the bottom."
+        ),
+        "newsletter_leave_title": "Unsubscribe from the newsletter",
+        "newsletter_leave": "Press the button and we will send you no more newsletters.",
+        "newsletter_leave_button": "Unsubscribe",
+        "newsletter_left_title": "You are unsubscribed",
+        "newsletter_left": "We will send you no more newsletters.",
+        "link_bad": (
+            "This link is not valid or has expired. Subscribe again on the newsletter page."
+        ),
+        "send_contact": "Send request",
+        "send_newsletter": "Subscribe",
         "callback": "a callback",
         "quotation": "a quotation",
         "notify_subject": "Website: {kind} request from {name}",
@@ -72,15 +101,13 @@ WORDS: dict[str, dict[str, str]] = {
         "field_message": "uw bericht",
         "field_request": "wat u wilt",
         "token_missing": (
-            "Om automatische berichten te weren: controleer uw gegevens en klik op Verzoek "
-            "versturen."
+            "Om automatische berichten te weren: controleer uw gegevens en klik op {button}."
         ),
         "token_fast": (
-            "Dat ging wel erg snel. Controleer uw gegevens en klik nogmaals op Verzoek versturen."
+            "Dat ging wel erg snel. Controleer uw gegevens en klik nogmaals op {button}."
         ),
         "token_old": (
-            "Dit formulier stond lang open. Controleer uw gegevens en klik nogmaals op Verzoek "
-            "versturen."
+            "Dit formulier stond lang open. Controleer uw gegevens en klik nogmaals op {button}."
         ),
         "token_bad": (
             "Dit formulier kon niet worden gecontroleerd. Controleer uw gegevens en verstuur "
@@ -90,7 +117,37 @@ WORDS: dict[str, dict[str, str]] = {
         "too_many": "U hebt in korte tijd veel verzoeken verstuurd. Probeer het later opnieuw.",
         "too_big": "Uw bericht is te lang om te versturen. Maak het korter.",
         "origin": "Dit formulier kan alleen vanaf onze eigen website worden verstuurd.",
-        "send": "Verzoek versturen",
+        "newsletter_confirm_subject": "Bevestig uw aanmelding voor de nieuwsbrief van Cloud 7",
+        "newsletter_confirm_body": (
+            "Hallo,\n\n"
+            "Iemand, waarschijnlijk u, heeft gevraagd de nieuwsbrief van Cloud 7 op dit adres "
+            "te ontvangen. Open binnen {days} dagen deze link en klik op de knop om dat te "
+            "bevestigen:\n\n{link}\n\n"
+            "Hebt u dit niet gevraagd, negeer deze e-mail dan: zonder bevestiging krijgt u "
+            "niets van ons.\n\nCloud 7\n"
+        ),
+        "newsletter_sent_title": "Kijk in uw e-mail",
+        "newsletter_sent": (
+            "We hebben u een e-mail met een link gestuurd. Uw aanmelding gaat in zodra u die "
+            "daar bevestigt."
+        ),
+        "newsletter_confirm_title": "Bevestig uw aanmelding",
+        "newsletter_confirm": (
+            "Klik op de knop om één keer per maand de nieuwsbrief van Cloud 7 te ontvangen."
+        ),
+        "newsletter_confirm_button": "Mijn aanmelding bevestigen",
+        "newsletter_confirmed_title": "U bent aangemeld",
+        "newsletter_confirmed": "Dank u wel. Onderaan elke nieuwsbrief staat een afmeldlink.",
+        "newsletter_leave_title": "Afmelden voor de nieuwsbrief",
+        "newsletter_leave": "Klik op de knop, dan sturen we u geen nieuwsbrieven meer.",
+        "newsletter_leave_button": "Afmelden",
+        "newsletter_left_title": "U bent afgemeld",
+        "newsletter_left": "We sturen u geen nieuwsbrieven meer.",
+        "link_bad": (
+            "Deze link is niet geldig of verlopen. Meld u opnieuw aan op de nieuwsbriefpagina."
+        ),
+        "send_contact": "Verzoek versturen",
+        "send_newsletter": "Aanmelden",
         "callback": "een terugbelverzoek",
         "quotation": "een offerte",
         "notify_subject": "Website: {kind} van {name}",

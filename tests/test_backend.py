@@ -55,8 +55,9 @@ def post(
     origin: str | None = "",
     body: bytes | None = None,
     extra: dict[str, str] | None = None,
+    path: str = "/api/contact",
 ) -> tuple[int, dict[str, str], str]:
-    """POST /api/contact; status, headers and body, redirects not followed."""
+    """POST a form (the contact form unless `path` says); status, headers, body, no redirects."""
     data = body if body is not None else urllib.parse.urlencode(fields).encode()
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
     if origin is not None:
@@ -64,7 +65,7 @@ def post(
     if json_answer:
         headers["Accept"] = "application/json"
     headers.update(extra or {})
-    request = urllib.request.Request(backend.url("/api/contact"), data=data, headers=headers)
+    request = urllib.request.Request(backend.url(path), data=data, headers=headers)
 
     class NoRedirect(urllib.request.HTTPRedirectHandler):
         def redirect_request(self, *args, **kwargs):
@@ -313,7 +314,7 @@ def test_subject_export_and_erase_cover_exactly_the_addresses_records(backend, d
     assert {m["kind"] for m in exported["mails"]} == {"contact-notify", "contact-confirm"}
     erased = cli(database_url, "subject", "erase", "ADA@example.org")
     assert erased.returncode == 0
-    assert "Erased 1 requests and 2 mails" in erased.stdout
+    assert "Erased 1 requests, 0 newsletter subscriptions and 2 mails" in erased.stdout
     left = rows(database_url, "SELECT email FROM contact_requests")
     assert left == [{"email": "grace@example.org"}]
     assert len(rows(database_url, "SELECT id FROM outbox")) == 2
@@ -401,3 +402,129 @@ def test_sigkill_under_load_loses_no_acknowledged_request_and_no_mail(
         stop.set()
         served.close()
         sink.stop()
+
+
+def get(backend: Backend, path: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(backend.url(path), timeout=10) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def subscription(**changes) -> dict[str, str]:
+    fields = {
+        "name": "Ada",
+        "email": "ada@example.org",
+        "lang": "en",
+        "page": "/newsletter/",
+        "consent_text": "We will send you an e-mail to confirm your address.",
+        "website": "",
+        "token": guard.issue_token(SECRET.encode(), "newsletter"),
+    }
+    fields.update(changes)
+    return fields
+
+
+def link_in(message, purpose: str) -> str:
+    for word in message.get_content().split():
+        if f"/api/newsletter/{purpose}?t=" in word:
+            return word[word.index("/api/") :]
+    raise AssertionError(f"no {purpose} link in the mail")
+
+
+def test_newsletter_double_opt_in_keeps_the_proof_and_one_click_unsubscribe_keeps_a_hash(
+    backend, database_url, smtp
+):
+    status, headers, _ = post(backend, subscription(lang="nl"), path="/api/newsletter")
+    assert (status, headers["location"]) == (303, "/api/newsletter/sent?lang=nl")
+    pending = rows(database_url, "SELECT * FROM newsletter_subscribers")
+    assert [(r["email"], r["confirmed_at"]) for r in pending] == [("ada@example.org", None)]
+    assert cli(database_url, "newsletter", "export").stdout.count("\n") == 1  # the header
+    mail = wait_for(lambda: smtp.to("ada@example.org"), what="the confirmation mail")[0]
+    assert mail["Subject"] == "Bevestig uw aanmelding voor de nieuwsbrief van Cloud 7"
+    assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    confirm = link_in(mail, "confirm")
+    # Opening the link (as a mail scanner does) changes nothing; its button confirms.
+    status, page = get(backend, confirm)
+    assert status == 200 and "Mijn aanmelding bevestigen" in page
+    assert (
+        rows(database_url, "SELECT confirmed_at FROM newsletter_subscribers")[0]["confirmed_at"]
+        is None
+    )
+    status, _, page = post(backend, {}, path=confirm)
+    assert status == 200 and "U bent aangemeld" in page
+    proof = rows(database_url, "SELECT * FROM newsletter_subscribers")[0]
+    assert proof["confirmed_at"] > proof["asked_at"]
+    assert proof["asked_text"] == "We will send you an e-mail to confirm your address."
+    assert proof["lang"] == "nl"
+
+    exported = json.loads(cli(database_url, "newsletter", "export", "--format", "json").stdout)
+    assert [(r["email"], r["lang"]) for r in exported] == [("ada@example.org", "nl")]
+    csv_text = cli(database_url, "newsletter", "export").stdout
+    assert csv_text.splitlines()[0].startswith("email,name,lang,asked_at")
+
+    # RFC 8058: the mail platform POSTs List-Unsubscribe=One-Click to the header's URL.
+    unsubscribe = mail["List-Unsubscribe"].strip("<>")
+    unsubscribe = unsubscribe[unsubscribe.index("/api/") :]
+    status, _, page = post(
+        backend, {}, body=b"List-Unsubscribe=One-Click", origin=None, path=unsubscribe
+    )
+    assert status == 200 and "U bent afgemeld" in page
+    assert rows(database_url, "SELECT * FROM newsletter_subscribers") == []
+    kept = rows(database_url, "SELECT * FROM newsletter_unsubscribed")
+    assert len(kept) == 1 and "ada" not in json.dumps(kept)
+    assert json.loads(cli(database_url, "newsletter", "export", "--format", "json").stdout) == []
+    # The link again: nothing left to remove, and it says so.
+    status, page = get(backend, unsubscribe)
+    assert status == 200 and "afgemeld" in page
+
+
+def test_newsletter_links_that_are_forged_or_expired_are_refused(backend, database_url):
+    from backend import newsletter
+
+    post(backend, subscription(), path="/api/newsletter")
+    subscriber = rows(database_url, "SELECT id FROM newsletter_subscribers")[0]["id"]
+    expired = newsletter.link_token(SECRET.encode(), "confirm", subscriber, -1)
+    forged = newsletter.link_token(b"another-secret" * 3, "confirm", subscriber, 7)
+    wrong_kind = newsletter.link_token(SECRET.encode(), "unsubscribe", subscriber, None)
+    for token in (expired, forged, wrong_kind, "garbage"):
+        status, page = get(backend, f"/api/newsletter/confirm?t={token}")
+        assert status == 400 and "not valid or has expired" in page
+        status, _, _ = post(backend, {}, path=f"/api/newsletter/confirm?t={token}")
+        assert status == 400
+    assert (
+        rows(database_url, "SELECT confirmed_at FROM newsletter_subscribers")[0]["confirmed_at"]
+        is None
+    )
+
+
+def test_newsletter_sign_up_refuses_bad_input_and_says_nothing_about_who_is_subscribed(
+    backend, database_url, smtp
+):
+    status, _, body = post(
+        backend,
+        subscription(email="x@y\r\nBcc: z@example.org"),
+        json_answer=True,
+        path="/api/newsletter",
+    )
+    assert status == 400 and json.loads(body)["field"] == "email"
+    status, _, _ = post(backend, subscription(website="spam"), path="/api/newsletter")
+    assert status == 400
+    assert rows(database_url, "SELECT id FROM newsletter_subscribers") == []
+    first = post(backend, subscription(), json_answer=True, path="/api/newsletter")
+    second = post(backend, subscription(), json_answer=True, path="/api/newsletter")
+    assert first[0] == second[0] == 200 and first[2] == second[2]
+
+
+def test_erase_removes_the_subscription_and_keeps_only_the_hash(backend, database_url, smtp):
+    post(backend, subscription(), path="/api/newsletter")
+    post(backend, good())
+    result = cli(database_url, "subject", "erase", "ada@example.org")
+    assert "Erased 1 requests, 1 newsletter subscriptions" in result.stdout
+    for table in ("contact_requests", "newsletter_subscribers", "outbox"):
+        assert rows(database_url, f"SELECT * FROM {table}") == [], table
+    assert len(rows(database_url, "SELECT * FROM newsletter_unsubscribed")) == 1
+    exported = json.loads(cli(database_url, "subject", "export", "ada@example.org").stdout)
+    assert exported["contact_requests"] == [] and exported["newsletter"] is None
+    assert exported["newsletter_unsubscribed_at"]

@@ -146,3 +146,35 @@ def test_without_javascript_a_missing_field_is_named_in_the_pages_language(new_v
     visitor.page.locator("#name").evaluate("e => e.removeAttribute('required')")
     visitor.page.get_by_role("button", name=words["send"]).click()
     assert visitor.page.get_by_role("alert").inner_text() == words["missing_name"]
+
+
+@pytest.mark.parametrize("javascript", [True, False])
+def test_a_dutch_visitor_subscribes_confirms_by_the_link_and_unsubscribes(
+    new_visitor, served, smtp, javascript
+):
+    visitor = new_visitor(served, java_script_enabled=javascript)
+    email = f"news-{javascript}-{served.port}@example.org"
+    page = visitor.page
+    visitor.open("/nl/newsletter/")
+    if javascript:
+        wait_for(lambda: page.locator("input[name=token]").input_value(), what="the token")
+    page.get_by_label("E-mailadres").fill(email)
+    page.get_by_role("button", name="Aanmelden").click()
+    if javascript:
+        page.get_by_role("status").get_by_text("We hebben u een e-mail met een link").wait_for()
+    else:
+        page.get_by_role("button", name="Aanmelden").click()  # the token, once more
+        page.get_by_role("heading", name="Kijk in uw e-mail").wait_for()
+    mail = wait_for(lambda: smtp.to(email), what="the confirmation mail")[0]
+    link = next(w for w in mail.get_content().split() if "/api/newsletter/confirm" in w)
+    page.goto(served.url(link[link.index("/api/") :]))
+    page.get_by_role("button", name="Mijn aanmelding bevestigen").click()
+    page.get_by_role("heading", name="U bent aangemeld").wait_for()
+    leave = mail["List-Unsubscribe"].strip("<>")
+    page.goto(served.url(leave[leave.index("/api/") :]))
+    page.get_by_role("button", name="Afmelden").click()
+    page.get_by_role("heading", name="U bent afgemeld").wait_for()
+    db = Database(served.database_url)
+    with db.transaction() as tx:
+        assert tx.query("SELECT 1 FROM newsletter_subscribers WHERE email = ?", (email,)) == []
+    db.close()

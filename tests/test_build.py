@@ -252,12 +252,17 @@ def test_contact_page_posts_to_the_sites_own_backend_and_says_only_what_it_shows
         assert not re.search(r"\bform\b|formulier", words), path
 
 
-def test_newsletter_page_shows_a_form_only_when_configured(tmp_path, site):
-    assert soup(site / "newsletter/index.html").find("main").find("form") is None
-    out = build_or_fail(
-        tmp_path / "out", NEWSLETTER_FORM_ACTION="https://forms.cloud7.example/news"
-    )
-    assert soup(out / "newsletter/index.html").find("main").find("form")["action"].endswith("/news")
+def test_newsletter_page_posts_to_the_sites_own_backend_and_otherwise_says_how_to_subscribe(
+    tmp_path, site
+):
+    form = soup(site / "newsletter/index.html").find("main").find("form")
+    assert form["action"] == "/api/newsletter"
+    shown = form.find("p").get_text(" ", strip=True)
+    kept = form.find("input", attrs={"name": "consent_text"})["value"]
+    assert shown.startswith(kept), "the proof of opt-in keeps the words the visitor saw"
+    out = build_or_fail(tmp_path / "out", NEWSLETTER_FORM_ACTION="")
+    main = soup(out / "newsletter/index.html").find("main")
+    assert main.find("form") is None and main.find(id="subscribe")
 
 
 def test_marketing_adds_a_news_item_with_one_markdown_file(tmp_path):
