@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -55,6 +57,7 @@ def test_make_serve_shows_a_failed_rebuild_on_every_page_and_stops_with_make(tmp
         **os.environ,
         "BACKEND_DATABASE_URL": f"sqlite:///{tmp_path}/var/backend.sqlite3",
         "BACKEND_MAIL_DIR": str(tmp_path / "mail"),
+        "BACKEND_FORM_MIN_SECONDS": "0",  # a script posts at once
     }
     make = subprocess.Popen(
         [
@@ -76,6 +79,18 @@ def test_make_serve_shows_a_failed_rebuild_on_every_page_and_stops_with_make(tmp
         status, home = fetch(site + "/")
         assert status == 200 and "Cloud 7" in home
         assert fetch(site + "/contact/")[1].count('action="/api/contact"') == 1
+        # A marketer sends the form (as the no-JavaScript page does) and reads the mail.
+        token_url = site + "/api/form-token?form=contact"
+        token = json.loads(fetch(token_url)[1])["token"]
+        form = {"name": "Marketing", "email": "m@example.org", "lang": "en", "token": token}
+        sent = urllib.request.Request(
+            site + "/api/contact",
+            data=urllib.parse.urlencode(form).encode(),
+            headers={"Origin": site},
+        )
+        with urllib.request.urlopen(sent, timeout=10) as answer:
+            assert answer.url.endswith("/contact-received/")
+        wait_for(lambda: len(list((tmp_path / "mail").glob("*.eml"))) == 2, 30, "two .eml mails")
 
         broken = content / "pages/broken.md"
         broken.write_text("Title: Broken\nTemplate: nonexistent\n\nA page.\n")
