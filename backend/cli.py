@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import sys
@@ -212,7 +213,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
-        config = settings.load(dev=getattr(args, "dev", False) or args.command != "serve")
+        # Only what signs tokens or writes links needs the real secret and the site's URL.
+        signs = args.command in ("serve", "newsletter") and not getattr(args, "dev", False)
+        config = settings.load(dev=not signs)
+        if getattr(args, "dev", False) and not config.site_url:
+            config = dataclasses.replace(config, site_url=f"http://{args.host}:{args.port}")
+        if signs and not config.site_url:
+            raise settings.SettingsError(
+                "BACKEND_SITE_URL is not set: links in mails need the site's address; set it "
+                "(or BACKEND_SITE_ORIGIN) to e.g. https://www.cloud7.example"
+            )
         return args.run(args, config)
     except settings.SettingsError as error:
         print(f"backend: {error}", file=sys.stderr)

@@ -162,6 +162,7 @@ def backend_env(database_url: str, smtp_url: str = "", **extra: str) -> dict[str
         "BACKEND_DATABASE_URL": database_url,
         "BACKEND_SMTP_URL": smtp_url,
         "BACKEND_SECRET": SECRET,
+        "BACKEND_SITE_URL": "http://www.cloud7.test",
         "BACKEND_NOTIFY_TO": "customer-service@cloud7.example",
         "BACKEND_FORM_MIN_SECONDS": "0",
         "BACKEND_MAIL_POLL_SECONDS": "0.2",

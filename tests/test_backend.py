@@ -347,6 +347,14 @@ def test_a_bad_setting_is_named_with_its_fix_and_no_traceback(tmp_path):
         text=True,
     )
     assert unset.returncode == 2 and "BACKEND_SECRET is not set" in unset.stderr
+    no_url = subprocess.run(
+        [sys.executable, "-m", "backend", "newsletter", "export"],
+        cwd=ROOT,
+        env={**backend_env(f"sqlite:///{tmp_path}/x.db"), "BACKEND_SITE_URL": ""},
+        capture_output=True,
+        text=True,
+    )
+    assert no_url.returncode == 2 and "BACKEND_SITE_URL is not set" in no_url.stderr
 
 
 def test_sigkill_under_load_loses_no_acknowledged_request_and_no_mail(
