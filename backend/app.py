@@ -307,7 +307,7 @@ class Backend:
 
 def create_app(settings: Settings, db: Database | None = None) -> Starlette:
     """The backend's ASGI app; migrates the database and runs the mail worker while up."""
-    db = db or Database(settings.database_url)
+    db = db or Database(settings.database_url, settings.database_timeout_seconds)
     backend = Backend(settings, db)
 
     @contextlib.asynccontextmanager

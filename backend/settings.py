@@ -29,6 +29,7 @@ class Retention:
 @dataclass(frozen=True)
 class Settings:
     database_url: str = "sqlite:///var/backend.sqlite3"
+    database_timeout_seconds: float = 5.0
     smtp_url: str = ""  # empty: mails become .eml files in mail_dir
     mail_dir: Path = Path("var/mail")
     mail_from: str = "Cloud 7 <no-reply@cloud7.example>"
@@ -115,6 +116,9 @@ def load(env: dict[str, str] | None = None, dev: bool = False) -> Settings:
     )
     return Settings(
         database_url=database_url,
+        database_timeout_seconds=_number(
+            env, "BACKEND_DATABASE_TIMEOUT_SECONDS", Settings.database_timeout_seconds
+        ),
         smtp_url=smtp_url,
         mail_dir=Path(env.get("BACKEND_MAIL_DIR") or Settings.mail_dir),
         mail_from=env.get("BACKEND_MAIL_FROM") or Settings.mail_from,

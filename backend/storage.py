@@ -67,8 +67,9 @@ class Database:
     use reconnects once the database is back.
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, timeout: float = 5) -> None:
         self.url = url
+        self.timeout = timeout  # how long to wait for a busy or unreachable database
         parts = urlsplit(url)
         self.dialect = "sqlite" if parts.scheme == "sqlite" else "postgresql"
         if self.dialect == "sqlite":
@@ -89,7 +90,7 @@ class Database:
         if self.dialect == "sqlite":
             self.path.parent.mkdir(parents=True, exist_ok=True)
             connection = sqlite3.connect(
-                self.path, isolation_level=None, check_same_thread=False, timeout=5
+                self.path, isolation_level=None, check_same_thread=False, timeout=self.timeout
             )
             connection.execute("PRAGMA journal_mode=WAL")
             # synchronous=FULL per transaction (see transaction()): a post acknowledged to
@@ -98,7 +99,7 @@ class Database:
             return connection
         import psycopg
 
-        return psycopg.connect(self.url, connect_timeout=5)
+        return psycopg.connect(self.url, connect_timeout=max(1, round(self.timeout)))
 
     def _connection(self) -> Any:
         connection = getattr(self._local, "connection", None)

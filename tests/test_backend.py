@@ -294,6 +294,27 @@ def test_the_database_down_gives_a_clear_503_page_in_the_visitors_language(postg
         cluster.close()
 
 
+def test_a_sqlite_database_held_by_another_writer_gives_a_503_and_nothing_half_written(
+    tmp_path, smtp
+):
+    import sqlite3
+
+    url = f"sqlite:///{tmp_path}/backend.sqlite3"
+    served = Backend(backend_env(url, smtp.url, BACKEND_DATABASE_TIMEOUT_SECONDS="0.3"))
+    holder = sqlite3.connect(tmp_path / "backend.sqlite3", isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")  # a backup tool or a stuck process holds it
+        status, _, body = post(served, good())
+        assert status == 503 and "Nothing was saved" in body
+        holder.execute("ROLLBACK")
+        assert post(served, good())[0] == 303
+    finally:
+        holder.close()
+        served.close()
+    assert len(rows(url, "SELECT id FROM contact_requests")) == 1
+    assert len(rows(url, "SELECT id FROM outbox")) == 2
+
+
 def cli(database_url: str, *args: str) -> subprocess.CompletedProcess:
     env = backend_env(database_url)
     return subprocess.run(
