@@ -127,15 +127,19 @@ class Backend:
         return JSONResponse({"token": token}, headers=API_HEADERS)
 
     def record(self, client: str, form: str, refusal: str, store: Callable | None) -> str:
-        """One transaction per post: count it for its client, then store it or its refusal.
+        """Count a post for its client, then store it or its refusal in one transaction.
 
         The refusal that stands: "rate_limit" when the client is over its limit, else the
         given one; "" when the post was stored.
         """
         settings = self.settings
-        with self.db.transaction() as tx:
+        # The count comes first, in its own short transaction that does not wait for the
+        # disk: one client's posts share its row, and holding that row's lock through a
+        # durable commit would make them queue (losing a count in a power cut is harmless).
+        with self.db.transaction(durable=False) as tx:
             if guard.over_limit(tx, client, settings.rate_limit, settings.rate_window_seconds):
                 refusal = "rate_limit"
+        with self.db.transaction() as tx:
             if refusal:
                 guard.count_refusal(tx, form, refusal)
                 return refusal
