@@ -178,3 +178,34 @@ def test_a_dutch_visitor_subscribes_confirms_by_the_link_and_unsubscribes(
     with db.transaction() as tx:
         assert tx.query("SELECT 1 FROM newsletter_subscribers WHERE email = ?", (email,)) == []
     db.close()
+
+
+def test_with_the_backend_unreachable_the_form_says_so_in_the_pages_language(new_visitor, served):
+    words = WORDS["nl"]
+    visitor = new_visitor(served)
+    visitor.context.route("**/api/contact", lambda route: route.abort())
+    visitor.open(words["path"])
+    fill(visitor.page, words, "down@example.org")
+    visitor.page.get_by_role("button", name=words["send"]).click()
+    visitor.page.get_by_role("status").get_by_text(
+        "We konden uw verzoek niet versturen. Probeer het over een paar minuten opnieuw, "
+        "of bel ons op +31 20 555 0107."
+    ).wait_for()
+    assert visitor.page.get_by_role("button", name=words["send"]).is_enabled()
+
+
+def test_the_form_and_the_backends_pages_pass_axe(new_visitor, served):
+    from conftest import axe_violations
+
+    visitor = new_visitor(served)
+    visitor.open("/contact/")
+    assert axe_violations(visitor.page, iframes=False) == []
+    # The backend's own page (here: send again with a fresh token), from a visitor
+    # without JavaScript, checked by axe in a page that runs it.
+    plain = new_visitor(served, java_script_enabled=False)
+    plain.open("/contact/")
+    fill(plain.page, WORDS["en"], "axe@example.org")
+    plain.page.get_by_role("button", name="Send request").click()
+    plain.page.get_by_role("alert").wait_for()
+    visitor.page.set_content(plain.page.content())
+    assert axe_violations(visitor.page, iframes=False) == []
