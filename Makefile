@@ -8,9 +8,8 @@ PELICAN_FLAGS := --fatal errors
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: build serve publish test audit bench lint clean browser engines policy-version images \
-	screenshots \
-	lighthouse
+.PHONY: build serve publish test audit bench lint clean browser engines postgresql policy-version \
+	images screenshots lighthouse
 
 $(VENV)/.site: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); exit 1; }
@@ -30,10 +29,14 @@ build: $(VENV)/.site
 	$(PELICAN) content -s $(SETTINGS) -o output.tmp $(PELICAN_FLAGS) || { rm -rf output.tmp; exit 1; }
 	rm -rf output && mv output.tmp output
 
-# Pelican's autoreload builds first, then serves and rebuilds on every change.
+# The site and its backend on one origin (http://$(HOST):$(PORT), /api/ to the backend):
+# builds, rebuilds on every change, shows a failed rebuild on every page until the next
+# good one. SQLite in var/, mails as .eml files in var/mail/. Ends when make ends.
+SERVE_CONTENT ?= content
+SERVE_OUTPUT ?= output
 serve: $(VENV)/.site
-	$(PELICAN) content -s pelicanconf.py -o output $(PELICAN_FLAGS) \
-		--autoreload --listen --bind $(HOST) --port $(PORT)
+	$(PY) -m backend serve --dev --host $(HOST) --port $(PORT) \
+		--content $(SERVE_CONTENT) --output $(SERVE_OUTPUT)
 
 # The production build: the same recipe with publishconf.py (absolute URLs, feeds,
 # pre-compressed .gz and .br files).
@@ -68,7 +71,20 @@ engines: $(VENV)/.test
 	  fi; }
 	@$(PY) -m cookie_audit.engines --any
 
-test: $(VENV)/.test browser engines
+# The backend's tests start a throwaway PostgreSQL cluster from Debian's binaries.
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's postgresql for the backend tests"; \
+	    { apt-get update -qq \
+	      && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; } \
+	      || echo "Could not install postgresql" >&2; \
+	  fi; \
+	  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	    echo "No PostgreSQL found: install Debian's 'postgresql' for the backend tests." >&2; \
+	    exit 1; }; }
+
+test: $(VENV)/.test browser engines postgresql
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Cookies, storage and third-party requests of every built page in five visitor
@@ -127,5 +143,5 @@ lint: $(VENV)/.lint
 	fi
 
 clean:
-	rm -rf output output.tmp cache .pytest_cache .hypothesis .ruff_cache build *.egg-info \
+	rm -rf output output.tmp output.old cache .pytest_cache .hypothesis .ruff_cache build *.egg-info \
 		bench-results.json audit-report screenshots lighthouse-results.json .audit-cache

@@ -79,10 +79,11 @@ SOCIAL_CARD = {
 # Who to write to about personal data; the privacy policy and the contact page show it.
 CONTACT_EMAIL = "privacy@cloud7.example"
 CONTACT_PHONE = "+31 20 555 0107"
-# Where the callback/quotation and newsletter forms post to. With none set, the pages
-# show how to reach Cloud 7 instead of a form that goes nowhere.
-CONTACT_FORM_ACTION = ""
-NEWSLETTER_FORM_ACTION = ""
+# Where the callback/quotation and newsletter forms post to: the site's own backend
+# (backend/, docs/backend.md) on the same origin. With none set, the pages show how to
+# reach Cloud 7 instead of a form that goes nowhere.
+CONTACT_FORM_ACTION = "/api/contact"
+NEWSLETTER_FORM_ACTION = "/api/newsletter"
 
 # URLs: stable, folder-style, never changed once published.
 PAGE_URL = "{slug}/"

@@ -1,4 +1,5 @@
-"""`make bench`: what the plugins cost to build and what the banner costs a visitor.
+"""`make bench`: what the plugins cost to build, what the banner costs a visitor, and
+what the backend sustains (tests/backend_bench.py).
 
 Ratios are measured side by side in one run, alternating configurations, and
 reported as medians: these machines are shared, so no figure here is a test.
@@ -19,6 +20,8 @@ import time
 from pathlib import Path
 
 sys.path[:0] = [str(Path(__file__).parent.parent / part) for part in (".", "tests", "plugins")]
+from backend_bench import backend_figures  # noqa: E402
+from backend_bench import rows as backend_rows  # noqa: E402
 from conftest import LAYOUT_SHIFTS, ROOT, Server, build_site, layout_shift  # noqa: E402
 
 from cookie_audit.sandbox import GOOGLE, google_answer, launch_options  # noqa: E402
@@ -371,6 +374,7 @@ def main() -> None:
             "audit_at_scale": audit_at_scale(work),
             "build": build_cost(work),
             "incremental": incremental(work),
+            "backend": backend_figures(),
         }
     results["seconds"] = time.perf_counter() - started
     (ROOT / "bench-results.json").write_text(json.dumps(results, indent=2) + "\n")
@@ -477,6 +481,7 @@ def table(r: dict) -> str:
                 "≤ 90 s for both engines",
             )
         )
+    rows += backend_rows(r["backend"])
     width = [max(len(row[i]) for row in rows) for i in range(3)]
     lines = [" | ".join(cell.ljust(width[i]) for i, cell in enumerate(row)) for row in rows]
     lines.insert(1, "-+-".join("-" * w for w in width))

@@ -218,28 +218,63 @@ def test_publish_writes_gzip_and_brotli_copies_of_every_text_file(published):
     assert not list(published.rglob("*.png.gz")), "images are compressed already"
 
 
-def test_contact_page_shows_a_form_only_when_it_has_somewhere_to_post(tmp_path, site):
-    without = soup(site / "contact/index.html").find("main")
-    assert without.find("form") is None
-    assert without.find("a", href="mailto:privacy@cloud7.example")
-
-    out = build_or_fail(
-        tmp_path / "out", CONTACT_FORM_ACTION="https://forms.cloud7.example/callback"
-    )
-    form = soup(out / "contact/index.html").find("main").find("form")
-    assert form["action"] == "https://forms.cloud7.example/callback"
-    labels = {label.get_text(strip=True) for label in form.find_all("label")}
+def test_contact_page_posts_to_the_sites_own_backend_and_says_only_what_it_shows(tmp_path, site):
+    for path, lang in (("contact/index.html", "en"), ("nl/contact/index.html", "nl")):
+        main = soup(site / path).find("main")
+        form = main.find("form")
+        assert form["action"] == "/api/contact"
+        fields = {field["name"] for field in form.find_all(["input", "textarea"])}
+        # The policy's fields, and what the backend needs to check the post.
+        assert fields == {
+            "request",
+            "name",
+            "phone",
+            "email",
+            "country",
+            "message",
+            "lang",
+            "page",
+            "token",
+            "website",
+        }
+        assert form.find("input", attrs={"name": "lang"})["value"] == lang
+        assert (
+            form.find("input", attrs={"name": "page"})["value"] == "/" + path[: -len("index.html")]
+        )
+        assert main.find("script", src="/theme/js/forms.js")
+        assert not main.find("script", src=False), "no inline script"
+        assert form.find(attrs={"aria-live": "polite"})
+    labels = {
+        label.get_text(strip=True) for label in soup(site / "contact/index.html").find_all("label")
+    }
     assert {"Name", "Phone number", "E-mail address", "Country of residence", "Message"} <= labels
+    form = soup(site / "contact/index.html").find("main").find("form")
     hint = form.find(id=form.find("textarea")["aria-describedby"]).get_text()
     assert "special categories of personal data" in hint
+    for path in ("contact-received/index.html", "nl/contact-received/index.html"):
+        assert soup(site / path).find("h1")
+
+    without = build_or_fail(tmp_path / "out", CONTACT_FORM_ACTION="")
+    main = soup(without / "contact/index.html").find("main")
+    assert main.find("form") is None
+    assert main.find("a", href="mailto:privacy@cloud7.example")
+    # The page never promises a form it does not show.
+    for path in ("contact/index.html", "nl/contact/index.html"):
+        words = soup(without / path).find("main").get_text(" ").lower()
+        assert not re.search(r"\bform\b|formulier", words), path
 
 
-def test_newsletter_page_shows_a_form_only_when_configured(tmp_path, site):
-    assert soup(site / "newsletter/index.html").find("main").find("form") is None
-    out = build_or_fail(
-        tmp_path / "out", NEWSLETTER_FORM_ACTION="https://forms.cloud7.example/news"
-    )
-    assert soup(out / "newsletter/index.html").find("main").find("form")["action"].endswith("/news")
+def test_newsletter_page_posts_to_the_sites_own_backend_and_otherwise_says_how_to_subscribe(
+    tmp_path, site
+):
+    form = soup(site / "newsletter/index.html").find("main").find("form")
+    assert form["action"] == "/api/newsletter"
+    shown = form.find("p").get_text(" ", strip=True)
+    kept = form.find("input", attrs={"name": "consent_text"})["value"]
+    assert shown.startswith(kept), "the proof of opt-in keeps the words the visitor saw"
+    out = build_or_fail(tmp_path / "out", NEWSLETTER_FORM_ACTION="")
+    main = soup(out / "newsletter/index.html").find("main")
+    assert main.find("form") is None and main.find(id="subscribe")
 
 
 def test_marketing_adds_a_news_item_with_one_markdown_file(tmp_path):

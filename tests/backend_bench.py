@@ -1,0 +1,208 @@
+"""The backend's figures for `make bench`: form posts per second with p50/p99 latency on
+SQLite and PostgreSQL, one instance's memory, and the time to send 1,000 queued mails.
+
+The load generator talks only to 127.0.0.1 and stops by itself after a few seconds.
+Run alone with `python tests/backend_bench.py`.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+sys.path[:0] = [str(Path(__file__).parent.parent / part) for part in (".", "tests")]
+from backend_parts import SECRET, Backend, Postgres, SmtpSink, backend_env  # noqa: E402
+
+from backend import contact, guard, outbox  # noqa: E402
+from backend.storage import Database  # noqa: E402
+
+SECONDS = float(os.environ.get("BENCH_BACKEND_SECONDS", "5"))
+CLIENTS = 8
+MAILS = 1000
+
+
+def fields(number: int) -> bytes:
+    return urllib.parse.urlencode(
+        {
+            "request": "callback",
+            "name": "Bench Visitor",
+            "phone": "+31 20 555 0100",
+            "email": f"bench-{number}@example.org",
+            "country": "Netherlands",
+            "message": "Please call me.",
+            "lang": "en",
+            "page": "/contact/",
+            "website": "",
+            "token": guard.issue_token(SECRET.encode(), "contact"),
+        }
+    ).encode()
+
+
+def load(port: int, seconds: float) -> dict:
+    """CLIENTS keep-alive connections posting as fast as they are answered."""
+    latencies: list[float] = []
+    acknowledged = 0
+    lock = threading.Lock()
+    deadline = time.monotonic() + seconds
+    counter = iter(range(10**9))
+
+    def client() -> None:
+        nonlocal acknowledged
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        mine: list[float] = []
+        ok = 0
+        while time.monotonic() < deadline:
+            body = fields(next(counter))
+            started = time.perf_counter()
+            connection.request(
+                "POST",
+                "/api/contact",
+                body,
+                {
+                    "Content-Type": "application/x-www-form-urlencoded",
+                    "Origin": f"http://127.0.0.1:{port}",
+                },
+            )
+            answer = connection.getresponse()
+            answer.read()
+            mine.append(time.perf_counter() - started)
+            ok += answer.status == 303
+        connection.close()
+        with lock:
+            latencies.extend(mine)
+            acknowledged += ok
+
+    threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    return {
+        "posts": len(latencies),
+        "acknowledged": acknowledged,
+        "posts_per_second": acknowledged / elapsed,
+        "p50_ms": 1000 * statistics.median(latencies),
+        "p99_ms": 1000 * latencies[int(0.99 * (len(latencies) - 1))],
+    }
+
+
+def rss_mb(pid: int) -> dict:
+    status = Path(f"/proc/{pid}/status").read_text()
+    values = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+    return {
+        "rss_mb": int(values["VmRSS"].split()[0]) / 1024,
+        "peak_rss_mb": int(values["VmHWM"].split()[0]) / 1024,
+    }
+
+
+def stored(url: str) -> int:
+    db = Database(url)
+    with db.transaction() as tx:
+        count = tx.query("SELECT COUNT(*) AS n FROM contact_requests")[0]["n"]
+    db.close()
+    return count
+
+
+def posts(url: str, sink: SmtpSink) -> dict:
+    env = backend_env(url, sink.url, BACKEND_RATE_LIMIT="100000000")
+    served = Backend(env)
+    try:
+        figures = load(served.port, SECONDS)
+        figures |= rss_mb(served.process.pid)
+    finally:
+        served.close()
+    figures["durable"] = stored(url) == figures["acknowledged"]
+    return figures
+
+
+def queued_mails(url: str, sink: SmtpSink) -> dict:
+    """MAILS mails in the outbox, then sent to a local SMTP server by one worker."""
+    from backend.settings import load as load_settings
+
+    db = Database(url)
+    db.migrate()
+    config = load_settings(backend_env(url, sink.url))
+    request = contact.parse(json.loads(json.dumps({"name": "Q", "email": "q@example.org"})))
+    for _ in range(MAILS // 2):
+        with db.transaction() as tx:
+            contact.store(tx, config, request)
+    sink.clear()
+    started = time.perf_counter()
+    sent = 0
+    while sent < MAILS:
+        sent += outbox.send_due(db, outbox.SmtpServer(sink.url, config.mail_from), 1000).sent
+    seconds = time.perf_counter() - started
+    db.close()
+    return {"mails": MAILS, "seconds": seconds, "received": len(sink.messages)}
+
+
+def backend_figures() -> dict:
+    sink = SmtpSink()
+    cluster = Postgres()
+    results = {}
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            for name, url in (
+                ("sqlite", f"sqlite:///{tmp}/bench.sqlite3"),
+                ("postgresql", cluster.fresh_database()),
+            ):
+                results[name] = posts(url, sink)
+                mail_url = (
+                    f"sqlite:///{tmp}/mail.sqlite3"
+                    if name == "sqlite"
+                    else cluster.fresh_database()
+                )
+                results[name]["queued_mails"] = queued_mails(mail_url, sink)
+    finally:
+        cluster.close()
+        sink.stop()
+    return results
+
+
+def rows(results: dict) -> list[tuple[str, str, str]]:
+    """The table rows for `make bench`."""
+    found = []
+    for name, r in results.items():
+        found.append(
+            (
+                f"backend form posts, {name} ({CLIENTS} clients, {SECONDS:.0f} s)",
+                f"{r['posts_per_second']:.0f} posts/s, p50 {r['p50_ms']:.1f} ms, p99 "
+                f"{r['p99_ms']:.1f} ms; {'every' if r['durable'] else 'NOT every'} "
+                "acknowledged post stored",
+                "≥ 300 posts/s, p99 ≤ 50 ms",
+            )
+        )
+        found.append(
+            (
+                f"backend memory, {name}",
+                f"{r['rss_mb']:.0f} MB RSS after the load (peak {r['peak_rss_mb']:.0f} MB)",
+                "≤ 100 MB",
+            )
+        )
+        q = r["queued_mails"]
+        found.append(
+            (
+                f"send {q['mails']:,} queued mails, {name}, local SMTP",
+                f"{q['seconds']:.1f} s ({q['received']:,} received)",
+                "as fast as the mail server takes them",
+            )
+        )
+    return found
+
+
+if __name__ == "__main__":
+    figures = backend_figures()
+    print(json.dumps(figures, indent=2))
+    for row in rows(figures):
+        print(" | ".join(row))

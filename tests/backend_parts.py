@@ -1,0 +1,224 @@
+"""Real parts for the backend's tests: a PostgreSQL cluster, an SMTP server, the backend.
+
+Each is started on the loopback interface for the tests and stopped after them; waits
+are on events (a port that answers, a mail that arrived), never fixed sleeps.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email
+import email.policy
+import glob
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from email.message import EmailMessage
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "test-secret-" + "x" * 40
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(condition, seconds: float = 20, what: str = "condition"):
+    """Poll a condition until it holds; fail naming it when it never does."""
+    deadline = time.monotonic() + seconds
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"never happened: {what}")
+        time.sleep(0.02)
+
+
+def postgres_bin() -> Path | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    return Path(found[-1]).parent if found else None
+
+
+class Postgres:
+    """A throwaway PostgreSQL cluster in a temporary folder, on a free loopback port.
+
+    As root it runs as the `postgres` user (PostgreSQL refuses to run as root).
+    """
+
+    def __init__(self) -> None:
+        self.bin = postgres_bin()
+        if self.bin is None:
+            raise RuntimeError("PostgreSQL is not installed: apt-get install postgresql")
+        self.folder = Path(tempfile.mkdtemp(prefix="backend-pg-"))
+        self.data = self.folder / "data"
+        self.port = free_port()
+        self.user = None
+        if os.geteuid() == 0:
+            self.user = pwd.getpwnam("postgres")
+            os.chown(self.folder, self.user.pw_uid, self.user.pw_gid)
+        self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8")
+        self.start()
+
+    def _run(self, program: str, *args: str) -> None:
+        command = [str(self.bin / program), *args]
+        if self.user is not None:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        subprocess.run(command, check=True, capture_output=True, cwd=self.folder)
+
+    def start(self) -> None:
+        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.folder} -c fsync=on"
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-o",
+            options,
+            "-w",
+            "-l",
+            str(self.folder / "log"),
+            "start",
+        )
+
+    def stop(self) -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+
+    def fresh_database(self) -> str:
+        """A new empty database; its URL."""
+        import psycopg
+
+        name = f"t{os.urandom(6).hex()}"
+        with psycopg.connect(self.url(), autocommit=True) as connection:
+            connection.execute(f"CREATE DATABASE {name}")
+        return self.url(name)
+
+    def close(self) -> None:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            self.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class SmtpSink:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps every mail it accepts."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.messages: list[EmailMessage] = []
+        self.envelopes: list[tuple[str, list[str]]] = []
+        self._lock = threading.Lock()
+        self._controller = None
+        self.start()
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        with self._lock:
+            self.messages.append(message)
+            self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        return "250 OK"
+
+    def start(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        with self._lock:
+            return [m for m in self.messages if address in m["To"]]
+
+    def clear(self) -> None:
+        with self._lock:
+            self.messages.clear()
+            self.envelopes.clear()
+
+
+def backend_env(database_url: str, smtp_url: str = "", **extra: str) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "BACKEND_DATABASE_URL": database_url,
+        "BACKEND_SMTP_URL": smtp_url,
+        "BACKEND_SECRET": SECRET,
+        "BACKEND_SITE_URL": "http://www.cloud7.test",
+        "BACKEND_NOTIFY_TO": "customer-service@cloud7.example",
+        "BACKEND_FORM_MIN_SECONDS": "0",
+        "BACKEND_MAIL_POLL_SECONDS": "0.2",
+        "BACKEND_MAIL_RETRY_SECONDS": "0.2",
+        "BACKEND_MAIL_LEASE_SECONDS": "2",
+    }
+    env.update(extra)
+    return env
+
+
+class Backend:
+    """`python -m backend serve` in a child process, on a free port."""
+
+    def __init__(self, env: dict[str, str], *args: str, cwd: Path = ROOT) -> None:
+        self.env = env
+        self.args = args
+        self.cwd = cwd
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+        self.start()
+
+    def start(self) -> None:
+        command = [sys.executable, "-m", "backend", "serve", "--port", str(self.port), *self.args]
+        self.process = subprocess.Popen(
+            command, cwd=self.cwd, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+        wait_for(self._healthy, 30, f"the backend on port {self.port} answering")
+
+    def _healthy(self) -> bool:
+        if self.process.poll() is not None:
+            output = self.process.stdout.read().decode()
+            raise AssertionError(f"the backend exited: {output}")
+        try:
+            with urllib.request.urlopen(self.url("/api/health"), timeout=2) as answer:
+                return answer.status == 200
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            return False
+
+    def url(self, path: str = "/", host: str = "127.0.0.1") -> str:
+        """A URL of the backend; browser tests pass the site's host (www.cloud7.test)."""
+        return f"http://{host}:{self.port}{path}"
+
+    @property
+    def origin(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+
+    def close(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        if self.process and self.process.stdout:
+            self.process.stdout.close()

@@ -1,0 +1,112 @@
+"""Mail over real SMTP with TLS: STARTTLS and implicit TLS (smtps), with credentials."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import ssl
+
+import pytest
+import trustme
+from backend_parts import free_port
+
+from backend import outbox
+from backend.storage import Database
+
+USER, PASSWORD = "cloud7", "p@ss word"  # a space and an @: percent-encoded in the URL
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        self.messages.append(
+            email.message_from_bytes(envelope.content, policy=email.policy.default)
+        )
+        return "250 OK"
+
+
+def authenticator(server, session, envelope, mechanism, auth_data):
+    from aiosmtpd.smtp import AuthResult
+
+    good = auth_data.login == USER.encode() and auth_data.password == PASSWORD.encode()
+    return AuthResult(success=good)
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory):
+    authority = trustme.CA()
+    server_cert = authority.issue_cert("127.0.0.1")
+    folder = tmp_path_factory.mktemp("ca")
+    authority.cert_pem.write_to_path(str(folder / "ca.pem"))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_cert.configure_cert(context)
+    return context, folder / "ca.pem"
+
+
+@pytest.fixture(params=["smtp+starttls", "smtps"])
+def tls_server(request, certificate, monkeypatch):
+    from aiosmtpd.controller import Controller
+
+    context, ca = certificate
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca))  # the client trusts the test authority
+    inbox = Inbox()
+    port = free_port()
+    options = {"authenticator": authenticator, "auth_required": True}
+    if request.param == "smtps":
+        # The whole connection is TLS, which aiosmtpd's own STARTTLS check cannot see.
+        controller = Controller(
+            inbox,
+            hostname="127.0.0.1",
+            port=port,
+            ssl_context=context,
+            auth_require_tls=False,
+            **options,
+        )
+    else:
+        controller = Controller(
+            inbox,
+            hostname="127.0.0.1",
+            port=port,
+            tls_context=context,
+            require_starttls=True,
+            **options,
+        )
+    controller.start()
+    yield request.param, port, inbox
+    controller.stop()
+
+
+def queue_one(tmp_path) -> Database:
+    db = Database(f"sqlite:///{tmp_path}/mail.sqlite3")
+    db.migrate()
+    mail = outbox.Mail(
+        kind="test", to="visitor@example.org", subject="Hello", body="Hi", email_key="v"
+    )
+    with db.transaction() as tx:
+        outbox.enqueue(tx, mail, "Cloud 7 <no-reply@cloud7.example>")
+    return db
+
+
+def test_mail_goes_over_tls_with_credentials(tls_server, tmp_path):
+    scheme, port, inbox = tls_server
+    db = queue_one(tmp_path)
+    url = f"{scheme}://cloud7:p%40ss%20word@127.0.0.1:{port}"
+    result = outbox.send_due(db, outbox.SmtpServer(url, "no-reply@cloud7.example"))
+    assert (result.sent, result.failed) == (1, 0)
+    assert [m["Subject"] for m in inbox.messages] == ["Hello"]
+
+
+def test_a_wrong_password_keeps_the_mail_for_a_retry(tls_server, tmp_path):
+    scheme, port, inbox = tls_server
+    db = queue_one(tmp_path)
+    url = f"{scheme}://cloud7:wrong@127.0.0.1:{port}?timeout=1"
+    result = outbox.send_due(db, outbox.SmtpServer(url, "no-reply@cloud7.example"))
+    assert (result.sent, result.failed) == (0, 1)
+    with db.transaction() as tx:
+        row = tx.query("SELECT sent_at, attempts, last_error FROM outbox")[0]
+    assert (row["sent_at"], row["attempts"]) == (None, 1)
+    # The server refuses the login, or hangs up on a client that tries again.
+    assert row["last_error"] in ("SMTPAuthenticationError", "SMTPServerDisconnected")
+    assert inbox.messages == []
