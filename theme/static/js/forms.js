@@ -1,5 +1,6 @@
-// The site's forms with JavaScript: a form token fetched when the page opens, and a post
-// sent in place with its answer announced in the form's live region. Without this file
+// The site's forms with JavaScript: a form token fetched once the visitor starts on the
+// form (not on every page view, so a page view asks the backend nothing), and a post sent
+// in place with its answer announced in the form's live region. Without this file
 // the same forms post as plain HTML and the backend answers with pages.
 "use strict";
 
@@ -11,8 +12,9 @@ function setupForm(form) {
     status.textContent = text;
     status.classList.toggle("form-status--error", Boolean(failed));
   };
+  let asked = null;
   const fetchToken = () =>
-    fetch(`/api/form-token?form=${encodeURIComponent(form.dataset.backendForm)}`, {
+    (asked = fetch(`/api/form-token?form=${encodeURIComponent(form.dataset.backendForm)}`, {
       headers: { Accept: "application/json" },
       credentials: "omit",
     })
@@ -20,19 +22,23 @@ function setupForm(form) {
       .then((data) => {
         if (data.token) token.value = data.token;
       })
-      .catch(() => {}); // no token: the plain post asks the visitor to confirm once more
+      .catch(() => {})); // no token: the plain post asks the visitor to confirm once more
+  const askOnce = () => asked || fetchToken();
 
-  fetchToken();
+  form.addEventListener("focusin", askOnce, { once: true });
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     button.disabled = true;
     say(status.dataset.sending);
-    fetch(form.action, {
-      method: "POST",
-      body: new URLSearchParams(new FormData(form)),
-      headers: { Accept: "application/json" },
-      credentials: "omit",
-    })
+    askOnce()
+      .then(() =>
+        fetch(form.action, {
+          method: "POST",
+          body: new URLSearchParams(new FormData(form)),
+          headers: { Accept: "application/json" },
+          credentials: "omit",
+        }),
+      )
       .then((answer) => answer.json())
       .then((data) => {
         if (data.token) token.value = data.token;
