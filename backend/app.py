@@ -166,7 +166,8 @@ class Backend:
                 return HTMLResponse(pages.unavailable(lang), status, headers=API_HEADERS)
             if again is not None:
                 fields = {**again, "token": guard.issue_token(settings.secret, form)}
-                html = pages.send_again(lang, message, request.url.path, fields, form)
+                back = page_path or site_path(lang, f"{form}/")
+                html = pages.send_again(lang, message, request.url.path, fields, form, back)
                 return HTMLResponse(html, status, headers=API_HEADERS)
             back = page_path or site_path(lang, f"{form}/")
             return HTMLResponse(pages.refused(lang, message, back), status, headers=API_HEADERS)

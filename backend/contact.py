@@ -27,7 +27,8 @@ FIELDS = {
 }
 EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f<>()\[\],;:\"\\]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 PHONE = re.compile(r"^[0-9+()\-. /]{4,40}$")
-PAGE = re.compile(r"^/[A-Za-z0-9/_\-.]{0,199}$")
+# A path on this site: "//host/…" would be another site's address, so never two slashes first.
+PAGE = re.compile(r"^/(?!/)[A-Za-z0-9/_\-.]{0,199}$")
 LINE_BREAK = re.compile(r"[\r\n\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029\x85]")
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 

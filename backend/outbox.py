@@ -203,7 +203,10 @@ def send_due(
                         (at(retry), type(error).__name__, row["id"]),
                     )
                 log.warning("mail %s not sent (%s); retrying", row["id"], type(error).__name__)
-                if isinstance(error, OSError | smtplib.SMTPServerDisconnected):
+                # smtplib's errors are OSErrors too: only a lost connection means the
+                # server is away; a refused mail leaves the rest of the round to go.
+                away = not isinstance(error, smtplib.SMTPException)
+                if away or isinstance(error, smtplib.SMTPServerDisconnected):
                     break  # the server is away: the rest wait for the next round
                 continue
             with db.transaction(durable=False) as tx:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from html import escape
 
-from backend.words import PHONE, say, site_path
+from backend.words import PHONE, say
 
 STYLESHEET = "/theme/css/site.css"
 
@@ -32,8 +32,13 @@ def refused(lang: str, message: str, back: str) -> str:
     return page(lang, say(lang, "refused_title"), body)
 
 
-def send_again(lang: str, message: str, action: str, fields: dict[str, str], form: str) -> str:
-    """The post again with a fresh token: how a visitor without JavaScript gets one."""
+def send_again(
+    lang: str, message: str, action: str, fields: dict[str, str], form: str, back: str
+) -> str:
+    """The post again with a fresh token: how a visitor without JavaScript gets one.
+
+    `back` is a checked path on this site, never the posted `page` field as it came.
+    """
     hidden = "\n".join(
         f'<input type="hidden" name="{escape(name)}" value="{escape(value)}">'
         for name, value in fields.items()
@@ -42,7 +47,7 @@ def send_again(lang: str, message: str, action: str, fields: dict[str, str], for
         f'<p role="alert">{escape(message)}</p>\n'
         f'<form class="form" method="post" action="{escape(action)}">\n{hidden}\n'
         f'<button type="submit">{escape(say(lang, f"send_{form}"))}</button>\n</form>\n'
-        f'<p><a href="{escape(fields.get("page") or site_path(lang, f"{form}/"))}">'
+        f'<p><a href="{escape(back)}">'
         f"{escape(say(lang, 'back'))}</a></p>"
     )
     return page(lang, say(lang, "refused_title"), body)

@@ -179,6 +179,19 @@ def test_a_refusal_is_in_the_pages_language_without_javascript(backend):
     assert "Vul uw naam in." in body and 'href="/nl/contact/"' in body
 
 
+OFF_SITE = ["//evil.example/x", "https://evil.example/", "javascript:alert(1)"]
+
+
+@pytest.mark.parametrize("page", OFF_SITE)
+@pytest.mark.parametrize("refused_for", ["no token", "no name"])
+def test_a_refusal_links_back_only_to_a_page_of_this_site(backend, page, refused_for):
+    fields = good(page=page, token="") if refused_for == "no token" else good(page=page, name="")
+    _, _, body = post(backend, fields)
+    links = [part.split('"', 1)[0] for part in body.split('href="')[1:]]
+    assert links and all(link.startswith("/") and not link.startswith("//") for link in links)
+    assert 'href="/contact/"' in body
+
+
 def test_markup_in_fields_is_escaped_in_pages(backend):
     _, _, body = post(backend, good(name="<script>alert(1)</script>", token=""))
     assert "<script>alert" not in body and "&lt;script&gt;" in body
