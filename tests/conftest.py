@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -425,3 +426,10 @@ CONTENTS = """[...document.querySelectorAll('nav.policy-toc a')].map(a => {
   const target = document.getElementById(a.hash.slice(1));
   return [a.textContent.trim(), !!target && /^H[2-3]$/.test(target.tagName)];
 })"""
+
+
+def policy_days(document: str = "privacy-policy") -> list[str]:
+    """The effective days of the document's versions in content/, newest first."""
+    folder = ROOT / "content" / "policies" / document
+    days = [p.stem for p in folder.glob("*.md") if re.fullmatch(r"\d{4}-\d\d-\d\d", p.stem)]
+    return sorted(days, reverse=True)

@@ -20,6 +20,7 @@ from conftest import (
     build_site,
     copy_content,
     epoch,
+    policy_days,
     policy_version,
     policy_version_or_fail,
     revision_of,
@@ -288,7 +289,9 @@ def test_the_make_target_starts_a_draft_publish_refuses_and_locks_it(tmp_path):
         return done.stdout
 
     said = make("policy-version", "DATE=2027-03-01")
-    assert "2027-03-01.md, a copy of 2026-12-01.md" in said and "Draft, not approved" in said
+    assert (
+        f"2027-03-01.md, a copy of {policy_days()[0]}.md" in said and "Draft, not approved" in said
+    )
     # Untouched, it is a draft: published, it would announce a text nobody approved.
     refused = run_make("publish")
     assert refused.returncode != 0
@@ -391,8 +394,7 @@ def test_an_untouched_draft_is_previewed_marked_and_never_published(tmp_path):
     versions = json.loads((out / "privacy-policy/versions.json").read_text())
     assert [(v["effective"], v["draft"]) for v in versions["versions"]] == [
         ("2027-03-01", True),
-        ("2026-12-01", False),
-        ("2022-12-08", False),
+        *((day, False) for day in policy_days()),
     ]
     feed = ET.parse(out / "privacy-policy/feed.atom").getroot()
     draft = feed.find(f"{ATOM}entry")
@@ -564,10 +566,10 @@ def test_an_upcoming_version_is_in_the_feed_with_its_date_and_summary(tmp_path):
     # Its lock line was written before the lock recorded a day: dated by its effective day.
     out = build_or_fail(tmp_path / "out", day=dt.date(2026, 11, 24))
     feed = ET.parse(out / "privacy-policy/feed.atom").getroot()
-    newest = feed.find(f"{ATOM}entry")
-    assert "version of 1 December 2026 (upcoming)" in newest.find(f"{ATOM}title").text
-    assert newest.find(f"{ATOM}updated").text.startswith("2026-12-01")
-    assert "Nothing else has changed" in newest.find(f"{ATOM}summary").text
+    entries = {e.find(f"{ATOM}title").text: e for e in feed.findall(f"{ATOM}entry")}
+    upcoming = entries["Privacy Policy: version of 1 December 2026 (upcoming)"]
+    assert upcoming.find(f"{ATOM}updated").text.startswith("2026-12-01")
+    assert "Nothing else has changed" in upcoming.find(f"{ATOM}summary").text
 
 
 TERMS = "Title: Terms of Use\nEffective: {day}\nSummary: {summary}\n{extra}\n{body}\n"

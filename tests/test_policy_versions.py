@@ -7,7 +7,14 @@ import tomllib
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import ROOT, build_or_fail, build_site, copy_content, policy_version_or_fail
+from conftest import (
+    ROOT,
+    build_or_fail,
+    build_site,
+    copy_content,
+    policy_days,
+    policy_version_or_fail,
+)
 from policy_versions.policy_versions import PolicyVersion, assign_periods, consent_revision
 from policy_versions.redline import redline
 
@@ -72,8 +79,10 @@ def test_a_new_version_starts_at_midnight_where_the_site_is(tmp_path):
     assert 'data-revision="2026-12-01"' in (out / "index.html").read_text()
 
 
-def test_after_the_new_version_nothing_is_announced(site):
-    assert "takes effect on" not in text_of(site / "privacy-policy/index.html")
+def test_once_the_newest_version_is_in_force_nothing_is_announced(tmp_path):
+    newest = dt.date.fromisoformat(policy_days()[0])
+    out = build_or_fail(tmp_path / "out", day=newest)
+    assert "takes effect on" not in text_of(out / "privacy-policy/index.html")
 
 
 def test_before_the_first_version_the_build_fails(tmp_path):
@@ -86,15 +95,15 @@ def test_before_the_first_version_the_build_fails(tmp_path):
 def test_history_lists_versions_newest_first_with_links_to_changes(site):
     history = main_of(site / "privacy-policy/history/index.html")
     items = history.select("ol.versions > li")
-    assert [li.h2.a["href"] for li in items] == [
-        "/privacy-policy/2026-12-01/",
-        "/privacy-policy/2022-12-08/",
-    ]
-    assert "In force In force from 1 December 2026" in " ".join(items[0].get_text().split())
-    assert "Nothing else has changed" in items[0].get_text()
-    assert items[0].find("a", href="/privacy-policy/2026-12-01/changes/")
-    assert "Superseded" in items[1].get_text() and "First published" in items[1].get_text()
-    assert not items[1].find("a", href=re.compile("changes"))
+    hrefs = [li.h2.a["href"] for li in items]
+    assert hrefs == [f"/privacy-policy/{day}/" for day in policy_days()]
+    in_force = items[hrefs.index("/privacy-policy/2026-12-01/")]
+    assert "In force In force from 1 December 2026" in " ".join(in_force.get_text().split())
+    assert "Nothing else has changed" in in_force.get_text()
+    assert in_force.find("a", href="/privacy-policy/2026-12-01/changes/")
+    first = items[-1]
+    assert "Superseded" in first.get_text() and "First published" in first.get_text()
+    assert not first.find("a", href=re.compile("changes"))
 
 
 def test_redline_marks_exactly_the_new_sections_tables_link_and_address(site):
