@@ -24,6 +24,7 @@ from conftest import (
     build_or_fail,
     build_site,
     copy_content,
+    policy_days,
     policy_version,
     policy_version_or_fail,
     revision_of,
@@ -149,8 +150,10 @@ def test_a_translation_is_published_at_its_own_address_in_its_language(translate
     assert "cloud7_consent" in article.table.get_text()
     assert article.find("a", href="mailto:privacy@cloud7.example")
     assert page.find("link", rel="canonical")["href"] == "/privacy-policy/2026-12-01/nl/"
-    # Its period and status are its version's.
-    assert "Van kracht Van kracht vanaf 1 december 2026" in words(article)
+    # Its period and status are its version's: open-ended unless a newer version follows.
+    newer = [day for day in policy_days() if day > "2026-12-01"]
+    period = "van 1 december 2026 tot en met" if newer else "vanaf 1 december 2026"
+    assert f"Van kracht Van kracht {period}" in words(article)
 
 
 def test_the_original_links_to_each_translation_and_each_links_back(translated):
@@ -188,9 +191,10 @@ def test_a_translation_that_came_later_is_locked_without_touching_its_version(tr
 
 def test_versions_json_lists_each_translation_with_its_hash(translated):
     data = json.loads((translated / "privacy-policy/versions.json").read_text())
-    newest = data["versions"][0]
-    assert [t["lang"] for t in newest["translations"]] == ["de", "nl"]
-    dutch = newest["translations"][1]
+    by_day = {version["effective"]: version for version in data["versions"]}
+    translated_version = by_day["2026-12-01"]
+    assert [t["lang"] for t in translated_version["translations"]] == ["de", "nl"]
+    dutch = translated_version["translations"][1]
     assert dutch == {
         "lang": "nl",
         "title": "Privacybeleid",
@@ -206,7 +210,7 @@ def test_versions_json_lists_each_translation_with_its_hash(translated):
     assert record == NEW_NL.encode()
     assert hashlib.sha256(record).hexdigest() == dutch["sha256"]
     assert dutch["sha256"] in (translated / "privacy-policy/2026-12-01/nl/index.html").read_text()
-    assert data["versions"][1]["translations"][0]["changes_url"] is None  # the first version
+    assert by_day["2022-12-08"]["translations"][0]["changes_url"] is None  # the first version
 
 
 def test_the_feed_announces_each_translation_on_its_day(translated):
@@ -229,11 +233,19 @@ def test_the_sitemap_and_the_history_list_the_translations(translated):
     for day, lang in (("2022-12-08", "nl"), ("2026-12-01", "nl"), ("2026-12-01", "de")):
         assert f"<loc>/privacy-policy/{day}/{lang}/</loc>" in sitemap
     history = page_of(translated, "privacy-policy/history").select("ol.versions > li")
-    listed = [[a["href"] for a in li.select(".policy-translations a")] for li in history]
-    assert listed == [
-        ["/privacy-policy/2026-12-01/de/", "/privacy-policy/2026-12-01/nl/"],
-        ["/privacy-policy/2022-12-08/nl/"],
-    ]
+    listed = {
+        li.h2.a["href"]: [a["href"] for a in li.select(".policy-translations a")] for li in history
+    }
+    assert listed == {
+        **{
+            f"/privacy-policy/{day}/": [] for day in policy_days()
+        },  # untranslated versions list none
+        "/privacy-policy/2026-12-01/": [
+            "/privacy-policy/2026-12-01/de/",
+            "/privacy-policy/2026-12-01/nl/",
+        ],
+        "/privacy-policy/2022-12-08/": ["/privacy-policy/2022-12-08/nl/"],
+    }
 
 
 def test_the_redline_compares_a_translation_with_the_previous_version_in_its_language(translated):
