@@ -1,6 +1,7 @@
 """Versioned privacy policy: URLs, statuses, redline, fidelity and bad input."""
 
 import datetime as dt
+import json
 import re
 import shutil
 import tomllib
@@ -15,10 +16,16 @@ from conftest import (
     policy_days,
     policy_version_or_fail,
 )
-from policy_versions.policy_versions import PolicyVersion, assign_periods, consent_revision
+from policy_versions.policy_versions import (
+    PolicyVersion,
+    assign_periods,
+    consent_revision,
+    long_date,
+)
 from policy_versions.redline import redline
 
 import pelicanconf
+from backend.settings import Retention
 
 # The policy exactly as Cloud 7 published it on 8 December 2022, kept as the record.
 SEED = ROOT / "tests/data/privacy-policy-2022-12-08-as-published.txt"
@@ -301,3 +308,35 @@ def test_two_versions_with_the_same_date_fail_naming_both(tmp_path):
     assert result.returncode != 0
     assert "two versions take effect on 2022-12-08" in output
     assert "2022-12-08.md" in output and "2022-12-08.markdown" in output
+
+
+def stated(days: int) -> str:
+    """How the policy words a retention period of `days`."""
+    return "one year" if days == 365 else f"{days} days"
+
+
+def test_the_upcoming_version_states_the_backends_retention_periods_and_is_announced(site):
+    data = json.loads((site / "privacy-policy/versions.json").read_text())
+    upcoming = [v for v in data["versions"] if v["status"] == "upcoming"]
+    assert len(upcoming) == 1, "expected one upcoming version of the privacy policy"
+    day = dt.date.fromisoformat(upcoming[0]["effective"])
+    page = main_of(site / f"privacy-policy/{day}/index.html")
+    heading = page.find(id="for-how-long-may-we-keep-your-personal-data")
+    items = [" ".join(li.get_text().split()) for li in heading.find_next("ul").find_all("li")]
+    # Each kind of record the backend prunes, by the words the policy uses for it.
+    retention = Retention()
+    periods = {
+        "callback and quotation requests": retention.requests_days,
+        "copies of the e-mails we send you": retention.sent_mail_days,
+        "newsletter sign-ups that you did not confirm": retention.pending_newsletter_days,
+        "records of misuse of the forms": retention.misuse_days,
+    }
+    for kind, days in periods.items():
+        [item] = [item for item in items if item.startswith(kind)]
+        assert f"for {stated(days)}" in item, (kind, item)
+    in_force = main_of(site / "privacy-policy/index.html")
+    assert f"A new version takes effect on {long_date(day)}. See what changes." in " ".join(
+        in_force.get_text().split()
+    )
+    link = in_force.find("a", string="See what changes")
+    assert link["href"] == f"/privacy-policy/{day}/changes/"
