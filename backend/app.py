@@ -126,11 +126,12 @@ class Backend:
         token = guard.issue_token(self.settings.secret, form)
         return JSONResponse({"token": token}, headers=API_HEADERS)
 
-    def record(self, client: str, form: str, refusal: str, store: Callable | None) -> str:
+    def record(self, client: str, form: str, refusal: str, prepare: Callable) -> str:
         """Count a post for its client, then store it or its refusal in one transaction.
 
-        The refusal that stands: "rate_limit" when the client is over its limit, else the
-        given one; "" when the post was stored.
+        `prepare()` does the work that needs no database and returns the function that
+        stores the post in the transaction. The refusal that stands: "rate_limit" when
+        the client is over its limit, else the given one; "" when the post was stored.
         """
         settings = self.settings
         # The count comes first, in its own short transaction that does not wait for the
@@ -139,17 +140,22 @@ class Backend:
         with self.db.transaction(durable=False) as tx:
             if guard.over_limit(tx, client, settings.rate_limit, settings.rate_window_seconds):
                 refusal = "rate_limit"
+        store = None if refusal else prepare()
         with self.db.transaction() as tx:
-            if refusal:
+            if store is None:
                 guard.count_refusal(tx, form, refusal)
                 return refusal
             store(tx)
             return ""
 
     async def form_post(
-        self, request: Request, form: str, parse: Callable, store: Callable, done: Callable
+        self, request: Request, form: str, parse: Callable, prepare: Callable, done: Callable
     ) -> Response:
-        """A form's post through every misuse check; `done(lang)` is where a stored one goes."""
+        """A form's post through every misuse check; `done(lang)` is where a stored one goes.
+
+        `prepare(settings, parsed)` returns the function that stores the post in a
+        transaction (see `record`).
+        """
         settings = self.settings
         wants_json = request.headers.get("accept", "").startswith("application/json")
         lang = language(request.query_params.get("lang", ""))
@@ -206,11 +212,11 @@ class Backend:
                     again = {n: v for n, v in fields.items() if n not in ("token", guard.HONEYPOT)}
         client = guard.client_key(settings.secret, request.client.host if request.client else "")
 
-        def store_parsed(tx) -> None:
-            store(tx, settings, parsed)
+        def prepare_parsed() -> Callable:
+            return prepare(settings, parsed)
 
         try:
-            outcome = await run_in_threadpool(self.record, client, form, refusal, store_parsed)
+            outcome = await run_in_threadpool(self.record, client, form, refusal, prepare_parsed)
         except DatabaseUnavailable:
             log.warning("%s: the database is unavailable; answered 503", form)
             again = None
@@ -231,7 +237,7 @@ class Backend:
             request,
             "contact",
             contact.parse,
-            contact.store,
+            contact.prepare,
             lambda lang: (say(lang, "received_title"), site_path(lang, "contact-received/")),
         )
 
@@ -240,7 +246,8 @@ class Backend:
             request,
             "newsletter",
             newsletter.parse,
-            newsletter.subscribe,
+            # it reads the subscriber first, so all its work is in the transaction
+            lambda settings, parsed: lambda tx: newsletter.subscribe(tx, settings, parsed),
             lambda lang: (say(lang, "newsletter_sent"), f"/api/newsletter/sent?lang={lang}"),
         )
 

@@ -44,6 +44,8 @@ def _serve(args: argparse.Namespace, config: settings.Settings) -> int:
         app,
         host=args.host,
         port=args.port,
+        loop="uvloop",
+        http="httptools",
         log_level="warning",
         access_log=False,  # an access log would hold visitors' addresses
         proxy_headers=True,

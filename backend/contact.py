@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from backend import outbox
@@ -100,6 +101,15 @@ def summary(request: ContactRequest) -> str:
 
 def store(tx: Transaction, settings: Settings, request: ContactRequest) -> str:
     """Store a request with its two mails in the caller's transaction; its id."""
+    return prepare(settings, request)(tx)
+
+
+def prepare(settings: Settings, request: ContactRequest) -> Callable[[Transaction], str]:
+    """Render a request's two mails now; the function that stores it all in a transaction.
+
+    The rendering needs no database, so it is done before the transaction takes the
+    write lock.
+    """
     request_id = secrets.token_hex(12)
     key = email_key(request.email)
     lang = request.lang
@@ -132,23 +142,28 @@ def store(tx: Transaction, settings: Settings, request: ContactRequest) -> str:
         ),
         email_key=key,
     )
-    tx.execute(
-        "INSERT INTO contact_requests (id, received_at, kind, lang, page, name, phone,"
-        " email, email_key, country, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            request_id,
-            now(),
-            request.kind,
-            lang,
-            request.page,
-            request.name,
-            request.phone,
-            request.email,
-            key,
-            request.country,
-            request.message,
-        ),
-    )
-    outbox.enqueue(tx, notify, settings.mail_from)
-    outbox.enqueue(tx, confirm, settings.mail_from)
-    return request_id
+    mails = [outbox.prepare(mail, settings.mail_from) for mail in (notify, confirm)]
+
+    def write(tx: Transaction) -> str:
+        tx.execute(
+            "INSERT INTO contact_requests (id, received_at, kind, lang, page, name, phone,"
+            " email, email_key, country, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                request_id,
+                now(),
+                request.kind,
+                lang,
+                request.page,
+                request.name,
+                request.phone,
+                request.email,
+                key,
+                request.country,
+                request.message,
+            ),
+        )
+        for mail in mails:
+            outbox.write(tx, mail)
+        return request_id
+
+    return write

@@ -64,17 +64,44 @@ def render(mail: Mail, sender: str, outbox_id: str) -> EmailMessage:
     return message
 
 
-def enqueue(tx: Transaction, mail: Mail, sender: str) -> str:
-    """Write a mail to the outbox in the caller's transaction; its id."""
+@dataclass(frozen=True)
+class Rendered:
+    """A mail rendered for the outbox, before the transaction that writes it."""
+
+    outbox_id: str
+    mail: Mail
+    message: str
+
+
+def prepare(mail: Mail, sender: str) -> Rendered:
+    """Render a mail outside any transaction: the `email` package's work holds no lock."""
     outbox_id = secrets.token_hex(12)
-    message = render(mail, sender, outbox_id)
+    return Rendered(outbox_id, mail, render(mail, sender, outbox_id).as_string())
+
+
+def write(tx: Transaction, rendered: Rendered) -> str:
+    """Write a rendered mail to the outbox in the caller's transaction; its id."""
     created = now()
+    mail = rendered.mail
     tx.execute(
         "INSERT INTO outbox (id, created_at, kind, email_key, recipient, message, attempts,"
         " next_attempt_at, sent_at, last_error) VALUES (?, ?, ?, ?, ?, ?, 0, ?, NULL, NULL)",
-        (outbox_id, created, mail.kind, mail.email_key, mail.to, message.as_string(), created),
+        (
+            rendered.outbox_id,
+            created,
+            mail.kind,
+            mail.email_key,
+            mail.to,
+            rendered.message,
+            created,
+        ),
     )
-    return outbox_id
+    return rendered.outbox_id
+
+
+def enqueue(tx: Transaction, mail: Mail, sender: str) -> str:
+    """Write a mail to the outbox in the caller's transaction; its id."""
+    return write(tx, prepare(mail, sender))
 
 
 class Transport(Protocol):
