@@ -126,11 +126,14 @@ class Backend:
         token = guard.issue_token(self.settings.secret, form)
         return JSONResponse({"token": token}, headers=API_HEADERS)
 
-    def record(self, client: str, form: str, refusal: str, store: Callable | None) -> str:
+    def record(
+        self, client: str, form: str, refusal: str, store: Callable | None, token: str = ""
+    ) -> str:
         """Count a post for its client, then store it or its refusal in one transaction.
 
-        The refusal that stands: "rate_limit" when the client is over its limit, else the
-        given one; "" when the post was stored.
+        The refusal that stands: "rate_limit" when the client is over its limit,
+        "token_used" when its (checked) token admitted a post before, else the given one;
+        "" when the post was stored.
         """
         settings = self.settings
         # The count comes first, in its own short transaction that does not wait for the
@@ -140,6 +143,8 @@ class Backend:
             if guard.over_limit(tx, client, settings.rate_limit, settings.rate_window_seconds):
                 refusal = "rate_limit"
         with self.db.transaction() as tx:
+            if not refusal and not guard.spend_token(tx, token, settings.form_max_seconds):
+                refusal = "token_used"
             if refusal:
                 guard.count_refusal(tx, form, refusal)
                 return refusal
@@ -210,7 +215,9 @@ class Backend:
             store(tx, settings, parsed)
 
         try:
-            outcome = await run_in_threadpool(self.record, client, form, refusal, store_parsed)
+            outcome = await run_in_threadpool(
+                self.record, client, form, refusal, store_parsed, fields.get("token", "")
+            )
         except DatabaseUnavailable:
             log.warning("%s: the database is unavailable; answered 503", form)
             again = None
@@ -218,6 +225,9 @@ class Backend:
         if outcome == "rate_limit":
             again = None
             return answer(429, say(lang, "too_many"))
+        if outcome == "token_used":  # a replay: refused like any other bad token
+            again = {n: v for n, v in fields.items() if n not in ("token", guard.HONEYPOT)}
+            return answer(400, say(lang, "token_bad"))
         if outcome:
             return answer(status, message, field)
         self.wake_mail.set()
