@@ -1,5 +1,11 @@
 """Pelican settings for local development (`make build`, `make serve`)."""
 
+import sys as _sys
+from pathlib import Path as _Path
+
+_sys.path.append(str(_Path(__file__).resolve().parent))
+import backend.words as _backend_words  # noqa: E402
+
 SITENAME = "Cloud 7"
 SITEURL = ""
 SITE_DESCRIPTION = "Cloud hosting, managed Kubernetes and backup, with people who answer the phone."
@@ -84,6 +90,8 @@ CONTACT_PHONE = "+31 20 555 0107"
 # reach Cloud 7 instead of a form that goes nowhere.
 CONTACT_FORM_ACTION = "/api/contact"
 NEWSLETTER_FORM_ACTION = "/api/newsletter"
+# The words a sign-up agrees to, from the backend that stores them as its proof of opt-in.
+NEWSLETTER_CONSENT = _backend_words.NEWSLETTER_CONSENT
 
 # URLs: stable, folder-style, never changed once published.
 PAGE_URL = "{slug}/"

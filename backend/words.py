@@ -6,6 +6,18 @@ The first language is the site's default (served at `/`); the others live under
 
 from __future__ import annotations
 
+import functools
+from pathlib import Path
+
+# What a newsletter sign-up agrees to: the one source of these words. The form shows them
+# (pelicanconf.py hands them to theme/templates/newsletter.html, translated by the
+# theme's catalogs) and the proof of opt-in stores them; a posted text is never stored.
+NEWSLETTER_CONSENT = (
+    "We will send you an e-mail to confirm your address; the newsletter starts only once "
+    "you confirm. You can unsubscribe with the link at the bottom of every newsletter."
+)
+CATALOGS = Path(__file__).resolve().parent.parent / "theme" / "translations"
+
 WORDS: dict[str, dict[str, str]] = {
     "en": {
         "received_title": "Thank you, we have your request",
@@ -181,3 +193,17 @@ def site_path(lang: str, path: str) -> str:
     """A site path in a language's edition: `contact/` → `/contact/` or `/nl/contact/`."""
     lang = language(lang)
     return ("/" if lang == DEFAULT_LANGUAGE else f"/{lang}/") + path
+
+
+@functools.cache
+def consent_text(lang: str) -> str:
+    """The newsletter form's consent words as the form shows them in `lang`."""
+    lang = language(lang)
+    po = CATALOGS / lang / "LC_MESSAGES" / "messages.po"
+    if lang == next(iter(WORDS)) or not po.exists():
+        return NEWSLETTER_CONSENT
+    from babel.messages.pofile import read_po
+
+    with po.open("rb") as source:
+        message = read_po(source, locale=lang).get(NEWSLETTER_CONSENT)
+    return message.string if message is not None and message.string else NEWSLETTER_CONSENT

@@ -16,7 +16,7 @@ from backend_parts import ROOT, SECRET, Backend, Postgres, SmtpSink, backend_env
 from backend import guard, rights
 from backend.settings import load as load_settings
 from backend.storage import Database
-from backend.words import say
+from backend.words import consent_text, say
 
 CUSTOMER_SERVICE = "customer-service@cloud7.example"
 
@@ -494,7 +494,7 @@ def subscription(**changes) -> dict[str, str]:
         "email": "ada@example.org",
         "lang": "en",
         "page": "/newsletter/",
-        "consent_text": "We will send you an e-mail to confirm your address.",
+        "consent_text": "I agree to receive daily offers from partners.",  # forged
         "website": "",
         "token": guard.issue_token(SECRET.encode(), "newsletter"),
     }
@@ -532,7 +532,8 @@ def test_newsletter_double_opt_in_keeps_the_proof_and_one_click_unsubscribe_keep
     assert status == 200 and "U bent aangemeld" in page
     proof = rows(database_url, "SELECT * FROM newsletter_subscribers")[0]
     assert proof["confirmed_at"] > proof["asked_at"]
-    assert proof["asked_text"] == "We will send you an e-mail to confirm your address."
+    # The proof holds the form's own words, never the forged text that was posted.
+    assert proof["asked_text"] == consent_text("nl") != subscription()["consent_text"]
     assert proof["lang"] == "nl"
 
     exported = json.loads(cli(database_url, "newsletter", "export", "--format", "json").stdout)
