@@ -1,5 +1,7 @@
 """Pelican settings for local development (`make build`, `make serve`)."""
 
+from pathlib import Path as _Path
+
 SITENAME = "Cloud 7"
 SITEURL = ""
 SITE_DESCRIPTION = "Cloud hosting, managed Kubernetes and backup, with people who answer the phone."
@@ -84,6 +86,13 @@ CONTACT_PHONE = "+31 20 555 0107"
 # reach Cloud 7 instead of a form that goes nowhere.
 CONTACT_FORM_ACTION = "/api/contact"
 NEWSLETTER_FORM_ACTION = "/api/newsletter"
+# The words a sign-up agrees to; the backend stores the same file's words as its proof of
+# opt-in (backend/words.py).
+NEWSLETTER_CONSENT = (
+    (_Path(__file__).resolve().parent / "theme" / "newsletter_consent.txt")
+    .read_text(encoding="utf-8")
+    .strip()
+)
 
 # URLs: stable, folder-style, never changed once published.
 PAGE_URL = "{slug}/"

@@ -126,12 +126,15 @@ class Backend:
         token = guard.issue_token(self.settings.secret, form)
         return JSONResponse({"token": token}, headers=API_HEADERS)
 
-    def record(self, client: str, form: str, refusal: str, prepare: Callable) -> str:
+    def record(
+        self, client: str, form: str, refusal: str, prepare: Callable, token: str = ""
+    ) -> str:
         """Count a post for its client, then store it or its refusal in one transaction.
 
         `prepare()` does the work that needs no database and returns the function that
         stores the post in the transaction. The refusal that stands: "rate_limit" when
-        the client is over its limit, else the given one; "" when the post was stored.
+        the client is over its limit, "token_used" when its (checked) token admitted a
+        post before, else the given one; "" when the post was stored.
         """
         settings = self.settings
         # The count comes first, in its own short transaction that does not wait for the
@@ -142,6 +145,8 @@ class Backend:
                 refusal = "rate_limit"
         store = None if refusal else prepare()
         with self.db.transaction() as tx:
+            if store is not None and not guard.spend_token(tx, token, settings.form_max_seconds):
+                refusal, store = "token_used", None
             if store is None:
                 guard.count_refusal(tx, form, refusal)
                 return refusal
@@ -216,7 +221,9 @@ class Backend:
             return prepare(settings, parsed)
 
         try:
-            outcome = await run_in_threadpool(self.record, client, form, refusal, prepare_parsed)
+            outcome = await run_in_threadpool(
+                self.record, client, form, refusal, prepare_parsed, fields.get("token", "")
+            )
         except DatabaseUnavailable:
             log.warning("%s: the database is unavailable; answered 503", form)
             again = None
@@ -224,6 +231,9 @@ class Backend:
         if outcome == "rate_limit":
             again = None
             return answer(429, say(lang, "too_many"))
+        if outcome == "token_used":  # a replay: refused like any other bad token
+            again = {n: v for n, v in fields.items() if n not in ("token", guard.HONEYPOT)}
+            return answer(400, say(lang, "token_bad"))
         if outcome:
             return answer(status, message, field)
         self.wake_mail.set()

@@ -51,6 +51,20 @@ def check_token(
     return None
 
 
+def spend_token(tx: Transaction, token: str, max_seconds: float) -> bool:
+    """Record a checked token's nonce as used; False when it was used before (a replay).
+
+    Run in the transaction that stores the post it admits, so a post and its token's use
+    are written together or not at all.
+    """
+    issued_text, nonce, _ = token.split(".")
+    changed = tx.execute(
+        "INSERT INTO used_tokens (nonce, until) VALUES (?, ?) ON CONFLICT (nonce) DO NOTHING",
+        (nonce, int(issued_text) + int(max_seconds) + 1),
+    )
+    return changed == 1
+
+
 def client_key(secret: bytes, address: str) -> str:
     """A keyed hash of a client's address: stable for rate limits, never the address."""
     return _sign(secret, f"client|{address}")

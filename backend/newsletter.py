@@ -19,7 +19,7 @@ from backend import outbox
 from backend.contact import EMAIL, LINE_BREAK, PAGE, email_key
 from backend.settings import Settings
 from backend.storage import Transaction, now
-from backend.words import language, say, site_path
+from backend.words import consent_text, language, say, site_path
 
 CONFIRM_DAYS = 7  # a confirmation link works this long
 
@@ -54,13 +54,12 @@ def parse(form: dict[str, str]) -> Subscription | Problem:
             "name", say(lang, "too_long", field=say(lang, "field_name").capitalize(), limit=100)
         )
     page = form.get("page", "")
-    asked_text = " ".join(form.get("consent_text", "").split())[:1000]
     return Subscription(
         email=address,
         name=name,
         lang=lang,
         page=page if PAGE.match(page) else site_path(lang, "newsletter/"),
-        asked_text=asked_text,
+        asked_text=consent_text(lang),  # the server's words, never a posted text
     )
 
 

@@ -102,4 +102,8 @@ def prune(db: Database, retention: Retention) -> dict[str, int]:
                 "DELETE FROM rate_limits WHERE window_start < ?",
                 (int(today.timestamp()) - 86400,),
             ),
+            # A token refused as old needs no record of its use.
+            "used form tokens": tx.execute(
+                "DELETE FROM used_tokens WHERE until < ?", (int(today.timestamp()),)
+            ),
         }

@@ -6,6 +6,16 @@ The first language is the site's default (served at `/`); the others live under
 
 from __future__ import annotations
 
+import functools
+from pathlib import Path
+
+THEME = Path(__file__).resolve().parent.parent / "theme"
+# What a newsletter sign-up agrees to, in one file: the form shows it (pelicanconf.py
+# reads the same file for theme/templates/newsletter.html, translated by the theme's
+# catalogs) and the proof of opt-in stores it; a posted text is never stored.
+NEWSLETTER_CONSENT = (THEME / "newsletter_consent.txt").read_text(encoding="utf-8").strip()
+CATALOGS = THEME / "translations"
+
 WORDS: dict[str, dict[str, str]] = {
     "en": {
         "received_title": "Thank you, we have your request",
@@ -181,3 +191,17 @@ def site_path(lang: str, path: str) -> str:
     """A site path in a language's edition: `contact/` → `/contact/` or `/nl/contact/`."""
     lang = language(lang)
     return ("/" if lang == DEFAULT_LANGUAGE else f"/{lang}/") + path
+
+
+@functools.cache
+def consent_text(lang: str) -> str:
+    """The newsletter form's consent words as the form shows them in `lang`."""
+    lang = language(lang)
+    po = CATALOGS / lang / "LC_MESSAGES" / "messages.po"
+    if lang == next(iter(WORDS)) or not po.exists():
+        return NEWSLETTER_CONSENT
+    from babel.messages.pofile import read_po
+
+    with po.open("rb") as source:
+        message = read_po(source, locale=lang).get(NEWSLETTER_CONSENT)
+    return message.string if message is not None and message.string else NEWSLETTER_CONSENT

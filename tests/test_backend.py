@@ -13,8 +13,10 @@ import urllib.request
 import pytest
 from backend_parts import ROOT, SECRET, Backend, Postgres, SmtpSink, backend_env, wait_for
 
-from backend import guard
+from backend import guard, rights
+from backend.settings import load as load_settings
 from backend.storage import Database
+from backend.words import consent_text, say
 
 CUSTOMER_SERVICE = "customer-service@cloud7.example"
 
@@ -216,6 +218,38 @@ def test_a_post_without_a_good_token_is_sent_again_with_a_fresh_one(
     fresh = body.split('name="token" value="', 1)[1].split('"', 1)[0]
     assert guard.check_token(SECRET.encode(), "contact", fresh, 0, 60) is None
     assert 'value="Ada Lovelace"' in body
+
+
+def test_a_form_token_admits_one_post_and_a_replay_is_refused(backend, database_url, smtp):
+    once = token()
+    assert post(backend, good(token=once))[0] == 303
+    wait_for(lambda: len(smtp.messages) == 2, what="the first post's two mails")
+    # Without JavaScript: the usual page to send again, with a fresh token.
+    status, _, body = post(backend, good(token=once, name="Replayed"))
+    assert status == 400 and "could not be checked" in body
+    fresh = body.split('name="token" value="', 1)[1].split('"', 1)[0]
+    assert fresh != once
+    # With JavaScript: the same message in the page's language, and a fresh token.
+    status, _, body = post(backend, good(token=once, lang="nl"), json_answer=True)
+    answer = json.loads(body)
+    assert status == 400 and not answer["ok"] and answer["token"] != once
+    assert answer["message"] == say("nl", "token_bad")
+    stored = rows(database_url, "SELECT name FROM contact_requests")
+    assert [r["name"] for r in stored] == ["Ada Lovelace"]
+    assert len(rows(database_url, "SELECT id FROM outbox")) == 2
+    counted = rows(database_url, "SELECT reason, count FROM misuse_events")
+    assert [(r["reason"], r["count"]) for r in counted] == [("token_used", 2)]
+    # The fresh token sends the post; prune keeps a live nonce and deletes an expired one.
+    assert post(backend, good(token=fresh))[0] == 303
+    db = Database(database_url)
+    try:
+        with db.transaction() as tx:
+            tx.execute("INSERT INTO used_tokens (nonce, until) VALUES ('old', 1)")
+        assert rights.prune(db, load_settings({}, dev=True).retention)["used form tokens"] == 1
+        with db.transaction() as tx:
+            assert len(tx.query("SELECT nonce FROM used_tokens")) == 2
+    finally:
+        db.close()
 
 
 def test_a_post_made_too_fast_is_refused(database_url, smtp):
@@ -460,7 +494,7 @@ def subscription(**changes) -> dict[str, str]:
         "email": "ada@example.org",
         "lang": "en",
         "page": "/newsletter/",
-        "consent_text": "We will send you an e-mail to confirm your address.",
+        "consent_text": "I agree to receive daily offers from partners.",  # forged
         "website": "",
         "token": guard.issue_token(SECRET.encode(), "newsletter"),
     }
@@ -498,7 +532,8 @@ def test_newsletter_double_opt_in_keeps_the_proof_and_one_click_unsubscribe_keep
     assert status == 200 and "U bent aangemeld" in page
     proof = rows(database_url, "SELECT * FROM newsletter_subscribers")[0]
     assert proof["confirmed_at"] > proof["asked_at"]
-    assert proof["asked_text"] == "We will send you an e-mail to confirm your address."
+    # The proof holds the form's own words, never the forged text that was posted.
+    assert proof["asked_text"] == consent_text("nl") != subscription()["consent_text"]
     assert proof["lang"] == "nl"
 
     exported = json.loads(cli(database_url, "newsletter", "export", "--format", "json").stdout)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import email
 import email.policy
 import ssl
@@ -110,3 +111,62 @@ def test_a_wrong_password_keeps_the_mail_for_a_retry(tls_server, tmp_path):
     # The server refuses the login, or hangs up on a client that tries again.
     assert row["last_error"] in ("SMTPAuthenticationError", "SMTPServerDisconnected")
     assert inbox.messages == []
+
+
+class RefusesOne(Inbox):
+    """A server that answers 550 for one recipient while `refusing` is set."""
+
+    refused = "gone@example.org"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refusing = True
+
+    async def handle_RCPT(self, server, session, envelope, address, options):  # noqa: N802
+        if self.refusing and address == self.refused:
+            return "550 5.1.1 No such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+def test_a_refused_recipient_leaves_the_rest_of_the_round_to_go(tmp_path):
+    from aiosmtpd.controller import Controller
+
+    server = RefusesOne()
+    controller = Controller(server, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        db = Database(f"sqlite:///{tmp_path}/mail.sqlite3")
+        db.migrate()
+        for to in ("first@example.org", server.refused, "third@example.org"):
+            mail = outbox.Mail(kind="test", to=to, subject=to, body="Hi", email_key=to)
+            with db.transaction() as tx:  # one by one: the round goes in this order
+                outbox.enqueue(tx, mail, "Cloud 7 <no-reply@cloud7.example>")
+        smtp = f"smtp://127.0.0.1:{controller.port}"
+
+        def send() -> outbox.SendResult:
+            return outbox.send_due(db, outbox.SmtpServer(smtp, "no-reply@cloud7.example"))
+
+        before = outbox.now()
+        assert (send().sent, len(server.messages)) == (2, 2)
+        assert [m["To"] for m in server.messages] == ["first@example.org", "third@example.org"]
+        with db.transaction() as tx:
+            row = tx.query("SELECT * FROM outbox WHERE sent_at IS NULL")[0]
+        assert (row["recipient"], row["attempts"]) == (server.refused, 1)
+        assert row["last_error"] == "SMTPRecipientsRefused"
+        waited = dt.datetime.fromisoformat(row["next_attempt_at"]) - dt.datetime.fromisoformat(
+            before
+        )
+        assert waited >= dt.timedelta(seconds=29)  # backed off (30 s), not due at once
+        assert send().sent == 0  # not due yet
+        # Once due (and the server takes it), it goes and its error is cleared.
+        server.refusing = False
+        with db.transaction() as tx:
+            tx.execute("UPDATE outbox SET next_attempt_at = ? WHERE sent_at IS NULL", (before,))
+        assert send().sent == 1
+        with db.transaction() as tx:
+            row = tx.query("SELECT * FROM outbox WHERE recipient = ?", (server.refused,))[0]
+        assert (row["attempts"], row["last_error"]) == (2, None) and row["sent_at"]
+        db.close()
+    finally:
+        controller.stop()

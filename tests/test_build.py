@@ -14,6 +14,8 @@ import pytest
 from bs4 import BeautifulSoup
 from conftest import ROOT, build_fails, build_or_fail, build_site, copy_content, html_pages
 
+from backend.words import consent_text
+
 STABLE_URLS = [
     "index.html",
     "404.html",
@@ -270,8 +272,12 @@ def test_newsletter_page_posts_to_the_sites_own_backend_and_otherwise_says_how_t
     form = soup(site / "newsletter/index.html").find("main").find("form")
     assert form["action"] == "/api/newsletter"
     shown = form.find("p").get_text(" ", strip=True)
-    kept = form.find("input", attrs={"name": "consent_text"})["value"]
-    assert shown.startswith(kept), "the proof of opt-in keeps the words the visitor saw"
+    # The proof of opt-in stores the backend's words for the language: the ones shown.
+    assert shown.startswith(consent_text("en")), "the proof keeps the words the visitor saw"
+    assert form.find("input", attrs={"name": "consent_text"}) is None  # nothing posted
+    dutch = soup(site / "nl/newsletter/index.html").find("main").find("form").find("p")
+    assert dutch.get_text(" ", strip=True).startswith(consent_text("nl"))
+    assert consent_text("nl") != consent_text("en")
     out = build_or_fail(tmp_path / "out", NEWSLETTER_FORM_ACTION="")
     main = soup(out / "newsletter/index.html").find("main")
     assert main.find("form") is None and main.find(id="subscribe")
