@@ -201,7 +201,7 @@ class Backend:
             refusal, status, message = "honeypot", 400, say(lang, "honeypot")
         else:
             parsed = parse(fields)
-            if hasattr(parsed, "field") and hasattr(parsed, "message"):  # a Problem
+            if isinstance(parsed, contact.Problem):
                 refusal, status, message, field = "invalid", 400, parsed.message, parsed.field
             else:
                 problem = guard.check_token(

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from backend import outbox
-from backend.contact import EMAIL, LINE_BREAK, PAGE, email_key
+from backend.contact import EMAIL, LINE_BREAK, PAGE, Problem, email_key
 from backend.settings import Settings
 from backend.storage import Transaction, now
 from backend.words import consent_text, language, say, site_path
@@ -31,12 +31,6 @@ class Subscription:
     lang: str
     page: str
     asked_text: str
-
-
-@dataclass(frozen=True)
-class Problem:
-    field: str
-    message: str
 
 
 def parse(form: dict[str, str]) -> Subscription | Problem:
