@@ -23,11 +23,13 @@ JSON schema 1 (``report.json``); keys are only ever added, never renamed:
 - ``embeds``: one record per click-to-load placeholder clicked, each in a fresh visitor:
   ``{page, provider, index, hosts, cookies}``: the other hosts contacted and the cookies
   (``"name (domain)"``) present after the click
+- ``evidence``: what ``evidence/<banner_version>/evidence.json`` holds (``{banner_version,
+  manifest_sha256, taken_at, shots: [{file, lang, layer, width, sha256}]}``, the files in
+  that folder), or null: no screenshots asked for, or a build without a banner manifest
 """
 
 from __future__ import annotations
 
-import base64
 import json
 from dataclasses import asdict
 from fnmatch import fnmatchcase
@@ -40,6 +42,7 @@ from cookie_audit.audit import Audit
 from cookie_audit.crawl import BY_NAME, Visit
 from cookie_audit.durations import describe_duration
 from cookie_audit.embeds import STATE as EMBED_STATE
+from cookie_audit.evidence import LAYERS, MANIFEST, write_evidence
 from cookie_audit.inventory import find_declared
 from cookie_audit.rules import Finding
 
@@ -48,8 +51,11 @@ STATE_MEANINGS = {name: state.how for name, state in BY_NAME.items()}
 
 
 def write_reports(audit: Audit, folder: Path, html: bool = True) -> list[Path]:
-    """Write report.json and, unless told not to, index.html; return their paths."""
+    """Write report.json, the evidence and, unless told not to, index.html; return the
+    reports' paths."""
     folder.mkdir(parents=True, exist_ok=True)
+    if audit.evidence:
+        write_evidence(audit.evidence, folder)
     data = report_data(audit)
     json_report = folder / "report.json"
     json_report.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -81,6 +87,7 @@ def report_data(audit: Audit) -> dict[str, Any]:
             "pages_per_second": round(audit.pages_per_second, 2),
         },
         "embeds": [asdict(click) for click in audit.clicks],
+        "evidence": audit.evidence.record() if audit.evidence else None,
     }
 
 
@@ -121,7 +128,7 @@ def _result(visit: Visit) -> dict[str, Any]:
 
 
 def render_html(audit: Audit, data: dict[str, Any]) -> str:
-    """One page a person can read: verdict, findings, inventory, states, screenshots."""
+    """One page a person can read: verdict, findings, inventory, states, the banner's evidence."""
     environment = Environment(
         loader=PackageLoader("cookie_audit"), autoescape=select_autoescape(), trim_blocks=True
     )
@@ -136,10 +143,9 @@ def render_html(audit: Audit, data: dict[str, Any]) -> str:
         inventory=_inventory_rows(audit, data),
         states=_state_rows(audit),
         clicks=_click_rows(audit),
-        screenshots=[
-            {**asdict(shot), "src": "data:image/png;base64," + base64.b64encode(shot.png).decode()}
-            for shot in audit.screenshots
-        ],
+        evidence=audit.evidence,
+        layers=LAYERS,
+        manifest_file=MANIFEST,
     )
 
 
