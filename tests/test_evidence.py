@@ -77,8 +77,16 @@ def write_contract_manifest(site: Path) -> None:
         "built_at": "2026-12-15T00:00:00Z",
         "site_url": "",
         "revision": data["revision"],
-        "policy": {"version": policy["effective"], "url": policy["url"], "sha256": policy["sha256"]},
-        "cookie": {"name": data["cookie"], "max_age": int(data["max-age"]), "pattern": COOKIE_PATTERN},
+        "policy": {
+            "version": policy["effective"],
+            "url": policy["url"],
+            "sha256": policy["sha256"],
+        },
+        "cookie": {
+            "name": data["cookie"],
+            "max_age": int(data["max-age"]),
+            "pattern": COOKIE_PATTERN,
+        },
         "languages": list(LANGUAGES),
         "providers": [],
         "inputs": inputs,
@@ -129,8 +137,8 @@ def test_each_shot_is_a_png_of_its_width_with_its_layer_inside(manifested, evide
         # The layer's element, when the shot was taken, lay whole inside it.
         box = shot.box
         assert box.width > 100 and box.height > 50, shot.file
-        assert 0 <= box.x and box.x + box.width <= width, shot.file
-        assert 0 <= box.y and box.y + box.height <= height, shot.file
+        assert box.x >= 0 and box.x + box.width <= width, shot.file
+        assert box.y >= 0 and box.y + box.height <= height, shot.file
     homes = {shot.lang: shot.page for shot in audit.evidence.shots}
     assert homes == {"en": "/", "nl": "/nl/"}
     # Each language, layer and width looks different.
