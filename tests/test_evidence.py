@@ -210,6 +210,7 @@ def test_rerunning_replaces_the_evidence(manifested, evidenced, tmp_path):
     shutil.copytree(first_report, report)
     folder = evidence_folder(manifested, report)
     before = {f.name: f.stat().st_mtime_ns for f in folder.iterdir()}
+    first = json.loads((folder / "evidence.json").read_text())
     (folder / "de-banner-390.png").write_bytes(PNG_SIGNATURE)  # left by an older build
     (folder.parent / "0123456789ab").mkdir()  # another banner version's evidence
     write_reports(run_audit(manifested, cache=None), report)
@@ -220,6 +221,8 @@ def test_rerunning_replaces_the_evidence(manifested, evidenced, tmp_path):
     record = json.loads((folder / "evidence.json").read_text())
     for shot in record["shots"]:
         assert shot["sha256"] == sha256((folder / shot["file"]).read_bytes())
+    # Deterministic: the same build, the same pictures, byte for byte.
+    assert record["shots"] == first["shots"]
 
 
 def test_a_build_without_a_manifest_takes_no_evidence_and_says_so_once(
