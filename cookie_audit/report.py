@@ -10,10 +10,13 @@ JSON schema 1 (``report.json``); keys are only ever added, never renamed:
 - ``violations``, ``warnings``: lists of ``{rule, state, page, subject, detail}``;
   ``state`` is null for findings in the markup, whatever a visitor does
 - ``cookies``: ``{declared: [{name, provider, purpose, duration, max_age}],
-  observed: [{name, domain, declared_as, states, set_by, source, longest_lifetime}]}``
+  observed: [{name, domain, declared_as, states, set_by, source, writers,
+  longest_lifetime}]}``; ``set_by`` ("script", "response" or "unknown") and ``source``
+  name its first writer, ``writers`` (``[{set_by, source}]``) every script and
+  Set-Cookie response that set it, in the order the audit learnt of them
 - ``results``: one record per page and state, the choice page first:
   ``{state, page, step, cookies: [{name, domain, path, expires, lifetime, secure,
-  same_site, set_by, source, set_on}], local_storage, session_storage,
+  same_site, set_by, source, set_on, writers}], local_storage, session_storage,
   requests: [{url, resource_type, frame, after_choice}]}``; ``step`` is "choice" for
   the page the choice was made on, "visit" for the rest; a page and state not among
   them is covered by the first page of its kind
@@ -109,9 +112,13 @@ def _observed(audit: Audit) -> list[dict[str, Any]]:
                     "states": [],
                     "set_by": cookie.set_by,
                     "source": cookie.source,
+                    "writers": [],
                     "longest_lifetime": None,
                 },
             )
+            for writer in map(asdict, cookie.writers):
+                if writer not in entry["writers"]:
+                    entry["writers"].append(writer)
             if visit.state not in entry["states"]:
                 entry["states"].append(visit.state)
             if cookie.lifetime is not None:
@@ -202,6 +209,10 @@ def _inventory_rows(audit: Audit, data: dict[str, Any]) -> list[dict[str, Any]]:
             )
     for row in rows:
         row["states"] = {state for cookie in row["seen"] for state in cookie["states"]}
+        row["writers"] = []
+        for writer in (w for cookie in row["seen"] for w in cookie["writers"]):
+            if writer not in row["writers"]:
+                row["writers"].append(writer)
         lifetimes = [c["longest_lifetime"] for c in row["seen"] if c["longest_lifetime"]]
         row["longest"] = max(lifetimes, default=None)
     return rows
