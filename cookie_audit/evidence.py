@@ -164,6 +164,8 @@ def language_homes(
         lang = _html_lang(files[path]) if path in with_banner else None
         if lang in manifest.languages:
             homes.setdefault(lang, path)
+            if len(homes) == len(set(manifest.languages)):
+                break
     if missing := [lang for lang in manifest.languages if lang not in homes]:
         raise EvidenceError(
             f"{site / MANIFEST} lists {', '.join(missing)}, but no page with the banner has "

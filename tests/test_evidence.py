@@ -14,8 +14,8 @@ from bs4 import BeautifulSoup
 from conftest import axe_violations
 
 from cookie_audit.__main__ import main
-from cookie_audit.audit import run_audit
-from cookie_audit.evidence import LAYERS, MANIFEST, VIEWPORTS
+from cookie_audit.audit import find_pages, run_audit
+from cookie_audit.evidence import LAYERS, MANIFEST, VIEWPORTS, Manifest, language_homes
 from cookie_audit.report import write_reports
 from cookie_audit.sandbox import SiteServer
 
@@ -238,6 +238,14 @@ def test_a_build_without_a_manifest_takes_no_evidence_and_says_so_once(
     assert not (report / "evidence").exists()
     assert json.loads((report / "report.json").read_text())["evidence"] is None
     assert "No banner manifest in this build" in (report / "index.html").read_text()
+
+
+def test_each_languages_evidence_is_taken_on_its_editions_home(site):
+    files = find_pages(site)
+    with_banner = {path for path, file in files.items() if "c7c-banner" in file.read_text()}
+    manifest = Manifest(b"{}", "0123456789ab", LANGUAGES)
+    # Not /404.html nor /nl/404.html, which are as near the root.
+    assert language_homes(manifest, site, files, with_banner) == {"en": "/", "nl": "/nl/"}
 
 
 @pytest.mark.parametrize(
