@@ -19,6 +19,7 @@ from cookie_audit.cache import DEFAULT_CACHE
 from cookie_audit.crawl import STATES
 from cookie_audit.diff import main as diff_main
 from cookie_audit.engines import ENGINES
+from cookie_audit.evidence import MANIFEST
 from cookie_audit.junit import write_junit
 from cookie_audit.report import write_reports
 
@@ -75,7 +76,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         f"{len(STATES)}); fewer use less memory",
     )
     parser.add_argument(
-        "--json-only", action="store_true", help="write report.json only: no HTML, no screenshots"
+        "--json-only",
+        action="store_true",
+        help="write report.json only: no HTML, no screenshots (so no evidence of the banner)",
     )
     parser.add_argument(
         "--exhaustive",
@@ -163,6 +166,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {kind}: [{f.state or 'markup'}] {f.page} {f.rule} {f.subject}: {f.detail}")
     written = write_reports(audit, args.report, html=not args.json_only)
     print(f"report: {written[-1]}")
+    if audit.evidence:
+        version = audit.evidence.manifest.banner_version
+        print(f"evidence of banner version {version}: {args.report / audit.evidence.folder}")
+    elif audit.manifest_missing:
+        print(f"evidence: none; {args.site / MANIFEST} is missing (built before banner versions)")
     if args.junit:
         write_junit(audit, args.junit)
         print(f"JUnit: {args.junit}")

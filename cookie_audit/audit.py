@@ -22,12 +22,19 @@ from playwright.async_api import Error as PlaywrightError
 from cookie_audit.cache import VisitCache, audit_fingerprint
 from cookie_audit.crawl import CHOICES, STATES, Visit, walk_state
 from cookie_audit.embeds import EmbedClick, click_embeds
+from cookie_audit.evidence import (
+    Evidence,
+    EvidenceError,
+    Manifest,
+    language_homes,
+    read_manifest,
+    take_evidence,
+)
 from cookie_audit.inventory import DeclaredCookie, PageDeclarations, read_declarations
 from cookie_audit.kinds import PageMakeUp, SiteFiles
 from cookie_audit.policy import check_policy, read_policy_in_force
 from cookie_audit.rules import Finding, judge
 from cookie_audit.sandbox import SiteServer, sandboxed_chromium
-from cookie_audit.screenshots import Screenshot, banner_screenshots
 
 FIRST_STATE = STATES[0]  # the strictest: nothing chosen; every page is visited in it
 logger = logging.getLogger(__name__)
@@ -49,11 +56,12 @@ class Audit:
     clicks: list[EmbedClick]
     violations: list[Finding]
     warnings: list[Finding]
-    screenshots: list[Screenshot]
+    evidence: Evidence | None  # None: not asked for, or a build without a banner manifest
     elapsed: float
     coverage: Coverage
     states: tuple[str, ...] = STATES
     engine: str = "Chromium"
+    manifest_missing: bool = False  # the build wrote no banner manifest: no evidence
 
     @property
     def passed(self) -> bool:
@@ -142,10 +150,11 @@ def run_audit(
 ) -> Audit:
     """Audit the built site in `site`, `workers` browser contexts at once.
 
-    `progress(done, total)` hears of every page visit. `cache` is a folder whose
-    results of unchanged pages are reused; None audits from scratch. What the policy in
-    force does not declare is a violation when `publishing` (as `make publish` refuses
-    it), else a warning (as `make build` previews it).
+    `screenshots` takes the banner's evidence (`cookie_audit.evidence`) when the build
+    wrote a banner manifest. `progress(done, total)` hears of every page visit. `cache`
+    is a folder whose results of unchanged pages are reused; None audits from scratch.
+    What the policy in force does not declare is a violation when `publishing` (as
+    `make publish` refuses it), else a warning (as `make build` previews it).
     """
     started = time.perf_counter()
     site = Path(site)
@@ -167,14 +176,21 @@ def run_audit(
     placeholders = {
         path: d.embeds for path, d in declarations.items() if d.embeds and kept_clicks[path] is None
     }
+    try:
+        manifest = read_manifest(site) if screenshots else None
+        with_banner = {path for path, d in declarations.items() if d.has_banner}
+        homes = language_homes(manifest, site, files, with_banner) if manifest else {}
+    except EvidenceError as error:
+        raise AuditError(str(error)) from error
     with SiteServer(site) as server:
         try:
-            walk = _walk(server, plan, choice_page, placeholders, workers, screenshots, progress)
+            to_shoot = (manifest, homes) if manifest else None
+            walk = _walk(server, plan, choice_page, placeholders, workers, to_shoot, progress)
             # A thread of its own, so that callers that already run an event loop
             # (a sync Playwright session, a notebook) can audit too.
             with ThreadPoolExecutor(max_workers=1) as thread:
-                fresh, fresh_clicks, shots = thread.submit(asyncio.run, walk).result()
-        except (FileNotFoundError, PlaywrightError) as error:
+                fresh, fresh_clicks, taken = thread.submit(asyncio.run, walk).result()
+        except (FileNotFoundError, PlaywrightError, EvidenceError) as error:
             raise AuditError(_first_line(error)) from error
     visits, reused = _merge(pages, kept, fresh)
     clicks_by_page = {page: kept_clicks[page] or [] for page in pages}
@@ -206,9 +222,10 @@ def run_audit(
         clicks=clicks,
         violations=violations,
         warnings=warnings,
-        screenshots=shots,
+        evidence=taken,
         elapsed=elapsed,
         coverage=coverage,
+        manifest_missing=screenshots and manifest is None,
     )
 
 
@@ -270,7 +287,7 @@ def run_engine_audit(
         clicks=[],
         violations=violations,
         warnings=warnings,
-        screenshots=[],
+        evidence=None,
         elapsed=time.perf_counter() - started,
         coverage=coverage,
         states=(FIRST_STATE,),
@@ -361,11 +378,12 @@ async def _walk(
     choice_page: str,
     placeholders: dict[str, tuple[str, ...]],
     workers: int,
-    screenshots: bool,
+    to_shoot: tuple[Manifest, dict[str, str]] | None,
     progress: Callable[[int, int], None] | None,
-) -> tuple[list[Visit], list[EmbedClick], list[Screenshot]]:
+) -> tuple[list[Visit], list[EmbedClick], Evidence | None]:
     """The states side by side in one browser, the first split over `workers` visitors;
-    the embed pass and the screenshots beside them."""
+    the embed pass and the evidence (`to_shoot`: the manifest, each language's home) beside
+    them."""
     total, done = sum(choose + len(todo) for choose, todo in plan.values()), 0
 
     def visited() -> None:
@@ -392,8 +410,8 @@ async def _walk(
                 except PlaywrightError as error:
                     raise AuditError(f"in the {state} state: {_first_line(error)}") from error
 
-        async def pictures() -> list[Screenshot]:
-            return await banner_screenshots(browser, server, choice_page) if screenshots else []
+        async def pictures() -> Evidence | None:
+            return await take_evidence(browser, server, *to_shoot) if to_shoot else None
 
         *per_job, clicks, shots = await asyncio.gather(
             *(walk(*job) for job in jobs),

@@ -14,7 +14,7 @@ import logging
 from dataclasses import asdict
 from pathlib import Path
 
-from cookie_audit.crawl import Cookie, ForeignRequest, Visit
+from cookie_audit.crawl import Cookie, ForeignRequest, Visit, Writer
 from cookie_audit.embeds import EmbedClick
 
 logger = logging.getLogger(__name__)
@@ -88,7 +88,10 @@ def _visit(data: dict) -> Visit:
         state=data["state"],
         page=data["page"],
         step=data["step"],
-        cookies=[Cookie(**cookie) for cookie in data["cookies"]],
+        cookies=[
+            Cookie(**{**cookie, "writers": [Writer(**w) for w in cookie["writers"]]})
+            for cookie in data["cookies"]
+        ],
         local_storage=data["local_storage"],
         session_storage=data["session_storage"],
         requests=[ForeignRequest(**request) for request in data["requests"]],

@@ -30,12 +30,19 @@ FRAMES_AND_A_TASK = """new Promise((done) => requestAnimationFrame(() => request
 SETTLE_ROUNDS = 2
 PAGE_TIMER = "(ms) => new Promise((done) => setTimeout(done, ms))"
 GPC_ON = "Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', {get: () => true})"
-# Reports every cookie a script writes, with the script that wrote it (from the stack).
+# Reports every cookie a script writes, with the script that wrote it (from the stack),
+# and whether the write removes it (Max-Age of 0 or less, or an Expires gone by).
 COOKIE_WATCH = r"""(() => {
-  const report = (name) => {
+  const report = (name, removes = false) => {
     const frames = new Error().stack.split("\n").slice(2);
     const found = frames.map((f) => /(https?:\/\/.+):\d+:\d+\)?$/.exec(f)).find(Boolean);
-    window.__cookieAuditWrite(name.trim(), location.href, found ? found[1] : "");
+    window.__cookieAuditWrite(name.trim(), location.href, found ? found[1] : "", removes);
+  };
+  const removes = (value) => {
+    const maxAge = /;\s*max-age\s*=\s*(-?\d+)/i.exec(value);
+    const expires = /;\s*expires\s*=\s*([^;]+)/i.exec(value);
+    if (maxAge) return Number(maxAge[1]) <= 0;
+    return Boolean(expires) && Date.parse(expires[1]) <= Date.now();
   };
   const native = Object.getOwnPropertyDescriptor(Document.prototype, "cookie");
   Object.defineProperty(Document.prototype, "cookie", {
@@ -44,7 +51,7 @@ COOKIE_WATCH = r"""(() => {
     get() { return native.get.call(this); },
     set(value) {
       native.set.call(this, value);
-      report(String(value).split(";")[0].split("=")[0]);
+      report(String(value).split(";")[0].split("=")[0], removes(String(value)));
     },
   });
   if (window.CookieStore) {
@@ -65,11 +72,22 @@ PAGE_STATE = """(() => {
 PAGE_STATE_AFTER_FRAMES = f"{FRAMES_AND_A_TASK}.then(() => {PAGE_STATE})"
 MEASUREMENT_ID = "document.querySelector('script[data-cookie]')?.dataset.measurementId || ''"
 OnVisit = Callable[[], None]
+# Responses whose Set-Cookie headers are always read: a page, and what its scripts asked
+# the site for. A cookie no one is known to have written has every response read.
+ANSWERS = {"document", "fetch", "xhr"}
+
+
+@dataclass(frozen=True)
+class Writer:
+    """Who wrote a cookie: a script, or a Set-Cookie header of a response."""
+
+    set_by: str  # "script" (document.cookie, cookieStore) or "response" (Set-Cookie)
+    source: str  # the script or response: a path on the site, else a URL
 
 
 @dataclass
 class Cookie:
-    """A cookie in the jar after a page, and who first wrote it."""
+    """A cookie in the jar after a page, who first wrote it, and everyone who did."""
 
     name: str
     domain: str
@@ -81,6 +99,9 @@ class Cookie:
     set_by: str  # "script" (document.cookie, cookieStore), "response" (Set-Cookie) or "unknown"
     source: str  # the script or response that set it: a path on the site, else a URL
     set_on: str  # the page it was set on, when known
+    # Every writer of it in this state's walk, the first first: a script that writes the
+    # cookie and a server that then sets it again (the backend's consent receipts) both.
+    writers: list[Writer] = field(default_factory=list)
 
 
 @dataclass
@@ -115,6 +136,7 @@ class _Origin:
     set_by: str
     source: str
     page: str
+    writers: list[Writer]
 
 
 # Each choice calls `deciding()` just before the click that makes it: whatever the page
@@ -312,13 +334,16 @@ class StateWalk:
                 await self.page.evaluate(FRAMES_AND_A_TASK)
 
     async def _read_set_cookies(self, jar: list) -> None:
-        """Name the responses that set cookies no script wrote: only when there are some."""
-        if all(raw["name"] in self.origins for raw in jar):
-            return
+        """Name the responses that set cookies: the site's pages and its API's answers
+        (fetch, XHR), and every response when a cookie has no writer known so far."""
+        everything = not all(raw["name"] in self.origins for raw in jar)
         for response in list(self.responses):
+            own = urlsplit(response.url).netloc == self.server.host
+            if not everything and not (own and response.request.resource_type in ANSWERS):
+                continue
             for header in await response.header_values("set-cookie"):
                 name = header.split(";")[0].split("=")[0].strip()
-                self._remember(name, "response", response.url, self.current.page)
+                self._remember(name, "response", response.url, self.current.page, False)
 
     def _cookie(self, raw: dict, now: float) -> Cookie:
         expires = raw["expires"] if raw["expires"] > 0 else None
@@ -342,18 +367,25 @@ class StateWalk:
                 if origin := self.origins.get(cookie.name):
                     cookie.set_by, cookie.source = origin.set_by, origin.source
                     cookie.set_on = origin.page
+                    cookie.writers = list(origin.writers)
 
-    def _remember(self, name: str, set_by: str, source: str, page: str) -> None:
-        # The first writer created the cookie; later writes (deletions too) do not change that.
-        self.origins.setdefault(name, _Origin(set_by, self._on_site(source), page))
+    def _remember(self, name: str, set_by: str, source: str, page: str, removes: bool) -> None:
+        # The first writer created the cookie; later writes (deletions too) do not change
+        # that, but each other writer that sets it is named.
+        writer = Writer(set_by, self._on_site(source))
+        origin = self.origins.setdefault(name, _Origin(set_by, writer.source, page, []))
+        if not removes and writer not in origin.writers:
+            origin.writers.append(writer)
 
     def _on_site(self, url: str) -> str:
         """A URL on the site as its path (the port is different every run), any other whole."""
         prefix = self.server.url("")
         return url.removeprefix(prefix) if url.startswith(prefix + "/") else url
 
-    def _on_script_write(self, _source: dict, name: str, href: str, script: str) -> None:
-        self._remember(name, "script", script or href, urlsplit(href).path)
+    def _on_script_write(
+        self, _source: dict, name: str, href: str, script: str, removes: bool
+    ) -> None:
+        self._remember(name, "script", script or href, urlsplit(href).path, removes)
 
     def _on_request(self, request: Request) -> None:
         self.in_flight.add(request)

@@ -10,10 +10,13 @@ JSON schema 1 (``report.json``); keys are only ever added, never renamed:
 - ``violations``, ``warnings``: lists of ``{rule, state, page, subject, detail}``;
   ``state`` is null for findings in the markup, whatever a visitor does
 - ``cookies``: ``{declared: [{name, provider, purpose, duration, max_age}],
-  observed: [{name, domain, declared_as, states, set_by, source, longest_lifetime}]}``
+  observed: [{name, domain, declared_as, states, set_by, source, writers,
+  longest_lifetime}]}``; ``set_by`` ("script", "response" or "unknown") and ``source``
+  name its first writer, ``writers`` (``[{set_by, source}]``) every script and
+  Set-Cookie response that set it, in the order the audit learnt of them
 - ``results``: one record per page and state, the choice page first:
   ``{state, page, step, cookies: [{name, domain, path, expires, lifetime, secure,
-  same_site, set_by, source, set_on}], local_storage, session_storage,
+  same_site, set_by, source, set_on, writers}], local_storage, session_storage,
   requests: [{url, resource_type, frame, after_choice}]}``; ``step`` is "choice" for
   the page the choice was made on, "visit" for the rest; a page and state not among
   them is covered by the first page of its kind
@@ -23,11 +26,13 @@ JSON schema 1 (``report.json``); keys are only ever added, never renamed:
 - ``embeds``: one record per click-to-load placeholder clicked, each in a fresh visitor:
   ``{page, provider, index, hosts, cookies}``: the other hosts contacted and the cookies
   (``"name (domain)"``) present after the click
+- ``evidence``: what ``evidence/<banner_version>/evidence.json`` holds (``{banner_version,
+  manifest_sha256, taken_at, shots: [{file, lang, layer, width, sha256}]}``, the files in
+  that folder), or null: no screenshots asked for, or a build without a banner manifest
 """
 
 from __future__ import annotations
 
-import base64
 import json
 from dataclasses import asdict
 from fnmatch import fnmatchcase
@@ -40,6 +45,7 @@ from cookie_audit.audit import Audit
 from cookie_audit.crawl import BY_NAME, Visit
 from cookie_audit.durations import describe_duration
 from cookie_audit.embeds import STATE as EMBED_STATE
+from cookie_audit.evidence import LAYERS, MANIFEST, write_evidence
 from cookie_audit.inventory import find_declared
 from cookie_audit.rules import Finding
 
@@ -48,8 +54,11 @@ STATE_MEANINGS = {name: state.how for name, state in BY_NAME.items()}
 
 
 def write_reports(audit: Audit, folder: Path, html: bool = True) -> list[Path]:
-    """Write report.json and, unless told not to, index.html; return their paths."""
+    """Write report.json, the evidence and, unless told not to, index.html; return the
+    reports' paths."""
     folder.mkdir(parents=True, exist_ok=True)
+    if audit.evidence:
+        write_evidence(audit.evidence, folder)
     data = report_data(audit)
     json_report = folder / "report.json"
     json_report.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -81,6 +90,7 @@ def report_data(audit: Audit) -> dict[str, Any]:
             "pages_per_second": round(audit.pages_per_second, 2),
         },
         "embeds": [asdict(click) for click in audit.clicks],
+        "evidence": audit.evidence.record() if audit.evidence else None,
     }
 
 
@@ -102,9 +112,13 @@ def _observed(audit: Audit) -> list[dict[str, Any]]:
                     "states": [],
                     "set_by": cookie.set_by,
                     "source": cookie.source,
+                    "writers": [],
                     "longest_lifetime": None,
                 },
             )
+            for writer in map(asdict, cookie.writers):
+                if writer not in entry["writers"]:
+                    entry["writers"].append(writer)
             if visit.state not in entry["states"]:
                 entry["states"].append(visit.state)
             if cookie.lifetime is not None:
@@ -121,7 +135,7 @@ def _result(visit: Visit) -> dict[str, Any]:
 
 
 def render_html(audit: Audit, data: dict[str, Any]) -> str:
-    """One page a person can read: verdict, findings, inventory, states, screenshots."""
+    """One page a person can read: verdict, findings, inventory, states, the banner's evidence."""
     environment = Environment(
         loader=PackageLoader("cookie_audit"), autoescape=select_autoescape(), trim_blocks=True
     )
@@ -136,10 +150,9 @@ def render_html(audit: Audit, data: dict[str, Any]) -> str:
         inventory=_inventory_rows(audit, data),
         states=_state_rows(audit),
         clicks=_click_rows(audit),
-        screenshots=[
-            {**asdict(shot), "src": "data:image/png;base64," + base64.b64encode(shot.png).decode()}
-            for shot in audit.screenshots
-        ],
+        evidence=audit.evidence,
+        layers=LAYERS,
+        manifest_file=MANIFEST,
     )
 
 
@@ -196,6 +209,10 @@ def _inventory_rows(audit: Audit, data: dict[str, Any]) -> list[dict[str, Any]]:
             )
     for row in rows:
         row["states"] = {state for cookie in row["seen"] for state in cookie["states"]}
+        row["writers"] = []
+        for writer in (w for cookie in row["seen"] for w in cookie["writers"]):
+            if writer not in row["writers"]:
+                row["writers"].append(writer)
         lifetimes = [c["longest_lifetime"] for c in row["seen"] if c["longest_lifetime"]]
         row["longest"] = max(lifetimes, default=None)
     return rows

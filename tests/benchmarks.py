@@ -271,13 +271,13 @@ def visitor_experience(site: Path, loads: int = 15) -> dict:
     }
 
 
-def audited(site: Path, **options) -> dict:
+def audited(site: Path, screenshots: bool = False, **options) -> dict:
     """One audit's figures, with the CPU it took: this process, the Playwright driver and
     Chromium (reaped when the audit ends). CPU per visit barely moves on a busy machine."""
     from cookie_audit.audit import run_audit
 
     before = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
-    audit = run_audit(site, screenshots=False, **options)
+    audit = run_audit(site, screenshots=screenshots, **options)
     after = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
     cpu = sum(
         a.ru_utime + a.ru_stime - b.ru_utime - b.ru_stime
@@ -299,12 +299,36 @@ def audit_figures(audit) -> dict:
         "seconds": audit.elapsed,
         "visits_per_second": audit.visits_per_second,
         "pages_per_second": audit.pages_per_second,
+        "shots": len(audit.evidence.shots) if audit.evidence else 0,
     }
 
 
 def audit_throughput(site: Path) -> dict:
     """The real site, audited from scratch (no cache)."""
     return audited(site)
+
+
+def evidence_cost(site: Path) -> dict:
+    """What the banner's evidence adds to the real site's audit: audits from scratch
+    without and with its screenshots, alternating."""
+    from cookie_audit.evidence import MANIFEST
+
+    if not (site / MANIFEST).exists():
+        return {"missing": f"the build wrote no {MANIFEST}: no evidence to take"}
+    runs: dict[bool, list[dict]] = {False: [], True: []}
+    for _ in range(RUNS):
+        for screenshots in (False, True):
+            runs[screenshots].append(audited(site, screenshots=screenshots))
+
+    def median(screenshots: bool, figure: str) -> float:
+        return statistics.median(run[figure] for run in runs[screenshots])
+
+    return {
+        "shots": runs[True][0]["shots"],
+        "without_s": median(False, "seconds"),
+        "with_s": median(True, "seconds"),
+        "cpu_s": median(True, "cpu_seconds") - median(False, "cpu_seconds"),
+    }
 
 
 def audit_at_scale(work: Path, articles: int = AUDIT_ARTICLES) -> dict:
@@ -370,6 +394,7 @@ def main() -> None:
             "download": download_sizes(site),
             "visitor": visitor_experience(site),
             "audit": audit_throughput(site),
+            "evidence": evidence_cost(site),
             "engines": engine_cost(site),
             "audit_at_scale": audit_at_scale(work),
             "build": build_cost(work),
@@ -453,6 +478,16 @@ def table(r: dict) -> str:
             f"{a['pages_per_second']:.1f} pages covered/s, "
             f"{a['cpu_ms_per_visit']:.0f} CPU ms/visit",
             f"< 10 s (before: {AUDIT_BEFORE_VISITS_PER_SECOND} visits/s, every page × 5)",
+        )
+    )
+    e = r["evidence"]
+    rows.append(
+        (
+            "the banner's evidence in make audit, real site",
+            e.get("missing")
+            or f"+{e['with_s'] - e['without_s']:.1f} s ({e['with_s']:.1f} s vs "
+            f"{e['without_s']:.1f} s without) and +{e['cpu_s']:.1f} CPU s for {e['shots']} shots",
+            "measured, no budget (issue 23)",
         )
     )
     scale = r["audit_at_scale"]

@@ -14,6 +14,7 @@ from conftest import DUTCH_PAGES, ROOT, build_or_fail, copy_content
 from policy_versions.declaration import not_declared_remedy
 from test_privacy_check import EMBED_CODE
 
+from cookie_audit import audit as audit_module
 from cookie_audit import cache as audit_cache
 from cookie_audit.__main__ import main
 from cookie_audit.audit import run_audit
@@ -21,6 +22,7 @@ from cookie_audit.crawl import STATES
 from cookie_audit.durations import parse_duration
 from cookie_audit.inventory import DeclaredCookie, find_declared, read_declarations
 from cookie_audit.kinds import SiteFiles
+from cookie_audit.report import write_reports
 
 DAY = 86400
 REPORT_KEYS = {
@@ -37,6 +39,7 @@ REPORT_KEYS = {
     "results",
     "embeds",
     "coverage",
+    "evidence",
 }
 FINDING_KEYS = {"rule", "state", "page", "subject", "detail"}
 RESULT_KEYS = {"state", "page", "step", "cookies", "local_storage", "session_storage", "requests"}
@@ -51,6 +54,7 @@ COOKIE_KEYS = {
     "set_by",
     "source",
     "set_on",
+    "writers",
 }
 REQUEST_KEYS = {"url", "resource_type", "frame", "after_choice"}
 SUMMARY = re.compile(
@@ -193,11 +197,14 @@ def test_the_json_report_has_the_documented_keys(clean, site):
 
 
 def test_the_html_report_shows_the_verdict_and_the_banner(clean):
-    _, _, folder = clean
-    html = (folder / "index.html").read_text()
-    assert "<h1>PASS</h1>" in html
-    assert html.count('src="data:image/png;base64,') == 4
-    assert "Mobile, cookie details (375×740)" in html
+    _, report, folder = clean
+    doc = BeautifulSoup((folder / "index.html").read_text(), "html.parser")
+    assert doc.h1.get_text() == "PASS"
+    # The banner's evidence (tests/test_evidence.py), or why there is none.
+    section = next(h for h in doc.find_all("h2") if h.get_text() == "The banner").parent
+    shots = report["evidence"]["shots"] if report["evidence"] else []
+    assert len(section.select("figure img")) == len(shots)
+    assert shots or "No banner manifest" in section.get_text()
 
 
 def section_rows(report, heading: str) -> list:
@@ -460,6 +467,42 @@ def test_exhaustive_visits_every_page_in_every_state(small_site):
     assert audit.passed
     assert len(audit.visits) == 5 * len(STATES) + 3
     assert "Exhaustive" in audit.coverage.statement()
+
+
+def test_the_cookie_table_names_a_script_and_a_set_cookie_response_that_both_set_a_cookie(
+    small_site, tmp_path, monkeypatch
+):
+    # A server answering every request with Set-Cookie (as the backend answers a consent
+    # receipt), and a script writing the same cookie; a write that removes one is no writer.
+    (small_site / "planted").mkdir()
+    (small_site / "planted/both.js").write_text(
+        'document.cookie = "both_ways=1; max-age=60; path=/";\n'
+    )
+    (small_site / "planted/removes.js").write_text(
+        'document.cookie = "both_ways=; expires=Thu, 01 Jan 1970 00:00:00 GMT; path=/";\n'
+    )
+    scripts = '<script src="/planted/removes.js"></script><script src="/planted/both.js"></script>'
+    plant(small_site / "about/index.html", "</body>", scripts)
+    server = audit_module.SiteServer
+    monkeypatch.setattr(
+        audit_module,
+        "SiteServer",
+        lambda folder: server(folder, headers={"Set-Cookie": "both_ways=2; Max-Age=60; Path=/"}),
+    )
+    report = tmp_path / "report"
+    write_reports(run_audit(small_site), report)
+    data = json.loads((report / "report.json").read_text())
+    observed = next(c for c in data["cookies"]["observed"] if c["name"] == "both_ways")
+    assert {"set_by": "response", "source": "/"} in observed["writers"]
+    assert {"set_by": "script", "source": "/planted/both.js"} in observed["writers"]
+    assert "/planted/removes.js" not in {w["source"] for w in observed["writers"]}
+    row = next(
+        row
+        for row in section_rows(report / "index.html", "Cookies: declared and observed")
+        if row.code.get_text() == "both_ways"
+    )
+    named = [span.get_text(" ", strip=True) for span in row("td")[1].select("span")]
+    assert "Set-Cookie from /" in named and "script /planted/both.js" in named
 
 
 def test_it_cannot_run_without_a_site_or_a_browser(tmp_path):
