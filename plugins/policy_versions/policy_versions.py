@@ -5,7 +5,7 @@ publishes /privacy-policy/ (the version in force), /privacy-policy/<date>/ for e
 version with its record (text and declaration) and SHA-256, /privacy-policy/history/,
 /privacy-policy/<date>/changes/ (a redline against the previous version),
 /privacy-policy/versions.json and /privacy-policy/feed.atom. A version may have
-translations (``2026-12-01.nl.md``, see translations.py), each at its own address
+translations (``2026-12-01.nl.md``, see reading.py), each at its own address
 (/privacy-policy/2026-12-01/nl/) with its own redline. The build fails when a
 version that took effect is not locked or changed, and when the site sets or contacts
 something the version in force of the consent document does not declare. A version
@@ -107,12 +107,11 @@ class PolicyVersionsGenerator(PolicyReader):
                 f"'POLICY_VERSIONS' consent_document {consent_slug!r} is not a "
                 f"folder of {root}; found: {', '.join(f.name for f in folders) or 'none'}"
             )
+        site_name = self.settings.get("SITENAME", "")
         self.documents = []
         for folder in folders:
             document = self.read_document(folder, today, folder.name == consent_slug)
-            where = os.path.relpath(folder, self.path)
-            site_name = self.settings.get("SITENAME", "")
-            check_document(document, folder, where, site_name, publishing(config))
+            check_document(document, folder, self.where(folder), site_name, publishing(config))
             self.documents.append(document)
         self.today = today
         consent = next(d for d in self.documents if d.slug == consent_slug)
@@ -155,9 +154,8 @@ class PolicyVersionsGenerator(PolicyReader):
             canonical_url=document.in_force.url,
             **page,
         )
-        for version in document.versions:
-            for text in (version, *version.translations):
-                self.write_text(writer, text, page)
+        for text in document.texts:
+            self.write_text(writer, text, page)
         writer.write_file(
             f"{document.history_url}index.html",
             self.get_template("policy_history"),

@@ -138,12 +138,16 @@ class PolicyReader(Generator):
                 )
         return PolicyDocument(slug=folder.name, versions=versions, in_force=in_force)
 
+    def where(self, path: Path) -> str:
+        """A file as the messages name it: relative to the content folder."""
+        return os.path.relpath(path, self.path)
+
     def name_parts(self, path: Path) -> tuple[str, str | None]:
         """The effective date a file is named by, and the language of a translation."""
         named = FILE_NAME.match(path.name)
         if not named:
             raise PolicyError(
-                f"{os.path.relpath(path, self.path)}: name the file by its "
+                f"{self.where(path)}: name the file by its "
                 "effective date, like 2022-12-08.md (a translation: 2022-12-08.nl.md)"
             )
         return named.group(1), named.group(2)
@@ -154,11 +158,11 @@ class PolicyReader(Generator):
                 base_path=self.path, path=str(path), content_class=Page, context=self.context
             )
         except Exception as error:
-            where = os.path.relpath(path, self.path)
+            where = self.where(path)
             raise PolicyError(f"{where}: cannot read it: {error}") from error
 
     def read_version(self, path: Path, slug: str) -> PolicyVersion:
-        where = os.path.relpath(path, self.path)
+        where = self.where(path)
         day, _ = self.name_parts(path)
         page = self.read_page(path)
         meta = page.metadata
@@ -167,7 +171,7 @@ class PolicyReader(Generator):
         declaration = None
         if declaration_path(path).exists():
             declaration = read_declaration(
-                declaration_path(path), os.path.relpath(declaration_path(path), self.path)
+                declaration_path(path), self.where(declaration_path(path))
             )
         url = f"{slug}/{day}/"
         lang = self.settings.get("DEFAULT_LANG", "en")
@@ -192,7 +196,7 @@ class PolicyReader(Generator):
         self, path: Path, day: str, lang: str, versions: dict[str, PolicyVersion]
     ) -> PolicyTranslation:
         """A translation: checked against its version, which decides all but the words."""
-        where = os.path.relpath(path, self.path)
+        where = self.where(path)
         check_language(lang, where, self.settings)
         original = versions.get(day)
         if original is None:
@@ -202,7 +206,7 @@ class PolicyReader(Generator):
             )
         if declaration_path(path).exists():
             raise PolicyError(
-                f"{os.path.relpath(declaration_path(path), self.path)}: a "
+                f"{self.where(declaration_path(path))}: a "
                 f"translation has no declaration of its own; {original.source_path}'s applies: "
                 "remove this file"
             )
