@@ -26,7 +26,8 @@ from conftest import (
     policy_version_or_fail,
     revision_of,
 )
-from policy_versions.declaration import Declaration, additions, disagreements
+from policy_versions.declaration import additions, disagreements
+from policy_versions.model import Declaration
 
 from cookie_audit.inventory import read_declarations
 

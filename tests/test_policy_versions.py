@@ -16,12 +16,8 @@ from conftest import (
     policy_days,
     policy_version_or_fail,
 )
-from policy_versions.policy_versions import (
-    PolicyVersion,
-    assign_periods,
-    consent_revision,
-    long_date,
-)
+from policy_versions.model import PolicyVersion, consent_revision, long_date
+from policy_versions.reading import assign_periods
 from policy_versions.redline import redline
 
 import pelicanconf

@@ -28,26 +28,12 @@ from pelican.generators import ArticlesGenerator, PagesGenerator
 from pelican.readers import Readers
 from pelican.settings import read_settings
 
-from .archive import plain_text
 from .checks import open_questions
-from .declaration import (
-    DeclarationError,
-    additions,
-    declaration_text,
-    read_declaration,
-    site_declaration,
-)
-from .lock import (
-    LOCK_FILE,
-    Lock,
-    LockError,
-    declaration_path,
-    read_lock,
-    record,
-    sha256,
-    write_lock,
-)
-from .policy_versions import FILE_NAME, ISO_DATE, PolicyError, build_date, date_of, read_config
+from .declaration import additions, declaration_text, read_declaration, site_declaration
+from .lock import LOCK_FILE, declaration_path, read_lock, record, write_lock
+from .model import ISO_DATE, Lock, PolicyError, date_of, plain_text, sha256
+from .policy_versions import build_date, read_config
+from .reading import FILE_NAME
 
 DECLARATION_HEADING = """\
 What version {day} of this document declares: every cookie the website may set and
@@ -77,8 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         message = run(args)
-    except (PolicyError, LockError, DeclarationError) as error:
-        print(f"make policy-version: {error}", file=sys.stderr)
+    except PolicyError as error:
+        print(f"make policy-version: {error.reason}", file=sys.stderr)
         return 1
     print(message)
     return 0

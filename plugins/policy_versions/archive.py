@@ -48,23 +48,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import TYPE_CHECKING
 from xml.etree import ElementTree as ET
 from zoneinfo import ZoneInfo
 
-from bs4 import BeautifulSoup
-
-if TYPE_CHECKING:
-    from .policy_versions import PolicyDocument, PolicyVersion
-    from .translations import PolicyTranslation
+from .model import PolicyDocument, PolicyTranslation, PolicyVersion
 
 SCHEMA = 1
 ATOM = "http://www.w3.org/2005/Atom"
-
-
-def plain_text(fragment: str) -> str:
-    """Text without the markup Pelican's Markdown reader gives a summary."""
-    return " ".join(BeautifulSoup(fragment, "html.parser").get_text().split())
 
 
 def versions_json(document: PolicyDocument, site_url: str) -> str:

@@ -8,29 +8,19 @@ the version in force does not declare.
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from .declaration import Declaration, additions, disagreements, not_declared_remedy, unused
-from .lock import (
-    GIT_HISTORY_DEPTH,
-    LOCK_FILE,
-    changed_lines,
-    in_git,
-    locked_record,
+from .declaration import additions, disagreements, not_declared_remedy, unused
+from .lock import GIT_HISTORY_DEPTH, LOCK_FILE, changed_lines, in_git, locked_record, read_lock
+from .model import (
+    Declaration,
+    Lock,
+    PolicyDocument,
+    PolicyError,
+    PolicyTranslation,
+    PolicyVersion,
+    logger,
 )
-
-if TYPE_CHECKING:
-    from .lock import Lock
-    from .policy_versions import PolicyDocument, PolicyVersion
-    from .translations import PolicyTranslation
-
-logger = logging.getLogger(__name__)
-
-
-class PolicyError(Exception):
-    """Bad policy input; the message names the file or the setting."""
 
 
 def added_to(version: PolicyVersion, site_name: str) -> list[str]:
@@ -92,7 +82,7 @@ def check_approval(texts: list[PolicyVersion | PolicyTranslation], publishing: b
         # waits for its version, which is no error.
         if text.original is text and text.lock and text.lock.digest == text.sha256:
             raise PolicyError(
-                f"policy_versions: {text.source_path}: {_name(text)} is locked, but {missing}; "
+                f"{text.source_path}: {text.name} is locked, but {missing}; "
                 f"answer it, then lock it again with "
                 f"`make policy-version LOCK={text.effective.isoformat()}`"
             )
@@ -100,48 +90,57 @@ def check_approval(texts: list[PolicyVersion | PolicyTranslation], publishing: b
             refused.append(f"  - {text.source_path}: {missing}")
             continue
         logger.warning(
-            'policy_versions: %s: %s is a draft, not approved: %s. Its pages are marked "Draft, '
+            '%s: %s is a draft, not approved: %s. Its pages are marked "Draft, '
             'not approved"; `make publish` refuses it.',
             text.source_path,
-            _name(text),
+            text.name,
             missing,
         )
     if refused:
         raise PolicyError(
-            "policy_versions: not approved, so never published (a draft shows only in "
+            "not approved, so never published (a draft shows only in "
             "`make build` and `make serve`):\n" + "\n".join(refused)
         )
 
 
-def check_lock(
-    folder: Path, versions: list[PolicyVersion], where: str, locked: dict[str, Lock]
+def check_document(
+    document: PolicyDocument, folder: Path, where: str, site_name: str, publishing: bool
 ) -> None:
+    """Say of each text whether it is approved (unapproved), then check the lock and the
+    approvals; `where`, the folder as the messages name it."""
+    locks = read_lock(folder)
+    for text in document.texts:  # a version before its translations, which depend on it
+        text.lock = locks.get(text.lock_key)
+        text.unapproved = unapproved(text, site_name)
+    check_lock(folder, document, where, locks)
+    check_approval(document.texts, publishing)
+
+
+def check_lock(folder: Path, document: PolicyDocument, where: str, locked: dict[str, Lock]) -> None:
     """Every version and translation whose day has come is locked, and still hashes to its
     lock; before its day a change only makes it a draft again (see unapproved)."""
-    texts = {text.lock_key: text for v in versions for text in (v, *v.translations)}
+    texts = {text.lock_key: text for text in document.texts}
     for key in sorted(set(locked) - set(texts)):
         kind = "translation" if "." in key else "version"
         raise PolicyError(
-            f"policy_versions: {where}/{LOCK_FILE}: locked {kind} {key} is missing; a {kind} "
+            f"{where}/{LOCK_FILE}: locked {kind} {key} is missing; a {kind} "
             "once published stays published: restore its files"
         )
     for text in texts.values():
         if not text.fixed:
             continue
         if text.lock is None:
-            raise PolicyError(f"policy_versions: {text.source_path}: {_unlocked(text, where)}")
+            raise PolicyError(f"{text.source_path}: {_unlocked(text, where)}")
         if text.lock.digest == text.sha256:
             continue
         source = Path(folder) / Path(text.source_path).name
         before = locked_record(source, text.lock.digest)
         diff = (
-            changed_lines(before, text.record, _name(text))
+            changed_lines(before, text.record, text.name)
             if before is not None
             else _not_found(folder, text)
         )
-        raise PolicyError(
-            f"policy_versions: {text.source_path}: {_changed(text)} What changed:\n{diff}"
-        )
+        raise PolicyError(f"{text.source_path}: {_changed(text)} What changed:\n{diff}")
 
 
 def _embedded_in(site: Declaration, declared: Declaration, settings: dict) -> list[str]:
@@ -171,12 +170,6 @@ def _not_found(folder: Path, text: PolicyVersion | PolicyTranslation) -> str:
         f"({why}; the published record /{text.url}{text.record_name} is that text: compare "
         "the files with it)"
     )
-
-
-def _name(text: PolicyVersion | PolicyTranslation) -> str:
-    """ "version 2026-12-01", "translation 2026-12-01.nl"."""
-    kind = "version" if text.original is text else "translation"
-    return f"{kind} {text.lock_key}"
 
 
 def _unlocked(text: PolicyVersion | PolicyTranslation, where: str) -> str:
@@ -216,7 +209,7 @@ def check_site_against(document: PolicyDocument, site: Declaration, settings: di
     if problems:
         later = [v for v in document.upcoming if not disagreements(site, v.declaration)]
         raise PolicyError(
-            f"policy_versions: the site sets or contacts what the policy in force "
+            f"the site sets or contacts what the policy in force "
             f"({in_force.source_path}) does not declare:\n  - "
             + "\n  - ".join(problems)
             + "".join(f"\n{line}" for line in _embedded_in(site, in_force.declaration, settings))
@@ -224,7 +217,7 @@ def check_site_against(document: PolicyDocument, site: Declaration, settings: di
         )
     for item in unused(site, in_force.declaration, "CONSENT_PROVIDERS" in settings):
         logger.warning(
-            "policy_versions: the policy in force (%s) declares %s, which the site no longer "
+            "the policy in force (%s) declares %s, which the site no longer "
             "uses; the next version should drop it",
             in_force.source_path,
             item,

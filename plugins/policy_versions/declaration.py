@@ -14,34 +14,14 @@ from __future__ import annotations
 
 import json
 import tomllib
-from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
+from .model import Declaration, PolicyError
+
 COOKIE_FIELDS = ("name", "provider", "purpose", "duration", "category")
 PROVIDER_FIELDS = ("name", "category", "hosts", "policy_url")
-NECESSARY = "necessary"
-
-
-class DeclarationError(Exception):
-    """A declaration file that cannot be read; the message names it."""
-
-
-@dataclass(frozen=True)
-class Declaration:
-    cookies: tuple[dict[str, str], ...] = ()
-    providers: tuple[dict[str, Any], ...] = ()
-
-    def third_parties(self, site_name: str) -> set[str]:
-        """Everyone but the site itself: each provider, and each cookie's setter."""
-        setters = {cookie["provider"] for cookie in self.cookies}
-        return ({p["name"] for p in self.providers} | setters) - {site_name}
-
-    def purposes(self) -> set[str]:
-        """The categories a visitor is asked about: all but the strictly necessary."""
-        used = {c["category"] for c in self.cookies} | {p["category"] for p in self.providers}
-        return used - {NECESSARY}
 
 
 def _cookie(raw: dict) -> dict[str, str]:
@@ -69,11 +49,11 @@ def read_declaration(path: Path, where: str) -> Declaration:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-        raise DeclarationError(f"policy_versions: {where}: cannot read it: {error}") from None
+        raise PolicyError(f"{where}: cannot read it: {error}") from None
     unknown = set(data) - {"cookies", "providers"}
     if unknown:
-        raise DeclarationError(
-            f"policy_versions: {where}: unknown key {sorted(unknown)[0]!r}; "
+        raise PolicyError(
+            f"{where}: unknown key {sorted(unknown)[0]!r}; "
             "a declaration has [[cookies]] and [[providers]]"
         )
     entries = {}
@@ -81,9 +61,8 @@ def read_declaration(path: Path, where: str) -> Declaration:
         entries[kind] = data.get(kind, [])
         for index, entry in enumerate(entries[kind]):
             if not isinstance(entry, dict) or set(entry) != set(fields):
-                raise DeclarationError(
-                    f"policy_versions: {where}: {kind}[{index}] needs exactly the keys "
-                    f"{', '.join(fields)}"
+                raise PolicyError(
+                    f"{where}: {kind}[{index}] needs exactly the keys {', '.join(fields)}"
                 )
     return Declaration(
         cookies=tuple(_cookie(c) for c in entries["cookies"]),

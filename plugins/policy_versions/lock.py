@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import hashlib
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
+
+from .model import Lock, PolicyError, sha256
 
 LOCK_FILE = "versions.lock"
 # Written once, when the file is created; locking again keeps the heading the file has.
@@ -29,21 +29,6 @@ LOCK_HEADING = (
     "# translation changes once its day has come.\n"
 )
 GIT_HISTORY_DEPTH = 200  # commits searched for the text a version had when it was locked
-
-
-class LockError(Exception):
-    """A bad lock file; the message names it."""
-
-
-@dataclass(frozen=True)
-class Lock:
-    """One line of the lock file: the SHA-256 a text was approved with, and when."""
-
-    digest: str
-    day: dt.date | None = None  # None on lines written before the day was recorded
-
-    def line(self, key: str) -> str:
-        return f"{key}  {self.digest}" + (f"  {self.day.isoformat()}" if self.day else "")
 
 
 def declaration_path(markdown: Path) -> Path:
@@ -60,10 +45,6 @@ def record(markdown: Path) -> bytes:
     return b"".join(path.read_bytes() for path in record_files(markdown))
 
 
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def read_lock(folder: Path) -> dict[str, Lock]:
     path = folder / LOCK_FILE
     if not path.exists():
@@ -78,8 +59,8 @@ def read_lock(folder: Path) -> dict[str, Lock]:
                 raise ValueError
             day = dt.date.fromisoformat(parts[2]) if len(parts) == 3 else None
         except ValueError:
-            raise LockError(
-                f"policy_versions: {path}: line {number} is not "
+            raise PolicyError(
+                f"{path}: line {number} is not "
                 f"'YYYY-MM-DD  <sha-256>  YYYY-MM-DD' (version, SHA-256, day locked): {line!r}"
             ) from None
         entries[parts[0]] = Lock(parts[1], day)
