@@ -18,8 +18,8 @@
   const maxAge = +config.maxAge;
   const gpcSent = navigator.globalPrivacyControl === true; // told in each receipt
   const gpc = "gpc" in config && gpcSent; // honoured
-  // Receipts need the backend's address and the build's banner version; "" is a site without one.
-  const receipts = config.banner && config.receipts;
+  // The backend's address for receipts (with the build's banner version); none without a backend.
+  const receipts = config.receipts;
   let madeHere = null; // the choice made on this page: it holds even when cookies are blocked
   let analyticsStarted = false;
 
