@@ -166,6 +166,32 @@ def revision(site) -> str:
     return revision_of(site)
 
 
+def manifest_of(site: Path) -> dict:
+    """The banner manifest the build wrote (output/consent/banner.json)."""
+    return json.loads((site / "consent" / "banner.json").read_text(encoding="utf-8"))
+
+
+def consent_record(site: Path, value: str) -> dict[str, str | None] | None:
+    """The consent cookie's fields, read with the grammar the build copied from consent.js
+    into its manifest; None for a value that is no record."""
+    pattern = manifest_of(site)["cookie"]["pattern"].replace("(?<", "(?P<")
+    found = re.fullmatch(pattern, value)
+    return found and found.groupdict()
+
+
+CONSENT_ID = "0123456789abcdef0123456789abcdef"
+
+
+def consent_value(
+    revision: str, analytics: str, decided: float | None = None, embeds: tuple[str, ...] = ()
+) -> str:
+    """A choice as consent.js stores it, its receipt recorded (no p-part): consent ID
+    CONSENT_ID, the first of its choices, `decided` in Unix seconds (now by default)."""
+    decided = int(time.time() if decided is None else decided)
+    value = f"v2.{revision}.a{analytics}.{decided}.{CONSENT_ID}.1"
+    return value + (f".e{'+'.join(embeds)}" if embeds else "")
+
+
 @pytest.fixture(scope="session")
 def site(tmp_path_factory) -> Path:
     """The real content, built once per test session."""
