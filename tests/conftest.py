@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from consent_banner.config import DEFAULTS as CONSENT_DEFAULTS
 from consent_banner.languages import BUILT_IN as LANGUAGES
 
 from cookie_audit.crawl import FRAMES_AND_A_TASK
@@ -253,6 +254,15 @@ def fake_provider(route) -> None:
         route.fulfill(status=204, body="")
 
 
+RECEIPTS_PATH = CONSENT_DEFAULTS["receipts_url"]
+
+
+def take_receipt(route) -> None:
+    """A backend that takes every receipt and leaves the cookie as it is (it sets none).
+    tests/test_receipts_browser.py answers each way the real one can."""
+    route.fulfill(status=200, json={"ok": True})
+
+
 # null where the page cannot read its cookies (about:blank, or a test that blocks them).
 DOCUMENT_COOKIE_NAMES = """(() => {
   try { return document.cookie ? document.cookie.split("; ").map(c => c.split("=")[0]) : []; }
@@ -286,6 +296,8 @@ class Visitor:
         # Embed providers (and any other host) answer from here: a stand-in player page.
         context.route(lambda url: elsewhere(url) and not google.match(url), fake_provider)
         context.route(google, fake_google)
+        if isinstance(server, Server):  # a static host: a stand-in backend takes each receipt
+            context.route(f"**{RECEIPTS_PATH}", take_receipt)
 
         def on_request(request) -> None:
             if elsewhere(request.url):
