@@ -15,8 +15,8 @@ from conftest import (
     consent_record,
     copy_content,
     html_pages,
-    policy_version_or_fail,
     manifest_of,
+    policy_version_or_fail,
     text,
 )
 from consent_banner.config import ConsentConfigError, check_config
@@ -294,7 +294,6 @@ def test_a_failed_make_build_leaves_the_last_good_output(tmp_path):
     import shutil
     import subprocess
 
-
     project = tmp_path / "project"
     shutil.copytree(ROOT, project, ignore=shutil.ignore_patterns(".venv", "output*", "cache", ".*"))
     make = ["make", "-C", str(project), "build", f"VENV={ROOT / '.venv'}"]
@@ -364,7 +363,9 @@ def test_the_cookie_grammar_is_consent_js_own(site):
 
 def test_the_same_build_writes_the_same_manifest_bytes(site, tmp_path):
     again = build_or_fail(tmp_path / "again")
-    assert (again / "consent/banner.json").read_bytes() == (site / "consent/banner.json").read_bytes()
+    assert (again / "consent/banner.json").read_bytes() == (
+        site / "consent/banner.json"
+    ).read_bytes()
 
 
 def test_the_banner_version_changes_with_the_banner_words(site, tmp_path):

@@ -67,7 +67,9 @@ class Backend:
         deadline = time.monotonic() + seconds
         while len(self.receipts) < count:
             if time.monotonic() > deadline:
-                raise AssertionError(f"{len(self.receipts)} receipts, not {count}, within {seconds} s")
+                raise AssertionError(
+                    f"{len(self.receipts)} receipts, not {count}, within {seconds} s"
+                )
             self.visitor.page.wait_for_timeout(50)
         return self.receipts[:count]
 
@@ -97,13 +99,18 @@ def check_receipts(site, receipts: list[dict], expected: list[tuple[str, str, st
     with the build's banner version."""
     banner = manifest_of(site)["banner_version"]
     records = [consent_record(site, r["cookie"]) for r in receipts]
-    assert [(r["action"], r["analytics"], receipt["path"]) for r, receipt in zip(records, receipts)] == expected
+    paths = [r["path"] for r in receipts]
+    assert [(r["action"], r["analytics"]) for r in records] == [e[:2] for e in expected]
+    assert paths == [e[2] for e in expected]
     assert [r["seq"] for r in records] == [str(n) for n in range(1, len(expected) + 1)]
     assert len({r["id"] for r in records}) == 1
     assert {(r["banner"], r["lang"], r["revision"]) for r in records} == {
         (banner, "en", manifest_of(site)["revision"])
     }
-    assert all(receipt["gpc"] is False and set(receipt) == {"cookie", "path", "gpc"} for receipt in receipts)
+    assert all(
+        receipt["gpc"] is False and set(receipt) == {"cookie", "path", "gpc"}
+        for receipt in receipts
+    )
     assert all(abs(int(r["time"]) - time.time()) < 600 for r in records)
 
 
@@ -174,7 +181,9 @@ def test_the_cookie_holds_the_consent_id_and_the_unsent_receipt(visitor, site):
     visitor.click(text("reject"))
     value = stored_value(visitor)
     banner = manifest_of(site)["banner_version"]
-    assert re.fullmatch(rf"v2\.\d{{4}}-\d\d-\d\d\.a0\.\d{{10}}\.[0-9a-f]{{32}}\.1\.preject_en_{banner}", value)
+    assert re.fullmatch(
+        rf"v2\.\d{{4}}-\d\d-\d\d\.a0\.\d{{10}}\.[0-9a-f]{{32}}\.1\.preject_en_{banner}", value
+    )
     assert consent_record(site, value) is not None
     consent_id = consent_record(site, value)["id"]
     visitor.click(text("settings"))
@@ -209,7 +218,9 @@ def test_the_consent_id_shows_in_dutch_cookie_settings(visitor, site):
     visitor.click(text("accept", "nl"))
     consent_id = consent_record(site, stored_value(visitor))["id"]
     visitor.click(text("settings", "nl"))
-    assert visitor.page.locator(CONSENT_ID_LINE).inner_text() == text("consent_id", "nl", id=consent_id)
+    assert visitor.page.locator(CONSENT_ID_LINE).inner_text() == text(
+        "consent_id", "nl", id=consent_id
+    )
     assert axe_violations(visitor.page, iframes=False) == []
 
 
