@@ -213,11 +213,14 @@ class Build:
         """The banner version, from every language the site publishes (prepare() has
         rendered each), and the head tag that names it: before the first page is written."""
         in_force = context["POLICY_IN_FORCE"]  # the policy_versions plugin's
-        url = in_force.url if in_force.url.startswith("https://") else self.url(in_force.url)
         self.manifest = banner_manifest(
             site_url=self.site_url,
             revision=self.revision,
-            policy=Policy(version=in_force.effective.isoformat(), url=url, sha256=in_force.sha256),
+            policy=Policy(
+                version=in_force.effective.isoformat(),
+                url=self.url(in_force.url),
+                sha256=in_force.sha256,
+            ),
             cookie={
                 "name": self.config["cookie_name"],
                 "max_age": self.max_age,
