@@ -6,65 +6,112 @@
   "use strict";
   const config = document.currentScript.dataset;
   const html = document.documentElement;
-  // The analytics cookies of the inventory ("_ga_*": "*" is a wildcard), deleted without consent.
-  const literal = (text) => text.replace(/[.+?^${}()|[\]\\]/g, "\\$&");
-  const analyticsNames = (config.analyticsCookies || "").split(" ").filter(Boolean);
+  // The analytics cookies of the inventory, deleted without consent: "_ga _ga_*" is
+  // /^(?:_ga|_ga_.*)$/ ("*" a wildcard, every other sign taken literally).
   const analyticsCookie = new RegExp(
-    `^(?:${analyticsNames.map((name) => name.split("*").map(literal).join(".*")).join("|")})$`,
+    `^(?:${(config.analyticsCookies || "").replace(/\W/g, (c) => (c === " " ? "|" : c === "*" ? ".*" : `\\${c}`))})$`,
   );
-  // v1.<revision>.a<1 accepted, 0 rejected, - not chosen>.<unix time>[.e<provider>+<provider>…]
-  const RECORD = /^v1\.(\d{4}-\d\d-\d\d)\.a([01-])\.(\d{1,12})(?:\.e([a-z0-9-]+(?:\+[a-z0-9-]+)*))?$/;
-  const maxAge = Number(config.maxAge);
-  const gpc = "gpc" in config && navigator.globalPrivacyControl === true;
+  // v2.<revision>.a<1 accepted, 0 rejected, - not chosen>.<unix time>.<consent ID>.<seq>
+  // [.e<provider>+<provider>…][.p<action>_<lang>_<banner version>: a receipt not yet recorded]
+  // The one grammar of the cookie: the build copies this source into the banner manifest.
+  const RECORD = /^v2\.(?<revision>\d{4}-\d\d-\d\d)\.a(?<analytics>[01-])\.(?<time>\d{1,12})\.(?<id>[0-9a-f]{32})\.(?<seq>[1-9]\d{0,5})(?:\.e(?<embeds>[a-z0-9-]+(?:\+[a-z0-9-]+)*))?(?:\.p(?<action>accept|reject|save|withdraw|always)_(?<lang>[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*)_(?<banner>[0-9a-f]{12}))?$/;
+  const maxAge = +config.maxAge;
+  const gpcSent = navigator.globalPrivacyControl === true; // told in each receipt
+  const gpc = "gpc" in config && gpcSent; // honoured
+  // The backend's address for receipts (with the build's banner version); none without a backend.
+  const receipts = config.receipts;
   let madeHere = null; // the choice made on this page: it holds even when cookies are blocked
   let analyticsStarted = false;
 
   function readCookies() {
     try {
-      return document.cookie ? document.cookie.split("; ") : [];
+      return document.cookie.split("; ");
     } catch {
       return []; // cookies blocked: there is no stored choice
     }
   }
 
-  // An expired, unreadable, forged or out-of-date record is no choice at all.
-  function readChoice() {
-    const prefix = `${config.cookie}=`;
-    const cookie = readCookies().find((c) => c.startsWith(prefix));
-    const record = cookie && RECORD.exec(cookie.slice(prefix.length));
-    if (!record || record[1] !== config.revision) return null;
-    const decidedAt = Number(record[3]) * 1000;
-    const age = Date.now() - decidedAt;
-    if (age < -60_000 || age > maxAge * 1000) return null;
-    const analytics = record[2] === "-" ? null : record[2] === "1";
-    const embeds = record[4] ? record[4].split("+") : [];
-    return { analytics, embeds, revision: record[1], decidedAt: new Date(decidedAt) };
+  // A record of this revision, or null: a v1 one, forged or out of date, is no choice at all.
+  function parse(value) {
+    const record = value && RECORD.exec(value)?.groups;
+    return record?.revision === config.revision
+      ? {
+          ...record,
+          analytics: record.analytics === "-" ? null : record.analytics === "1",
+          embeds: record.embeds?.split("+") || [],
+          decidedAt: new Date(record.time * 1000),
+          seq: +record.seq,
+          value,
+        }
+      : null;
   }
 
-  function storeChoice(analytics, embeds) {
-    const now = Math.floor(Date.now() / 1000);
+  // The stored choice, unless it has expired (or comes from the future).
+  function readChoice() {
+    const prefix = `${config.cookie}=`;
+    const record = parse(readCookies().find((c) => c.startsWith(prefix))?.slice(prefix.length));
+    const age = Date.now() - record?.decidedAt;
+    return age >= -60_000 && age <= maxAge * 1000 ? record : null;
+  }
+
+  // The choice on record: stored, or made on this page.
+  const recorded = () => readChoice() || madeHere;
+
+  function writeCookie(value, seconds) {
     const secure = location.protocol === "https:" ? "; Secure" : "";
-    const a = analytics === null ? "-" : analytics ? 1 : 0;
-    const e = embeds.length ? `.e${embeds.join("+")}` : "";
     try {
-      document.cookie = `${config.cookie}=v1.${config.revision}.a${a}.${now}${e}; Max-Age=${maxAge}; Path=/; SameSite=Lax${secure}`;
+      document.cookie = `${config.cookie}=${value}; Max-Age=${seconds | 0}; Path=/; SameSite=Lax${secure}`;
     } catch {
       // Cookies blocked: the choice holds for this page only.
     }
-    madeHere = { analytics, embeds, revision: config.revision, decidedAt: new Date(now * 1000) };
+  }
+
+  // The receipt of a choice, to the site's own backend; never awaited. A 409 "recorded"
+  // drops the p-part (if the cookie still holds this value); anything else keeps it, so
+  // the next page sends it again.
+  function sendReceipt({ value: cookie, decidedAt }) {
+    const headers = { "Content-Type": "application/json" };
+    const body = JSON.stringify({ cookie, path: location.pathname, gpc: gpcSent });
+    fetch(receipts, { method: "POST", keepalive: true, headers, body })
+      .then((answer) => answer.json()) // only a 409 says {"recorded": true}
+      .then((answer) => {
+        if (answer.recorded && readChoice()?.value === cookie) {
+          writeCookie(cookie.replace(/\.p.*/, ""), maxAge - (Date.now() - decidedAt) / 1000);
+        }
+      })
+      .catch(() => {}); // not delivered: the p-part stays, and the next page sends it again
+  }
+
+  // A new consent ID when there is no valid record; the same one, one step on, when there is.
+  function storeChoice(analytics, embeds, action, lang) {
+    const previous = recorded();
+    const id = previous?.id || Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => (b | 256).toString(16).slice(1)).join("");
+    const seq = (previous?.seq || 0) + 1;
+    const now = Math.floor(Date.now() / 1000);
+    const a = analytics === null ? "-" : +analytics;
+    const e = embeds.length ? `.e${embeds.join("+")}` : "";
+    const p = receipts ? `.p${action}_${lang}_${config.banner}` : "";
+    const value = `v2.${config.revision}.a${a}.${now}.${id}.${seq}${e}${p}`;
+    writeCookie(value, maxAge);
+    madeHere = parse(value);
+    if (receipts) sendReceipt(madeHere);
   }
 
   function gtag() {
     (window.dataLayer = window.dataLayer || []).push(arguments);
   }
 
+  // Google's consent mode, and each configured tag switched on or off.
+  function analyticsStorage(state) {
+    gtag("consent", "update", { analytics_storage: state });
+    for (const [command, tagId] of window.dataLayer) {
+      if (command === "config") window[`ga-disable-${tagId}`] = state === "denied";
+    }
+  }
+
   function startAnalytics() {
     const id = config.measurementId;
-    if (analyticsStarted) {
-      gtag("consent", "update", { analytics_storage: "granted" });
-      for (const tagId of configuredTagIds()) window[`ga-disable-${tagId}`] = false;
-      return;
-    }
+    if (analyticsStarted) return analyticsStorage("granted");
     analyticsStarted = true;
     gtag("consent", "default", {
       ad_storage: "denied",
@@ -72,7 +119,7 @@
       ad_personalization: "denied",
       analytics_storage: "denied",
     });
-    gtag("consent", "update", { analytics_storage: "granted" });
+    analyticsStorage("granted");
     if (id) {
       const script = document.createElement("script");
       script.async = true;
@@ -84,15 +131,8 @@
     whenReady(runGatedScripts);
   }
 
-  function configuredTagIds() {
-    return (window.dataLayer || []).filter((c) => c[0] === "config").map((c) => c[1]);
-  }
-
   function stopAnalytics() {
-    if (analyticsStarted) {
-      gtag("consent", "update", { analytics_storage: "denied" });
-      for (const tagId of configuredTagIds()) window[`ga-disable-${tagId}`] = true;
-    }
+    if (analyticsStarted) analyticsStorage("denied");
     deleteAnalyticsCookies();
   }
 
@@ -104,7 +144,7 @@
     for (let i = 0; i < labels.length - 1; i++) domains.push(`; Domain=${labels.slice(i).join(".")}`);
     for (const cookie of readCookies()) {
       const name = cookie.split("=", 1)[0];
-      if (!analyticsNames.length || !analyticsCookie.test(name)) continue;
+      if (!name || !analyticsCookie.test(name)) continue;
       for (const domain of domains) document.cookie = `${name}=; Max-Age=0; Path=/${domain}`;
     }
   }
@@ -129,10 +169,11 @@
   }
 
   function choice() {
-    const current = readChoice() || madeHere;
+    const current = recorded();
     const allowed = gpc ? [] : current?.embeds || []; // with GPC, nothing loads "always"
-    if (current?.analytics != null) return { ...current, embeds: allowed, source: "visitor" };
-    if (gpc) return { analytics: false, embeds: [], revision: config.revision, decidedAt: null, source: "gpc" };
+    if (gpc && current?.analytics == null) {
+      return { analytics: false, embeds: [], revision: config.revision, decidedAt: null, source: "gpc" };
+    }
     return current && { ...current, embeds: allowed, source: "visitor" };
   }
 
@@ -165,6 +206,7 @@
   if (gpc) html.classList.add("c7c-gpc");
 
   const stored = readChoice();
+  if (receipts && stored?.action) sendReceipt(stored);
   if (stored?.analytics) startAnalytics();
   else deleteAnalyticsCookies();
   if (stored?.analytics == null && !gpc) html.classList.add("c7c-asking");
@@ -174,9 +216,11 @@
     const banner = document.getElementById("c7c-banner");
     const dialog = document.getElementById("c7c-details");
     if (!root || !banner || !dialog) return;
+    const lang = root.lang; // the banner's language
     const ask = banner.querySelector(".c7c-ask");
     const done = banner.querySelector(".c7c-done");
     const analyticsBox = dialog.querySelector("#c7c-analytics");
+    const idLine = dialog.querySelector(".c7c-consent-id");
     const providerBoxes = [...dialog.querySelectorAll("[data-embed-allow]")];
     const placeholders = [...document.querySelectorAll("[data-embed][data-src]")];
 
@@ -191,12 +235,12 @@
     function allowProvider(id) {
       const current = choice();
       const embeds = [...new Set([...(current?.embeds || []), id])];
-      storeChoice(current?.source === "visitor" ? current.analytics : null, embeds);
+      storeChoice(current?.source === "visitor" ? current.analytics : null, embeds, "always", lang);
       showEmbeds();
     }
 
-    function decide(analytics, embeds = choice()?.embeds || []) {
-      storeChoice(analytics, embeds);
+    function decide(analytics, action, embeds = choice()?.embeds || []) {
+      storeChoice(analytics, embeds, action, lang);
       if (analytics) startAnalytics();
       else stopAnalytics();
       html.classList.remove("c7c-asking");
@@ -213,12 +257,15 @@
 
     openSettings = () => {
       const current = choice();
-      analyticsBox.checked = Boolean(current?.analytics);
+      analyticsBox.checked = !!current?.analytics;
       for (const box of providerBoxes) {
-        box.checked = Boolean(current?.embeds.includes(box.dataset.embedAllow));
+        box.checked = !!current?.embeds.includes(box.dataset.embedAllow);
         box.disabled = gpc;
       }
       dialog.querySelector(".c7c-gpc").hidden = current?.source !== "gpc";
+      const id = recorded()?.id;
+      idLine.hidden = !id;
+      idLine.querySelector("code").textContent = id || "";
       dialog.returnValue = "";
       if (!dialog.open) dialog.showModal();
     };
@@ -236,7 +283,8 @@
 
     banner.hidden = !html.classList.contains("c7c-asking");
     for (const button of banner.querySelectorAll("[data-consent-choice]")) {
-      button.addEventListener("click", () => decide(button.dataset.consentChoice === "accept"));
+      const action = button.dataset.consentChoice;
+      button.addEventListener("click", () => decide(action === "accept", action));
     }
     for (const opener of document.querySelectorAll("[data-consent-open]")) {
       opener.addEventListener("click", () => openSettings());
@@ -248,7 +296,10 @@
     dialog.addEventListener("close", () => {
       if (dialog.returnValue !== "save") return;
       const embeds = gpc ? [] : providerBoxes.filter((b) => b.checked).map((b) => b.dataset.embedAllow);
-      decide(analyticsBox.checked, embeds);
+      // A withdrawal takes back what the record gave: analytics, or a provider.
+      const before = recorded();
+      const withdrawn = (before?.analytics && !analyticsBox.checked) || before?.embeds.some((e) => !embeds.includes(e));
+      decide(analyticsBox.checked, withdrawn ? "withdraw" : "save", embeds);
     });
   });
 })();

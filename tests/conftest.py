@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from consent_banner.config import DEFAULTS as CONSENT_DEFAULTS
 from consent_banner.languages import BUILT_IN as LANGUAGES
 
 from cookie_audit.crawl import FRAMES_AND_A_TASK
@@ -166,6 +167,32 @@ def revision(site) -> str:
     return revision_of(site)
 
 
+def manifest_of(site: Path) -> dict:
+    """The banner manifest the build wrote (output/consent/banner.json)."""
+    return json.loads((site / "consent" / "banner.json").read_text(encoding="utf-8"))
+
+
+def consent_record(site: Path, value: str) -> dict[str, str | None] | None:
+    """The consent cookie's fields, read with the grammar the build copied from consent.js
+    into its manifest; None for a value that is no record."""
+    pattern = manifest_of(site)["cookie"]["pattern"].replace("(?<", "(?P<")
+    found = re.fullmatch(pattern, value)
+    return found and found.groupdict()
+
+
+CONSENT_ID = "0123456789abcdef0123456789abcdef"
+
+
+def consent_value(
+    revision: str, analytics: str, decided: float | None = None, embeds: tuple[str, ...] = ()
+) -> str:
+    """A choice as consent.js stores it, its receipt recorded (no p-part): consent ID
+    CONSENT_ID, the first of its choices, `decided` in Unix seconds (now by default)."""
+    decided = int(time.time() if decided is None else decided)
+    value = f"v2.{revision}.a{analytics}.{decided}.{CONSENT_ID}.1"
+    return value + (f".e{'+'.join(embeds)}" if embeds else "")
+
+
 @pytest.fixture(scope="session")
 def site(tmp_path_factory) -> Path:
     """The real content, built once per test session."""
@@ -227,6 +254,15 @@ def fake_provider(route) -> None:
         route.fulfill(status=204, body="")
 
 
+RECEIPTS_PATH = CONSENT_DEFAULTS["receipts_url"]
+
+
+def take_receipt(route) -> None:
+    """A backend that takes every receipt and leaves the cookie as it is (it sets none).
+    tests/test_receipts_browser.py answers each way the real one can."""
+    route.fulfill(status=200, json={"ok": True})
+
+
 # null where the page cannot read its cookies (about:blank, or a test that blocks them).
 DOCUMENT_COOKIE_NAMES = """(() => {
   try { return document.cookie ? document.cookie.split("; ").map(c => c.split("=")[0]) : []; }
@@ -260,6 +296,8 @@ class Visitor:
         # Embed providers (and any other host) answer from here: a stand-in player page.
         context.route(lambda url: elsewhere(url) and not google.match(url), fake_provider)
         context.route(google, fake_google)
+        if isinstance(server, Server):  # a static host: a stand-in backend takes each receipt
+            context.route(f"**{RECEIPTS_PATH}", take_receipt)
 
         def on_request(request) -> None:
             if elsewhere(request.url):

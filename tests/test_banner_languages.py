@@ -8,6 +8,7 @@ import shutil
 
 import pytest
 from conftest import ROOT, build_fails, copy_content, text
+from consent_banner.config import check_config
 from consent_banner.consent_banner import Build
 from consent_banner.languages import BUILT_IN, TEXT_NAMES, LanguageError, placeholders
 from consent_banner.providers import BUILT_IN as PROVIDERS
@@ -28,6 +29,9 @@ def test_every_built_in_language_has_every_word(lang):
     for name in TEXT_NAMES:
         assert placeholders(words[name]) <= placeholders(BUILT_IN["en"][name]) | {"site"}, name
     assert set(words["language_names"]) == set(BUILT_IN)
+    # The rules a configured text is held to hold for the built-in ones ({id} once in
+    # consent_id, where Cookie settings shows the consent ID).
+    check_config({"texts": {lang: {name: words[name] for name in TEXT_NAMES}}})
     if lang != "en":  # English is what providers.py declares
         assert set(words["verbs"]) == set(PROVIDERS)
         assert set(words["cookies"]) == {c["name"] for p in PROVIDERS.values() for c in p.cookies}

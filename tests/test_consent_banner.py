@@ -1,16 +1,21 @@
 """The consent_banner plugin at build time: settings, injection, gating, assets."""
 
 import datetime as dt
+import hashlib
 import re
+import runpy
 from pathlib import Path
 
 import pytest
 from conftest import (
+    ROOT,
     build_fails,
     build_or_fail,
     build_site,
+    consent_record,
     copy_content,
     html_pages,
+    manifest_of,
     policy_version_or_fail,
     text,
 )
@@ -36,8 +41,6 @@ def test_every_html_page_gets_the_banner_exactly_once(site):
 
 
 def test_assets_are_minified_and_named_by_their_content(site):
-    import hashlib
-
     assets = sorted((site / "consent").glob("consent.*"), key=lambda a: a.suffix)
     assert [a.suffix for a in assets] == [".css", ".js"]
     for asset in assets:
@@ -49,7 +52,6 @@ def test_assets_are_minified_and_named_by_their_content(site):
 def pelican_in_process(tmp_path, monkeypatch):
     """Pelican on the real content, run in this process as `make serve`'s autoreload does,
     its pages written in batches of 5 (the real site has fewer than 64)."""
-    from conftest import ROOT
     from consent_banner import consent_banner
     from pelican import Pelican
     from pelican.settings import read_settings
@@ -232,6 +234,11 @@ def test_pelican_analytics_setting_is_gated_and_logged(tmp_path):
         ({"cookie_name": "my cookie"}, "cookie_name"),
         ({"policy_url": "javascript:alert(1)"}, "policy_url"),
         ({"policy_url": "/privacy/"}, "policy_url"),
+        ({"receipts_url": "https://backend.example/api/consent"}, "receipts_url"),
+        ({"receipts_url": "api/consent"}, "receipts_url"),
+        ({"receipts_url": None}, "receipts_url"),
+        ({"texts": {"nl": {"consent_id": "Uw toestemmings-ID"}}}, "texts.nl.consent_id"),
+        ({"texts": {"nl": {"title": "Cookies {id}"}}}, "texts.nl.title"),
     ],
 )
 def test_bad_consent_settings_name_the_key(consent, key):
@@ -287,8 +294,6 @@ def test_a_failed_make_build_leaves_the_last_good_output(tmp_path):
     import shutil
     import subprocess
 
-    from conftest import ROOT
-
     project = tmp_path / "project"
     shutil.copytree(ROOT, project, ignore=shutil.ignore_patterns(".venv", "output*", "cache", ".*"))
     make = ["make", "-C", str(project), "build", f"VENV={ROOT / '.venv'}"]
@@ -306,3 +311,69 @@ def test_no_page_has_an_inline_script_or_style(site):
         text = page.read_text()
         assert not re.search(r"<script(?![^>]*\bsrc=)(?![^>]*text/plain)[^>]*>", text), page
         assert "<style" not in text and " style=" not in text, page
+
+
+MANIFEST_KEYS = {
+    "banner_version",
+    "built_at",
+    "site_url",
+    "revision",
+    "policy",
+    "cookie",
+    "languages",
+    "providers",
+    "inputs",
+    "banner",
+}
+
+
+def test_the_manifest_names_the_banner_version_every_page_runs_with(site, revision):
+    manifest = manifest_of(site)
+    assert set(manifest) == MANIFEST_KEYS
+    version = manifest["banner_version"]
+    assert re.fullmatch(r"[0-9a-f]{12}", version)
+    for page in html_pages(site):
+        assert f'data-banner="{version}"></script>' in page.read_text(), page
+    assert manifest["revision"] == revision
+    assert manifest["languages"] == ["en", "nl"] == sorted(manifest["banner"])
+    assert manifest["built_at"] == "2026-12-15T12:00:00Z"  # SOURCE_DATE_EPOCH
+    assert manifest["cookie"]["name"] == "cloud7_consent"
+    # Each language's banner as injected into its pages.
+    home = (site / "nl/index.html").read_text()
+    assert manifest["banner"]["nl"] in home
+
+
+def test_the_manifest_names_the_policy_in_force_with_its_hash(site):
+    policy = manifest_of(site)["policy"]
+    record = site / "privacy-policy" / policy["version"] / f"{policy['version']}.txt"
+    assert hashlib.sha256(record.read_bytes()).hexdigest() == policy["sha256"]
+    assert policy["url"] == f"/privacy-policy/{policy['version']}/"
+
+
+def test_the_cookie_grammar_is_consent_js_own(site):
+    pattern = manifest_of(site)["cookie"]["pattern"]
+    script = (ROOT / "consent_js/consent.js").read_text()
+    assert f"const RECORD = /{pattern}/;" in script
+    value = "v2.2026-12-01.a1.1796000000.0123456789abcdef0123456789abcdef.3.eyoutube+vimeo"
+    record = consent_record(site, value + ".psave_nl-BE_0123456789ab")
+    assert (record["seq"], record["embeds"], record["lang"]) == ("3", "youtube+vimeo", "nl-BE")
+    assert consent_record(site, value)["action"] is None
+    assert consent_record(site, "v1.2026-12-01.a1.1796000000") is None
+
+
+def test_the_same_build_writes_the_same_manifest_bytes(site, tmp_path):
+    again = build_or_fail(tmp_path / "again")
+    assert (again / "consent/banner.json").read_bytes() == (
+        site / "consent/banner.json"
+    ).read_bytes()
+
+
+def test_the_banner_version_changes_with_the_banner_words(site, tmp_path):
+    consent = runpy.run_path(str(ROOT / "pelicanconf.py"))["CONSENT"]
+    texts = {**consent["texts"], "nl": {**consent["texts"]["nl"], "accept": "Ja, meten mag"}}
+    changed = build_or_fail(tmp_path / "changed", CONSENT={**consent, "texts": texts})
+    before, after = manifest_of(site), manifest_of(changed)
+    assert after["banner_version"] != before["banner_version"]
+    differ = {name for name in before["inputs"] if before["inputs"][name] != after["inputs"][name]}
+    assert differ == {"banner.nl"}
+    assert "Ja, meten mag" in after["banner"]["nl"]

@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 from conftest import (
+    CONSENT_ID,
     LAYOUT_SHIFTS,
     OVERFLOWING,
     PAGE_TYPES,
@@ -11,6 +12,8 @@ from conftest import (
     Server,
     axe_violations,
     build_or_fail,
+    consent_record,
+    consent_value,
     layout_shift,
     tab_to,
     text,
@@ -73,7 +76,7 @@ def test_ignoring_the_banner_and_browsing_is_not_consent(visitor):
     assert visitor.google_requests == []
 
 
-def test_reject_keeps_only_the_consent_cookie(visitor, revision):
+def test_reject_keeps_only_the_consent_cookie(visitor, revision, site):
     visitor.open("/")
     visitor.click(REJECT)
     assert text("rejected") in visitor.page.locator("#c7c-banner").inner_text()
@@ -85,7 +88,8 @@ def test_reject_keeps_only_the_consent_cookie(visitor, revision):
         assert not visitor.banner_visible()
     cookie = visitor.cookies()[CONSENT_COOKIE]
     assert list(visitor.cookies()) == [CONSENT_COOKIE]
-    assert cookie["value"].startswith(f"v1.{revision}.a0.")
+    record = consent_record(site, cookie["value"])
+    assert (record["revision"], record["analytics"], record["action"]) == (revision, "0", "reject")
     assert cookie["path"] == "/" and cookie["sameSite"] == "Lax"
     lifetime = cookie["expires"] - dt.datetime.now().timestamp()
     assert 180 * 86400 < lifetime < 185 * 86400
@@ -93,7 +97,7 @@ def test_reject_keeps_only_the_consent_cookie(visitor, revision):
     assert visitor.storage() == []
 
 
-def test_accept_loads_analytics_with_consent_mode_in_order(visitor, revision):
+def test_accept_loads_analytics_with_consent_mode_in_order(visitor, revision, site):
     accept(visitor)
     assert text("accepted") in visitor.page.locator("#c7c-banner").inner_text()
     assert any("/gtag/js?id=G-C7SITE2026" in url for url in visitor.google_requests)
@@ -106,7 +110,8 @@ def test_accept_loads_analytics_with_consent_mode_in_order(visitor, revision):
     assert set(denied.values()) == {"denied"} and "ad_user_data" in denied
     ga = visitor.cookies()["_ga"]
     assert ga["domain"] == ".cloud7.test"
-    assert visitor.cookies()[CONSENT_COOKIE]["value"].startswith(f"v1.{revision}.a1.")
+    record = consent_record(site, visitor.cookies()[CONSENT_COOKIE]["value"])
+    assert (record["revision"], record["analytics"], record["action"]) == (revision, "1", "accept")
 
 
 def test_the_consent_cookie_is_secure_on_https(new_visitor, site):
@@ -161,7 +166,7 @@ def test_a_new_consent_revision_asks_again_and_clears_old_analytics_cookies(visi
     stale = {"value": "GA1.1.1.1", "domain": ".cloud7.test", "path": "/"}
     visitor.context.add_cookies(
         [
-            consent_cookie(f"v1.2022-12-08.a1.{int(dt.datetime.now().timestamp())}"),
+            consent_cookie(consent_value("2022-12-08", "1")),
             {"name": "_ga", **stale},
             {"name": "_ga_C7SITE2026", **stale},
         ]
@@ -210,12 +215,18 @@ def test_global_privacy_control_can_be_switched_off(new_visitor, tmp_path):
         served.close()
 
 
+NOW = int(dt.datetime.now().timestamp())  # fresh records: each refused for its flaw
 FORGED = {
     "garbage": "garbage",
-    "truncated": "v1.{revision}.a1",
-    "oversized": "v1." + "9" * 3900,
-    "future": "v1.{revision}.a1.9999999999",
-    "wrong category value": "v1.{revision}.a7.1765000000",
+    "truncated": "v2.{revision}.a1",
+    "oversized": "v2." + "9" * 3900,
+    "future": f"v2.{{revision}}.a1.9999999999.{CONSENT_ID}.1",
+    "wrong category value": f"v2.{{revision}}.a7.{NOW}.{CONSENT_ID}.1",
+    "no consent ID": f"v2.{{revision}}.a1.{NOW}.1",
+    "short consent ID": f"v2.{{revision}}.a1.{NOW}.0123456789abcdef.1",
+    "seq 0": f"v2.{{revision}}.a1.{NOW}.{CONSENT_ID}.0",
+    "unknown action": f"v2.{{revision}}.a1.{NOW}.{CONSENT_ID}.1.pforget_en_0123456789ab",
+    "the earlier format, v1": f"v1.{{revision}}.a1.{NOW}",
     "json": '{"analytics":true}',
     "script": "%3Cscript%3Ealert(1)%3C/script%3E",
     "empty": "",
@@ -235,7 +246,7 @@ def test_forged_consent_cookie_counts_as_no_choice(visitor, case, revision):
 def test_no_javascript_means_no_banner_and_no_analytics(new_visitor, revision):
     visitor = new_visitor(java_script_enabled=False)
     now = int(dt.datetime.now().timestamp())
-    visitor.context.add_cookies([consent_cookie(f"v1.{revision}.a1.{now}")])
+    visitor.context.add_cookies([consent_cookie(consent_value(revision, "1", now))])
     for path in WALK:
         visitor.open(path)
         assert not visitor.banner_visible()

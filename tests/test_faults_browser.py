@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from conftest import text
+from conftest import consent_value, text
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -49,7 +49,7 @@ def test_structured_records_are_valid_exactly_when_fresh_and_current(visitor, re
     )
     def structured(record_revision, analytics, age):
         decided = int(now.timestamp()) - age
-        value = f"v1.{record_revision}.a{analytics}.{decided}"
+        value = consent_value(record_revision, analytics, decided)
         choice = record_check(visitor, value)
         fresh = -60 <= age <= lifetime and 0 <= decided < 10**12
         if record_revision == revision and analytics in ("0", "1") and fresh:

@@ -14,6 +14,7 @@ DEFAULTS: dict[str, Any] = {
     "lifetime_months": 6,
     "honour_gpc": True,
     "policy_url": None,  # None: the privacy policy of the policy_versions plugin
+    "receipts_url": "/api/consent",  # where consent.js sends each choice's receipt; "": none
     "cookies": [],
     "providers": [],  # embed providers besides the built-in YouTube, Vimeo and Google Maps
     "declared_hosts": {},  # other hosts the site loads from as it is: {host: reason}
@@ -25,6 +26,8 @@ MAX_LIFETIME_MONTHS = 13  # CNIL: a consent choice is kept for at most 13 months
 SECONDS_PER_MONTH = 365.25 / 12 * 86400
 MEASUREMENT_ID = re.compile(r"^G-[A-Z0-9]{4,16}$")
 POLICY_URL = re.compile(r"^(https://[^\s\"'<>]+|[\w\-.][\w\-./]*)$")  # relative to SITEURL
+# A path on the site's own host: the backend must answer there (Safari keeps its cookie).
+RECEIPTS_URL = re.compile(r"^(/[\w\-./]*)?$")
 COOKIE_NAME = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 COOKIE_KEYS = {"name", "provider", "purpose", "duration", "category"}
 CATEGORIES = {"necessary", "analytics"}
@@ -64,6 +67,12 @@ def check_config(raw: dict | None) -> dict[str, Any]:
     url = config["policy_url"]
     if url is not None and not (isinstance(url, str) and POLICY_URL.match(url)):
         raise _fail("policy_url", f"{url!r} is not a path like 'privacy-policy/' or an https URL")
+    receipts = config["receipts_url"]
+    if not (isinstance(receipts, str) and RECEIPTS_URL.match(receipts)):
+        raise _fail(
+            "receipts_url",
+            f"{receipts!r} is not a path on the site like '/api/consent' (or '' for no receipts)",
+        )
     config["cookies"] = [_check_cookie(i, c) for i, c in enumerate(config["cookies"])]
     if not isinstance(config["providers"], list):
         raise _fail("providers", "must be a list of providers")
@@ -129,9 +138,11 @@ def embed_providers(config: dict[str, Any]) -> list[Provider]:
     return [*BUILT_IN.values(), *config["providers"]]
 
 
-# The placeholders each text may use: {provider} only where the English text has it.
-PROVIDER_TEXTS = {name for name in TEXT_NAMES if "provider" in placeholders(merged("en", {})[name])}
 FILLED = {"site", "lifetime", "months", "language"}
+# The placeholders each text may use besides those: {provider} and {id} only where the
+# English text has them; {id} (where the page shows the consent ID) it must have.
+OWN_PLACEHOLDERS = {name: placeholders(merged("en", {})[name]) - FILLED for name in TEXT_NAMES}
+REQUIRED_PLACEHOLDERS = {"consent_id": {"id"}}
 
 
 def _check_words(lang: Any, words: Any) -> None:
@@ -152,9 +163,12 @@ def _check_words(lang: Any, words: Any) -> None:
             raise _fail(key, f"unknown text; known: {', '.join(sorted(TEXT_NAMES))}")
         if not isinstance(text, str) or not text.strip():
             raise _fail(key, "must be a non-empty string")
-        unknown = placeholders(text) - FILLED - ({"provider"} if name in PROVIDER_TEXTS else set())
+        unknown = placeholders(text) - FILLED - OWN_PLACEHOLDERS[name]
         if unknown:
             raise _fail(key, f"unknown placeholder {{{sorted(unknown)[0]}}}")
+        for needed in REQUIRED_PLACEHOLDERS.get(name, ()):
+            if text.count(f"{{{needed}}}") != 1:
+                raise _fail(key, f"must hold {{{needed}}} once, where the page fills it in")
 
 
 def _check_table(key: str, name: str, table: Any) -> None:

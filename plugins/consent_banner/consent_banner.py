@@ -35,6 +35,7 @@ from .embeds import Embed, check_page
 from .gate_google_tags import gate_google_tags, inline_file_name
 from .languages import BUILT_IN as BUILT_IN_LANGUAGES
 from .languages import LanguageError, Words, language_of, words_for
+from .manifest import MANIFEST_NAME, Manifest, Policy, banner_manifest, record_pattern
 from .providers import GTAG_URL, Provider, analytics_provider, direct_link, load_url
 from .third_party import (
     BOGUS_COMMENT,
@@ -137,8 +138,9 @@ class Build:
         self.config = check_config(settings.get("CONSENT"))
         self.site_url = settings.get("SITEURL", "")
         self.output = Path(settings["OUTPUT_PATH"])
+        self.script = (SOURCES / "consent.js").read_text(encoding="utf-8")
         self.assets = {
-            ".js": rjsmin.jsmin((SOURCES / "consent.js").read_text(encoding="utf-8")),
+            ".js": rjsmin.jsmin(self.script),
             ".css": rcssmin.cssmin((SOURCES / "consent.css").read_text(encoding="utf-8")),
         }
         self.asset_names = {
@@ -146,6 +148,8 @@ class Build:
             for ext, text in self.assets.items()
         }
         self.head = ""
+        self.manifest: Manifest | None = None  # once seal() has the banner version
+        self.published_languages: list[str] = []
         self.default_lang = settings.get("DEFAULT_LANG", "en")
         self.languages = {*BUILT_IN_LANGUAGES, *self.config["texts"]}
         self.page_languages: dict[str | None, str] = {}
@@ -183,18 +187,54 @@ class Build:
             bytecode_cache=template_cache(self.settings),
         )
         self.embed_template = self.env.get_template("embed.html")
+        self.revision = revision
+        self.max_age = round(self.config["lifetime_months"] * SECONDS_PER_MONTH)
+        self.head = self.head_tag(banner="")  # seal() adds the banner version
+
+    def head_tag(self, banner: str) -> str:
+        """The stylesheet and the script with its settings; receipts only with a version."""
         inventory = self.settings["COOKIE_INVENTORY"]
-        self.head = self.env.get_template("head.html").render(
+        receipts = self.config["receipts_url"]
+        return self.env.get_template("head.html").render(
             css=self.url(f"{ASSET_DIR}/{self.asset_names['.css']}"),
             js=self.url(f"{ASSET_DIR}/{self.asset_names['.js']}"),
             cookie_name=self.config["cookie_name"],
-            revision=revision,
-            max_age=round(self.config["lifetime_months"] * SECONDS_PER_MONTH),
+            revision=self.revision,
+            max_age=self.max_age,
             measurement_id=self.config["measurement_id"],
             gtag=GTAG_URL,
             analytics_cookies=[c["name"] for c in inventory if c["category"] == "analytics"],
             honour_gpc=self.config["honour_gpc"],
+            receipts=receipts and self.url(receipts.removeprefix("/")),
+            banner=banner,
         )
+
+    def seal(self, context: dict) -> None:
+        """The banner version, from every language the site publishes (prepare() has
+        rendered each), and the head tag that names it: before the first page is written."""
+        in_force = context["POLICY_IN_FORCE"]  # the policy_versions plugin's
+        self.manifest = banner_manifest(
+            site_url=self.site_url,
+            revision=self.revision,
+            policy=Policy(
+                version=in_force.effective.isoformat(),
+                url=self.url(in_force.url),
+                sha256=in_force.sha256,
+            ),
+            cookie={
+                "name": self.config["cookie_name"],
+                "max_age": self.max_age,
+                "pattern": record_pattern(self.script),
+            },
+            providers=[p.id for p in self.embed_providers],
+            shipped={
+                "consent.js": self.assets[".js"],
+                "consent.css": self.assets[".css"],
+                "head": self.head,
+            },
+            markup={lang: self.markup_in(lang) for lang in self.published_languages},
+        )
+        self.head = self.head_tag(banner=self.manifest.version)
 
     def language(self, tag: str | None) -> str:
         """The banner's language for a page's `lang`: the site's own when it has none."""
@@ -280,6 +320,7 @@ class Build:
                 )
         if errors:
             raise LanguageError("\n".join(errors))
+        self.published_languages = sorted(sources)
 
     def save_inline(self, code: str) -> str:
         name = inline_file_name(code)
@@ -443,6 +484,8 @@ class Build:
             (folder / self.asset_names[ext]).write_text(text, encoding="utf-8")
         for name, code in self.inline_scripts.items():
             (folder / name).write_text(code, encoding="utf-8")
+        if self.manifest:
+            (folder / MANIFEST_NAME).write_text(self.manifest.text(), encoding="utf-8")
 
 
 def template_cache(settings: dict) -> FileSystemBytecodeCache | None:
@@ -556,6 +599,7 @@ def all_generators_finalized(generators) -> None:
     _build = Build(generators[0].settings)
     _build.render(generators[0].context)
     _build.check_content(generators)
+    _build.seal(generators[0].context)
 
 
 class PageFile:
