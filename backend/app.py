@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from urllib.parse import parse_qsl
 
@@ -21,6 +22,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from backend import contact, guard, newsletter, outbox, pages
+from backend.consent import manifests, receipts
 from backend.settings import Settings
 from backend.storage import Database, DatabaseUnavailable
 from backend.words import PHONE, language, say, site_path
@@ -82,6 +84,7 @@ class Backend:
         self.settings = settings
         self.db = db
         self.wake_mail = asyncio.Event()
+        self.learnt = manifests.Learnt(db)
 
     def send_mail(self) -> outbox.SendResult:
         transport = outbox.transport_for(
@@ -242,6 +245,55 @@ class Backend:
             return answer(200, success)
         return RedirectResponse(location, 303, headers=API_HEADERS)
 
+    def record_receipt(self, client: str, body: bytes) -> receipts.Receipt | receipts.Refused:
+        """Check a receipt, count it for its client, then store it or say why not."""
+        settings = self.settings
+        parsed = receipts.parse(body, self.learnt)
+        # As for the forms: the count in a short transaction that does not wait for the disk.
+        with self.db.transaction(durable=False) as tx:
+            window = settings.rate_window_seconds
+            if guard.over_limit(tx, f"consent.{client}", settings.consent_rate_limit, window):
+                parsed = receipts.Refused(429, "rate_limit")
+            if isinstance(parsed, receipts.Refused):
+                guard.count_refusal(tx, "consent", parsed.reason, logged=False)
+                return parsed
+        with self.db.transaction() as tx:
+            outcome = receipts.store(tx, parsed)
+            if outcome != "stored":
+                guard.count_refusal(tx, "consent", outcome, logged=False)
+        return parsed if outcome == "stored" else receipts.Refused(409, outcome)
+
+    async def consent_receipt(self, request: Request) -> Response:
+        """A consent receipt from consent.js; a stored one sets the consent cookie."""
+
+        def refuse(status: int, reason: str) -> Response:
+            data = {"ok": False, "recorded": True} if reason == "recorded" else {"ok": False}
+            if reason != "recorded":
+                data["reason"] = reason
+            return JSONResponse(data, status_code=status, headers=API_HEADERS)
+
+        try:
+            body = await read_body(request, receipts.MAX_BODY)
+        except TooLarge:
+            return refuse(413, "too_big")
+        if not same_origin(request, self.settings):
+            return refuse(403, "origin")
+        address = request.client.host if request.client else ""
+        try:
+            parsed = await run_in_threadpool(
+                self.record_receipt, guard.client_key(self.settings.secret, address), body
+            )
+        except DatabaseUnavailable:
+            return refuse(503, "unavailable")
+        if isinstance(parsed, receipts.Refused):
+            return refuse(parsed.status, parsed.reason)
+        secure = self.settings.site_origin.startswith("https:") or request.url.scheme == "https"
+        cookie = (
+            f"{parsed.manifest.cookie_name}={parsed.cookie}; Max-Age={parsed.max_age(time.time())}"
+            f"; Path=/; SameSite=Lax{'; Secure' if secure else ''}"
+        )
+        return JSONResponse({"ok": True}, headers={**API_HEADERS, "Set-Cookie": cookie})
+
     async def contact(self, request: Request) -> Response:
         return await self.form_post(
             request,
@@ -348,6 +400,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
         Route("/api/form-token", backend.form_token),
         Route("/api/contact", backend.contact, methods=["POST"]),
         Route("/api/newsletter", backend.newsletter, methods=["POST"]),
+        Route("/api/consent", backend.consent_receipt, methods=["POST"]),
         Route("/api/newsletter/sent", backend.newsletter_sent),
         Route("/api/newsletter/confirm", backend.newsletter_link, methods=["GET", "POST"]),
         Route("/api/newsletter/unsubscribe", backend.newsletter_link, methods=["GET", "POST"]),

@@ -82,9 +82,13 @@ def over_limit(tx: Transaction, client: str, limit: int, window_seconds: int) ->
     return rows[0]["hits"] > limit
 
 
-def count_refusal(tx: Transaction, form: str, reason: str) -> None:
-    """Record that a post was refused, and why (no personal data)."""
-    log.info("%s: refused a post (%s)", form, reason)
+def count_refusal(tx: Transaction, form: str, reason: str, logged: bool = True) -> None:
+    """Record that a post was refused, and why (no personal data).
+
+    Consent receipts pass `logged=False`: nothing about a receipt is logged.
+    """
+    if logged:
+        log.info("%s: refused a post (%s)", form, reason)
     day = dt.datetime.now(dt.UTC).date().isoformat()
     tx.execute(
         "INSERT INTO misuse_events (day, form, reason, count) VALUES (?, ?, ?, 1)"
