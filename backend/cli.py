@@ -28,8 +28,13 @@ def _serve(args: argparse.Namespace, config: settings.Settings) -> int:
 
         devserver.die_with_parent()
         devserver.watch_parent()
+        learner = Database(config.database_url, config.database_timeout_seconds)
         rebuilder = devserver.Rebuilder(
-            ROOT, Path(args.content).resolve(), Path(args.output).resolve(), ROOT / args.settings
+            ROOT,
+            Path(args.content).resolve(),
+            Path(args.output).resolve(),
+            ROOT / args.settings,
+            on_built=lambda output: manifests.learn_build(learner, output),
         )
         if not rebuilder.build():
             log.error("The first build failed; fix it and save, the server is running.")

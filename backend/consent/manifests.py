@@ -11,13 +11,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import logging
 import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from backend.storage import Database, Transaction, now
+from backend.storage import Database, DatabaseUnavailable, Transaction, now
+
+log = logging.getLogger("backend.consent")
 
 VERSION = re.compile(r"[0-9a-f]{12}")
 COOKIE_NAME = re.compile(r"[A-Za-z0-9_]+")
@@ -163,6 +166,22 @@ def learn(db: Database, manifest: Manifest, evidence: Evidence | None = None) ->
                     (manifest.banner_version, file, sha256, base64.b64encode(png).decode()),
                 )
     return new == 1
+
+
+def learn_build(db: Database, output: Path) -> None:
+    """`make serve`: learn the manifest of a build, when it writes one; never raise."""
+    path = output / "consent" / "banner.json"
+    if not path.exists():
+        return
+    try:
+        manifest = read(path)
+        db.migrate()
+        if learn(db, manifest):
+            log.info("Learnt banner version %s", manifest.banner_version)
+    except ManifestError as error:
+        log.error("%s", error)
+    except DatabaseUnavailable as error:
+        log.warning("could not learn %s: %s", path, error)
 
 
 def stored(tx: Transaction, version: str) -> Manifest | None:
