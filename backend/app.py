@@ -22,7 +22,8 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from backend import contact, guard, newsletter, outbox, pages
-from backend.consent import manifests, receipts
+from backend.consent import receipts
+from backend.consent.writer import ReceiptWriter
 from backend.settings import Settings
 from backend.storage import Database, DatabaseUnavailable
 from backend.words import PHONE, language, say, site_path
@@ -84,7 +85,7 @@ class Backend:
         self.settings = settings
         self.db = db
         self.wake_mail = asyncio.Event()
-        self.learnt = manifests.Learnt(db)
+        self.receipts = ReceiptWriter(db, settings)
 
     def send_mail(self) -> outbox.SendResult:
         transport = outbox.transport_for(
@@ -245,24 +246,6 @@ class Backend:
             return answer(200, success)
         return RedirectResponse(location, 303, headers=API_HEADERS)
 
-    def record_receipt(self, client: str, body: bytes) -> receipts.Receipt | receipts.Refused:
-        """Check a receipt, count it for its client, then store it or say why not."""
-        settings = self.settings
-        parsed = receipts.parse(body, self.learnt)
-        # As for the forms: the count in a short transaction that does not wait for the disk.
-        with self.db.transaction(durable=False) as tx:
-            window = settings.rate_window_seconds
-            if guard.over_limit(tx, f"consent.{client}", settings.consent_rate_limit, window):
-                parsed = receipts.Refused(429, "rate_limit")
-            if isinstance(parsed, receipts.Refused):
-                guard.count_refusal(tx, "consent", parsed.reason, logged=False)
-                return parsed
-        with self.db.transaction() as tx:
-            outcome = receipts.store(tx, parsed)
-            if outcome != "stored":
-                guard.count_refusal(tx, "consent", outcome, logged=False)
-        return parsed if outcome == "stored" else receipts.Refused(409, outcome)
-
     async def consent_receipt(self, request: Request) -> Response:
         """A consent receipt from consent.js; a stored one sets the consent cookie."""
 
@@ -280,8 +263,8 @@ class Backend:
             return refuse(403, "origin")
         address = request.client.host if request.client else ""
         try:
-            parsed = await run_in_threadpool(
-                self.record_receipt, guard.client_key(self.settings.secret, address), body
+            parsed = await self.receipts.record(
+                guard.client_key(self.settings.secret, address), body
             )
         except DatabaseUnavailable:
             return refuse(503, "unavailable")
