@@ -267,9 +267,15 @@ def test_a_flood_from_one_client_is_rate_limited_and_others_are_not(
         assert statuses == [200, 200, 200, 429, 429]
         other = send(served, cookie(manifest), extra={"X-Forwarded-For": "192.0.2.7"})
         assert other[0] == 200
+        # At once, as one batch or several: still 3 for the client.
+        values = [cookie(manifest, consent_id=f"{n:032x}") for n in range(100, 110)]
+        flood = {"X-Forwarded-For": "192.0.2.8"}
+        with ThreadPoolExecutor(10) as pool:
+            statuses = list(pool.map(lambda v: send(served, v, extra=flood)[0], values))
+        assert sorted(statuses) == [200] * 3 + [429] * 7
     finally:
         served.close()
-    assert len(rows(database_url)) == 4
+    assert len(rows(database_url)) == 7
     assert "192.0.2.7" not in json.dumps(rows(database_url, "SELECT * FROM rate_limits"))
 
 

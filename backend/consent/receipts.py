@@ -125,18 +125,16 @@ Stored = Literal["stored", "recorded", "order"]
 
 def store(tx: Transaction, receipt: Receipt) -> Stored:
     """Add a receipt unless its ID has it ("recorded") or a later choice ("order")."""
-    highest = tx.query(
-        "SELECT MAX(seq) AS seq FROM consent_receipts WHERE consent_id = ?", (receipt.consent_id,)
-    )[0]["seq"]
-    if highest is None or receipt.seq > highest:
-        added = tx.execute(
-            f"INSERT INTO consent_receipts ({COLUMNS}, received_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (consent_id, seq) DO NOTHING",
-            (*receipt.row(), now()),
-        )
-        if added:
-            return "stored"
+    # One statement in the common case: the ID has no choice numbered this or higher.
+    added = tx.execute(
+        f"INSERT INTO consent_receipts ({COLUMNS}, received_at)"
+        " SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM"
+        " consent_receipts WHERE consent_id = ? AND seq >= ?)"
+        " ON CONFLICT (consent_id, seq) DO NOTHING",
+        (*receipt.row(), now(), receipt.consent_id, receipt.seq),
+    )
+    if added:
+        return "stored"
     same = tx.query(
         f"SELECT {COLUMNS} FROM consent_receipts WHERE consent_id = ? AND seq = ?",
         (receipt.consent_id, receipt.seq),
