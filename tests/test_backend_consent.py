@@ -340,6 +340,9 @@ def test_learning_is_idempotent_and_a_bad_manifest_is_named(database_url, manife
         result = cli(database_url, "learn", str(broken))
         assert result.returncode == 2 and str(broken) in result.stderr, result.stderr
         assert "Traceback" not in result.stderr
+    other = consent_manifest(tmp_path / "other", revision="2027-01-01")
+    result = cli(database_url, "learn", str(other), "--evidence", str(evidence))
+    assert result.returncode == 2 and "the evidence of banner" in result.stderr
     (evidence / "en-banner-390.png").write_bytes(b"another picture")
     result = cli(database_url, "learn", str(manifest_path), "--evidence", str(evidence))
     assert result.returncode == 2 and "en-banner-390.png" in result.stderr

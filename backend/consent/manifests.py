@@ -96,7 +96,7 @@ def parse(text: str, source: str) -> Manifest:
 
 def read(path: Path) -> Manifest:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_bytes().decode("utf-8")  # as written: its SHA-256 is the file's
     except (OSError, UnicodeDecodeError) as error:
         raise ManifestError(f"{path}: cannot be read ({error.__class__.__name__})") from None
     return parse(text, str(path))
@@ -126,6 +126,8 @@ def read_evidence(folder: Path, manifest: Manifest) -> Evidence:
         raise ManifestError(
             f"{path}: the evidence of banner {version}, not of {manifest.banner_version}"
         )
+    if data.get("manifest_sha256") != hashlib.sha256(manifest.text.encode()).hexdigest():
+        raise ManifestError(f"{path}: its manifest_sha256 is not the SHA-256 of the manifest")
     shots = {}
     for file, sha256 in listed:
         if not isinstance(file, str) or not SHOT.fullmatch(file):
