@@ -479,3 +479,34 @@ def test_export_stats_and_prune(database_url, manifest_path, manifest, tmp_path)
     assert len(rows(database_url)) == 4
     kept = rows(database_url, "SELECT banner_version FROM consent_banners")
     assert kept == [{"banner_version": manifest["banner_version"]}]
+
+
+def test_a_batch_is_stored_as_its_receipts_one_after_another_would_be(
+    database_url, manifest_path, manifest
+):
+    from backend.consent import receipts
+
+    learn(database_url, manifest_path)
+    db = Database(database_url)
+    a, b, c = "a" * 32, "b" * 32, "c" * 32
+    batch = [
+        (a, 1, "accept"),
+        (b, 1, "reject"),
+        (a, 3, "withdraw"),
+        (a, 2, "save"),  # after 3 in the same batch: out of order
+        (b, 1, "reject"),  # the same again: recorded
+        (c, 1, "accept"),
+    ]
+    try:
+        parsed = [
+            receipts.parse(receipt(manifest, cookie(manifest, seq, action, consent_id=i)).encode(),
+                           manifests.Learnt(db))
+            for i, seq, action in batch
+        ]  # fmt: skip
+        with db.transaction() as tx:
+            outcomes = receipts.store_all(tx, parsed)
+    finally:
+        db.close()
+    assert outcomes == ["stored", "stored", "stored", "order", "recorded", "stored"]
+    stored = [(r["consent_id"][0], r["seq"]) for r in rows(database_url)]
+    assert stored == [("a", 1), ("a", 3), ("b", 1), ("c", 1)]

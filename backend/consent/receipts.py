@@ -140,3 +140,33 @@ def store(tx: Transaction, receipt: Receipt) -> Stored:
         (receipt.consent_id, receipt.seq),
     )
     return "recorded" if same and tuple(same[0].values()) == receipt.row() else "order"
+
+
+def store_all(tx: Transaction, batch: list[Receipt]) -> list[Stored]:
+    """Add a batch of receipts; the outcome of each, as `store` one after another says it.
+
+    The first receipt of each ID goes in one statement (a round trip for the lot); one
+    refused there, and any later receipt of an ID in the batch, goes through `store`.
+    """
+    first: dict[str, int] = {}
+    for index, receipt in enumerate(batch):
+        first.setdefault(receipt.consent_id, index)
+    together = [batch[index] for index in first.values()]
+    added: set[str] = set()
+    if together:
+        received = now()
+        values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(together))
+        found = tx.query(
+            f"INSERT INTO consent_receipts ({COLUMNS}, received_at)"
+            f" SELECT * FROM (VALUES {values}) AS v WHERE NOT EXISTS (SELECT 1 FROM"
+            " consent_receipts r WHERE r.consent_id = v.column1 AND r.seq >= v.column2)"
+            " ON CONFLICT (consent_id, seq) DO NOTHING RETURNING consent_id",
+            [value for receipt in together for value in (*receipt.row(), received)],
+        )
+        added = {row["consent_id"] for row in found}
+    return [
+        "stored"
+        if first[receipt.consent_id] == index and receipt.consent_id in added
+        else store(tx, receipt)
+        for index, receipt in enumerate(batch)
+    ]

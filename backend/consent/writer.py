@@ -22,6 +22,7 @@ from backend.settings import Settings
 from backend.storage import Database
 
 Outcome = receipts.Receipt | receipts.Refused
+BATCH = 500  # receipts in one statement at most (13 values each; SQLite takes 32,766)
 
 
 @dataclass
@@ -55,7 +56,8 @@ class ReceiptWriter:
     async def _write_all(self) -> None:
         try:
             while self._waiting:
-                batch, self._waiting = self._waiting, []
+                batch = self._waiting[:BATCH]
+                self._waiting = self._waiting[BATCH:]
                 try:
                     outcomes = await run_in_threadpool(self.write, batch)
                 except Exception as error:  # the batch's requests answer it (503 or 500)
@@ -86,11 +88,15 @@ class ReceiptWriter:
                 before[waiting.client] += 1
                 if before[waiting.client] > settings.consent_rate_limit:
                     outcome = receipts.Refused(429, "rate_limit")
+                outcomes.append(outcome)
+            valid = [o for o in outcomes if isinstance(o, receipts.Receipt)]
+            stored = iter(receipts.store_all(tx, valid))
+            for index, outcome in enumerate(outcomes):
                 if isinstance(outcome, receipts.Receipt):
-                    stored = receipts.store(tx, outcome)
-                    if stored != "stored":
-                        outcome = receipts.Refused(409, stored)
+                    kept = next(stored)
+                    if kept != "stored":
+                        outcomes[index] = receipts.Refused(409, kept)
+            for outcome in outcomes:
                 if isinstance(outcome, receipts.Refused):
                     guard.count_refusal(tx, "consent", outcome.reason, logged=False)
-                outcomes.append(outcome)
         return outcomes
