@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from urllib.parse import parse_qsl
 
@@ -21,6 +22,8 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from backend import contact, guard, newsletter, outbox, pages
+from backend.consent import receipts
+from backend.consent.writer import ReceiptWriter
 from backend.settings import Settings
 from backend.storage import Database, DatabaseUnavailable
 from backend.words import PHONE, language, say, site_path
@@ -82,6 +85,7 @@ class Backend:
         self.settings = settings
         self.db = db
         self.wake_mail = asyncio.Event()
+        self.receipts = ReceiptWriter(db, settings)
 
     def send_mail(self) -> outbox.SendResult:
         transport = outbox.transport_for(
@@ -242,6 +246,37 @@ class Backend:
             return answer(200, success)
         return RedirectResponse(location, 303, headers=API_HEADERS)
 
+    async def consent_receipt(self, request: Request) -> Response:
+        """A consent receipt from consent.js; a stored one sets the consent cookie."""
+
+        def refuse(status: int, reason: str) -> Response:
+            data = {"ok": False, "recorded": True} if reason == "recorded" else {"ok": False}
+            if reason != "recorded":
+                data["reason"] = reason
+            return JSONResponse(data, status_code=status, headers=API_HEADERS)
+
+        try:
+            body = await read_body(request, receipts.MAX_BODY)
+        except TooLarge:
+            return refuse(413, "too_big")
+        if not same_origin(request, self.settings):
+            return refuse(403, "origin")
+        address = request.client.host if request.client else ""
+        try:
+            parsed = await self.receipts.record(
+                guard.client_key(self.settings.secret, address), body
+            )
+        except DatabaseUnavailable:
+            return refuse(503, "unavailable")
+        if isinstance(parsed, receipts.Refused):
+            return refuse(parsed.status, parsed.reason)
+        secure = self.settings.site_origin.startswith("https:") or request.url.scheme == "https"
+        cookie = (
+            f"{parsed.manifest.cookie_name}={parsed.cookie}; Max-Age={parsed.max_age(time.time())}"
+            f"; Path=/; SameSite=Lax{'; Secure' if secure else ''}"
+        )
+        return JSONResponse({"ok": True}, headers={**API_HEADERS, "Set-Cookie": cookie})
+
     async def contact(self, request: Request) -> Response:
         return await self.form_post(
             request,
@@ -348,6 +383,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
         Route("/api/form-token", backend.form_token),
         Route("/api/contact", backend.contact, methods=["POST"]),
         Route("/api/newsletter", backend.newsletter, methods=["POST"]),
+        Route("/api/consent", backend.consent_receipt, methods=["POST"]),
         Route("/api/newsletter/sent", backend.newsletter_sent),
         Route("/api/newsletter/confirm", backend.newsletter_link, methods=["GET", "POST"]),
         Route("/api/newsletter/unsubscribe", backend.newsletter_link, methods=["GET", "POST"]),

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from backend import newsletter, outbox, rights, settings
+from backend.consent import manifests, reports
 from backend.storage import Database, DatabaseUnavailable
 
 log = logging.getLogger("backend")
@@ -27,8 +28,13 @@ def _serve(args: argparse.Namespace, config: settings.Settings) -> int:
 
         devserver.die_with_parent()
         devserver.watch_parent()
+        learner = Database(config.database_url, config.database_timeout_seconds)
         rebuilder = devserver.Rebuilder(
-            ROOT, Path(args.content).resolve(), Path(args.output).resolve(), ROOT / args.settings
+            ROOT,
+            Path(args.content).resolve(),
+            Path(args.output).resolve(),
+            ROOT / args.settings,
+            on_built=lambda output: manifests.learn_build(learner, output),
         )
         if not rebuilder.build():
             log.error("The first build failed; fix it and save, the server is running.")
@@ -157,6 +163,27 @@ def _newsletter(args: argparse.Namespace, config: settings.Settings) -> int:
     return 0
 
 
+def _consent(args: argparse.Namespace, config: settings.Settings) -> int:
+    db = Database(config.database_url)
+    db.migrate()
+    try:
+        if args.action == "learn":
+            manifest = manifests.read(Path(args.path))
+            evidence = args.evidence and manifests.read_evidence(Path(args.evidence), manifest)
+            new = manifests.learn(db, manifest, evidence or None)
+            shots = f" with {len(evidence.shots)} screenshots" if evidence else ""
+            known = "Learnt" if new else "Already knew"
+            print(f"{known} banner version {manifest.banner_version}{shots}.")
+            return 0
+        return reports.run(args, db)
+    except manifests.ManifestError as error:
+        print(f"backend: {error}", file=sys.stderr)
+        return 2
+    except reports.NotFound as error:
+        print(f"backend: {error}", file=sys.stderr)
+        return 1
+
+
 def _prune(args: argparse.Namespace, config: settings.Settings) -> int:
     db = Database(config.database_url)
     db.migrate()
@@ -206,6 +233,21 @@ def parser() -> argparse.ArgumentParser:
     letters.add_argument("--format", choices=("csv", "json"), default="csv")
     letters.add_argument("--output", help="a file (default: standard output)")
     letters.set_defaults(run=_newsletter)
+
+    consent = commands.add_parser("consent", help="consent receipts: learn, proof, export, stats")
+    actions = consent.add_subparsers(dest="action", required=True)
+    learn = actions.add_parser("learn", help="learn a banner manifest (and its screenshots)")
+    learn.add_argument("path", help="the build's consent/banner.json")
+    learn.add_argument("--evidence", help="make audit's evidence/<banner_version>/ folder")
+    proof = actions.add_parser("proof", help="one consent ID's receipts, as HTML and JSON")
+    proof.add_argument("consent_id")
+    proof.add_argument("--out", default=".", help="the folder to write to")
+    export = actions.add_parser("export", help="the receipts since a day, as CSV and JSON")
+    export.add_argument("--since", required=True, type=reports.day, help="YYYY-MM-DD")
+    export.add_argument("--out", default=".", help="the folder to write to")
+    stats = actions.add_parser("stats", help="choices per day and language, counts only")
+    stats.add_argument("--out", default="consent-stats.html", help="the HTML page to write")
+    consent.set_defaults(run=_consent)
 
     commands.add_parser("prune", help="delete what outlived its retention").set_defaults(run=_prune)
     return top

@@ -22,6 +22,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from starlette.responses import HTMLResponse
@@ -65,8 +66,16 @@ def build_message(output: str) -> str:
 class Rebuilder:
     """Builds the site now and after every change; `error` holds the last failure."""
 
-    def __init__(self, root: Path, content: Path, output: Path, settings_file: Path) -> None:
+    def __init__(
+        self,
+        root: Path,
+        content: Path,
+        output: Path,
+        settings_file: Path,
+        on_built: Callable[[Path], None] | None = None,
+    ) -> None:
         self.root = root
+        self.on_built = on_built  # called with the output folder after every good build
         self.content = content
         self.output = output
         self.settings_file = settings_file
@@ -120,6 +129,8 @@ class Rebuilder:
                 log.info("The rebuild works again.")
             self.error = None
             log.info("Built the site in %.1f s", time.monotonic() - started)
+            if self.on_built is not None:
+                self.on_built(self.output)
         self.builds += 1
         return not failed
 

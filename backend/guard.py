@@ -72,19 +72,28 @@ def client_key(secret: bytes, address: str) -> str:
 
 def over_limit(tx: Transaction, client: str, limit: int, window_seconds: int) -> bool:
     """Count one post for a client; True when it is over its limit for this window."""
+    return count_hits(tx, client, 1, window_seconds) > limit
+
+
+def count_hits(tx: Transaction, client: str, hits: int, window_seconds: int) -> int:
+    """Count `hits` posts for a client in this window; its count with them."""
     window = int(time.time()) // max(1, window_seconds) * window_seconds
     rows = tx.query(
-        "INSERT INTO rate_limits (client, window_start, hits) VALUES (?, ?, 1)"
-        " ON CONFLICT (client, window_start) DO UPDATE SET hits = rate_limits.hits + 1"
+        "INSERT INTO rate_limits (client, window_start, hits) VALUES (?, ?, ?)"
+        " ON CONFLICT (client, window_start) DO UPDATE SET hits = rate_limits.hits + ?"
         " RETURNING hits",
-        (client, window),
+        (client, window, hits, hits),
     )
-    return rows[0]["hits"] > limit
+    return rows[0]["hits"]
 
 
-def count_refusal(tx: Transaction, form: str, reason: str) -> None:
-    """Record that a post was refused, and why (no personal data)."""
-    log.info("%s: refused a post (%s)", form, reason)
+def count_refusal(tx: Transaction, form: str, reason: str, logged: bool = True) -> None:
+    """Record that a post was refused, and why (no personal data).
+
+    Consent receipts pass `logged=False`: nothing about a receipt is logged.
+    """
+    if logged:
+        log.info("%s: refused a post (%s)", form, reason)
     day = dt.datetime.now(dt.UTC).date().isoformat()
     tx.execute(
         "INSERT INTO misuse_events (day, form, reason, count) VALUES (?, ?, ?, 1)"

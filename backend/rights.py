@@ -68,6 +68,12 @@ def erase(db: Database, address: str) -> Erased:
     return Erased(requests=requests, mails=mails, unsent=unsent, subscriptions=subscriptions)
 
 
+UNREFERENCED_BANNERS = (
+    "SELECT banner_version FROM consent_banners b WHERE learnt_at < ? AND NOT EXISTS"
+    " (SELECT 1 FROM consent_receipts r WHERE r.banner = b.banner_version)"
+)
+
+
 def prune(db: Database, retention: Retention) -> dict[str, int]:
     """Delete what has outlived its retention period; the count per kind of record."""
     today = dt.datetime.now(dt.UTC)
@@ -101,6 +107,20 @@ def prune(db: Database, retention: Retention) -> dict[str, int]:
             "rate-limit windows": tx.execute(
                 "DELETE FROM rate_limits WHERE window_start < ?",
                 (int(today.timestamp()) - 86400,),
+            ),
+            "consent receipts": tx.execute(
+                "DELETE FROM consent_receipts WHERE received_at < ?",
+                (before(retention.consent_days),),
+            ),
+            # A banner version's evidence goes once no receipt refers to it; one learnt
+            # recently stays for the receipts to come.
+            "consent screenshots": tx.execute(
+                f"DELETE FROM consent_screenshots WHERE banner_version IN ({UNREFERENCED_BANNERS})",
+                (before(retention.consent_days),),
+            ),
+            "banner manifests": tx.execute(
+                f"DELETE FROM consent_banners WHERE banner_version IN ({UNREFERENCED_BANNERS})",
+                (before(retention.consent_days),),
             ),
             # A token refused as old needs no record of its use.
             "used form tokens": tx.execute(

@@ -24,6 +24,9 @@ class Retention:
     sent_mail_days: int = 30  # the copy of a sent mail, for delivery questions
     misuse_days: int = 30  # counts of refused posts (no personal data)
     pending_newsletter_days: int = 30  # a sign-up never confirmed
+    # A consent lasts at most 6 months and the analytics data it allowed are kept at most
+    # 14 months; a year more answers a complaint or an authority's question about them.
+    consent_days: int = 1095
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,7 @@ class Settings:
     form_max_seconds: float = 2 * 3600.0
     rate_limit: int = 10  # posts per client per rate_window_seconds
     rate_window_seconds: int = 600
+    consent_rate_limit: int = 60  # consent receipts per client per rate_window_seconds
     max_body_bytes: int = 16 * 1024
     mail_poll_seconds: float = 5.0
     mail_retry_seconds: float = 30.0  # the first retry; each next one waits twice as long
@@ -113,6 +117,7 @@ def load(env: dict[str, str] | None = None, dev: bool = False) -> Settings:
                 env, "BACKEND_RETAIN_PENDING_NEWSLETTER_DAYS", defaults.pending_newsletter_days, int
             )
         ),
+        consent_days=int(_number(env, "BACKEND_RETAIN_CONSENT_DAYS", defaults.consent_days, int)),
     )
     return Settings(
         database_url=database_url,
@@ -131,6 +136,9 @@ def load(env: dict[str, str] | None = None, dev: bool = False) -> Settings:
         rate_limit=int(_number(env, "BACKEND_RATE_LIMIT", Settings.rate_limit, int)),
         rate_window_seconds=int(
             _number(env, "BACKEND_RATE_WINDOW_SECONDS", Settings.rate_window_seconds, int)
+        ),
+        consent_rate_limit=int(
+            _number(env, "BACKEND_CONSENT_RATE_LIMIT", Settings.consent_rate_limit, int)
         ),
         max_body_bytes=int(_number(env, "BACKEND_MAX_BODY_BYTES", Settings.max_body_bytes, int)),
         mail_poll_seconds=_number(env, "BACKEND_MAIL_POLL_SECONDS", Settings.mail_poll_seconds),

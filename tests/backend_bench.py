@@ -19,9 +19,17 @@ import urllib.parse
 from pathlib import Path
 
 sys.path[:0] = [str(Path(__file__).parent.parent / part) for part in (".", "tests")]
-from backend_parts import SECRET, Backend, Postgres, SmtpSink, backend_env  # noqa: E402
+from backend_parts import (  # noqa: E402
+    SECRET,
+    Backend,
+    Postgres,
+    SmtpSink,
+    backend_env,
+    consent_manifest,
+)
 
 from backend import contact, guard, outbox  # noqa: E402
+from backend.consent import manifests  # noqa: E402
 from backend.storage import Database  # noqa: E402
 
 SECONDS = float(os.environ.get("BENCH_BACKEND_SECONDS", "5"))
@@ -147,6 +155,91 @@ def queued_mails(url: str, sink: SmtpSink) -> dict:
     return {"mails": MAILS, "seconds": seconds, "received": len(sink.messages)}
 
 
+def receipt_load(port: int, seconds: float, manifest: dict) -> dict:
+    """CLIENTS keep-alive connections sending consent receipts, each for a new consent ID."""
+    latencies: list[float] = []
+    acknowledged = 0
+    lock = threading.Lock()
+    deadline = time.monotonic() + seconds
+    counter = iter(range(10**9))
+    start = f"v2.{manifest['revision']}.a1"
+    end = f"1.paccept_en_{manifest['banner_version']}"
+    headers = {"Content-Type": "application/json", "Origin": f"http://127.0.0.1:{port}"}
+
+    def client() -> None:
+        nonlocal acknowledged
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        mine: list[float] = []
+        ok = 0
+        while time.monotonic() < deadline:
+            value = f"{start}.{int(time.time())}.{next(counter):032x}.{end}"
+            body = json.dumps({"cookie": value, "path": "/", "gpc": False})
+            started = time.perf_counter()
+            connection.request("POST", "/api/consent", body, headers)
+            answer = connection.getresponse()
+            answer.read()
+            mine.append(time.perf_counter() - started)
+            ok += answer.status == 200
+        connection.close()
+        with lock:
+            latencies.extend(mine)
+            acknowledged += ok
+
+    threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    return {
+        "receipts": len(latencies),
+        "acknowledged": acknowledged,
+        "receipts_per_second": acknowledged / elapsed,
+        "p50_ms": 1000 * statistics.median(latencies),
+        "p99_ms": 1000 * latencies[int(0.99 * (len(latencies) - 1))],
+    }
+
+
+def receipts(url: str, folder: Path) -> dict:
+    """Consent receipts against one database: sustained rate, latency, durability."""
+    path = consent_manifest(folder / "consent")
+    db = Database(url)
+    db.migrate()
+    manifests.learn(db, manifests.read(path))
+    served = Backend(backend_env(url, BACKEND_CONSENT_RATE_LIMIT="100000000"))
+    try:
+        figures = receipt_load(served.port, SECONDS, json.loads(path.read_text()))
+    finally:
+        served.close()
+    with db.transaction() as tx:
+        count = tx.query("SELECT COUNT(*) AS n FROM consent_receipts")[0]["n"]
+    db.close()
+    figures["durable"] = count == figures["acknowledged"]
+    return figures
+
+
+def receipt_figures(cluster: Postgres, tmp: str) -> dict:
+    return {
+        "sqlite": receipts(f"sqlite:///{tmp}/receipts.sqlite3", Path(tmp)),
+        "postgresql": receipts(cluster.fresh_database(), Path(tmp)),
+    }
+
+
+def receipt_rows(results: dict) -> list[tuple[str, str, str]]:
+    return [
+        (
+            f"backend consent receipts, {name} ({CLIENTS} clients, {SECONDS:.0f} s)",
+            f"{r['receipts_per_second']:.0f} receipts/s, p50 {r['p50_ms']:.1f} ms, p99 "
+            f"{r['p99_ms']:.1f} ms; {'every' if r['durable'] else 'NOT every'} "
+            "acknowledged receipt stored",
+            "≥ 1,000 receipts/s, p99 ≤ 50 ms",
+        )
+        for name, r in results.items()
+    ]
+
+
 def backend_figures() -> dict:
     sink = SmtpSink()
     cluster = Postgres()
@@ -164,6 +257,8 @@ def backend_figures() -> dict:
                     else cluster.fresh_database()
                 )
                 results[name]["queued_mails"] = queued_mails(mail_url, sink)
+            for name, figures in receipt_figures(cluster, tmp).items():
+                results[name]["receipts"] = figures
     finally:
         cluster.close()
         sink.stop()
@@ -172,7 +267,7 @@ def backend_figures() -> dict:
 
 def rows(results: dict) -> list[tuple[str, str, str]]:
     """The table rows for `make bench`."""
-    found = []
+    found = receipt_rows({name: r["receipts"] for name, r in results.items()})
     for name, r in results.items():
         found.append(
             (

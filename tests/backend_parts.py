@@ -222,3 +222,118 @@ class Backend:
                 self.kill()
         if self.process and self.process.stdout:
             self.process.stdout.close()
+
+
+# The consent cookie's grammar as consent.js holds it (contract of issue 23, section 1).
+CONSENT_PATTERN = (
+    r"^v2\.(?<revision>\d{4}-\d\d-\d\d)\.a(?<analytics>[01-])\.(?<time>\d{1,12})"
+    r"\.(?<id>[0-9a-f]{32})\.(?<seq>[1-9]\d{0,5})(?:\.e(?<embeds>[a-z0-9-]+(?:\+[a-z0-9-]+)*))?"
+    r"(?:\.p(?<action>accept|reject|save|withdraw|always)_(?<lang>[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*)"
+    r"_(?<banner>[0-9a-f]{12}))?$"
+)
+
+
+def consent_manifest(folder: Path, **changes) -> Path:
+    """A banner manifest as the build writes it (output/consent/banner.json), in `folder`.
+
+    The one place the backend's tests get a manifest from: once the build writes
+    output/consent/banner.json, build the site here and return that file instead.
+    """
+    import hashlib
+    import json
+
+    banner = {
+        "en": '<div class="consent-banner" role="region" aria-label="Cookies on Cloud 7">'
+        "<p>We use analytics cookies to count visitors.</p>"
+        "<button>Accept analytics cookies</button><button>Reject analytics cookies</button>"
+        "</div>",
+        "nl": '<div class="consent-banner" role="region" aria-label="Cookies op Cloud 7">'
+        "<p>We gebruiken analytische cookies om bezoekers te tellen.</p>"
+        "<button>Analytische cookies accepteren</button>"
+        "<button>Analytische cookies weigeren</button></div>",
+    }
+    manifest = {
+        "built_at": "2026-12-15T12:00:00Z",
+        "site_url": "http://www.cloud7.test",
+        "revision": "2026-12-01",
+        "policy": {
+            "version": "2026-12-01",
+            "url": "http://www.cloud7.test/privacy-policy/2026-12-01/",
+            "sha256": hashlib.sha256(b"the policy of 2026-12-01").hexdigest(),
+        },
+        "cookie": {"name": "cloud7_consent", "max_age": 15778800, "pattern": CONSENT_PATTERN},
+        "languages": ["en", "nl"],
+        "providers": ["google-maps", "vimeo", "youtube"],
+        "banner": banner,
+    }
+    manifest.update(changes)
+    manifest["inputs"] = {
+        f"banner-{lang}": hashlib.sha256(markup.encode()).hexdigest()
+        for lang, markup in manifest["banner"].items()
+    } | {"settings": hashlib.sha256(manifest["revision"].encode()).hexdigest()}
+    manifest.setdefault(
+        "banner_version",
+        hashlib.sha256(json.dumps(manifest["inputs"], sort_keys=True).encode()).hexdigest()[:12],
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "banner.json"
+    path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return path
+
+
+def consent_evidence(folder: Path, manifest_path: Path) -> Path:
+    """The evidence `make audit` keeps of a banner version (contract section 5): tiny PNGs."""
+    import hashlib
+    import json
+    import struct
+    import zlib
+
+    def png(shade: int) -> bytes:
+        def chunk(kind: bytes, data: bytes) -> bytes:
+            return (
+                struct.pack(">I", len(data))
+                + kind
+                + data
+                + struct.pack(">I", zlib.crc32(kind + data))
+            )
+
+        header = struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)
+        return (
+            b"\x89PNG\r\n\x1a\n"
+            + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(bytes([0, shade])))
+            + chunk(b"IEND", b"")
+        )
+
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    version = manifest["banner_version"]
+    here = folder / "evidence" / version
+    here.mkdir(parents=True, exist_ok=True)
+    (here / "banner.json").write_bytes(manifest_path.read_bytes())
+    shots = []
+    for shade, (lang, layer, width) in enumerate(
+        (lang, layer, width)
+        for lang in manifest["languages"]
+        for layer in ("banner", "settings")
+        for width in (390, 1280)
+    ):
+        name = f"{lang}-{layer}-{width}.png"
+        data = png(shade * 16)
+        (here / name).write_bytes(data)
+        shots.append(
+            {
+                "file": name,
+                "lang": lang,
+                "layer": layer,
+                "width": width,
+                "sha256": hashlib.sha256(data).hexdigest(),
+            }
+        )
+    evidence = {
+        "banner_version": version,
+        "manifest_sha256": hashlib.sha256(manifest_path.read_bytes()).hexdigest(),
+        "taken_at": "2026-12-15T12:30:00Z",
+        "shots": shots,
+    }
+    (here / "evidence.json").write_text(json.dumps(evidence, indent=2), encoding="utf-8")
+    return here
