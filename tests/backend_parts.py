@@ -224,13 +224,8 @@ class Backend:
             self.process.stdout.close()
 
 
-# The consent cookie's grammar as consent.js holds it (contract of issue 23, section 1).
-CONSENT_PATTERN = (
-    r"^v2\.(?<revision>\d{4}-\d\d-\d\d)\.a(?<analytics>[01-])\.(?<time>\d{1,12})"
-    r"\.(?<id>[0-9a-f]{32})\.(?<seq>[1-9]\d{0,5})(?:\.e(?<embeds>[a-z0-9-]+(?:\+[a-z0-9-]+)*))?"
-    r"(?:\.p(?<action>accept|reject|save|withdraw|always)_(?<lang>[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*)"
-    r"_(?<banner>[0-9a-f]{12}))?$"
-)
+# The consent cookie's grammar, read from consent.js as the build reads it.
+CONSENT_PATTERN = record_pattern((ROOT / "consent_js" / "consent.js").read_text(encoding="utf-8"))
 
 
 def consent_manifest(folder: Path, **changes) -> Path:
