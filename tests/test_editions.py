@@ -50,7 +50,9 @@ def test_every_dutch_page_is_written_at_its_address(site):
 def test_html_lang_is_the_page_language_on_every_page_of_both_editions(site):
     for page in html_pages(site):
         relative = page.relative_to(site).as_posix()
-        expected = "nl" if relative.startswith("nl/") else "en"
+        # The Dutch edition, and the Dutch translations of a policy version (/<doc>/<day>/nl/).
+        dutch = re.match(r"(nl|[^/]+/\d{4}-\d\d-\d\d/nl)/", relative)
+        expected = "nl" if dutch else "en"
         assert BeautifulSoup(page.read_text(), "html.parser").html["lang"] == expected, relative
 
 

@@ -49,6 +49,12 @@ policy_url = "https://vimeo.com/privacy"
 """
 
 
+# A day on which legal prepares a version of 2027-03-01: before it, and before the newest
+# real version (2027-01-02), which describes the consent cookie as the settings will only
+# from its day, so that the real site publishes on this day.
+PREPARING = dt.date(2026, 12, 20)
+
+
 def consent_with(*extra_cookies: dict) -> dict:
     """The site's CONSENT setting with more cookies declared."""
     settings = runpy.run_path(str(ROOT / "pelicanconf.py"))
@@ -254,7 +260,7 @@ def test_an_upcoming_version_can_still_be_edited_and_locked_again(tmp_path):
 
 def test_make_policy_version_produces_a_version_that_builds(site, tmp_path):
     content = copy_content(tmp_path / "content")
-    start = dt.date(2027, 2, 1)
+    start = PREPARING
     said = policy_version_or_fail(content, "new", "2027-03-01", day=start)
     assert "2027-03-01.md" in said and "LOCK=2027-03-01" in said
     new = content / POLICIES / "2027-03-01.md"
@@ -277,7 +283,7 @@ def test_make_policy_version_produces_a_version_that_builds(site, tmp_path):
 def test_the_make_target_starts_a_draft_publish_refuses_and_locks_it(tmp_path):
     project = tmp_path / "project"
     shutil.copytree(ROOT, project, ignore=shutil.ignore_patterns(".venv", "output*", "cache", ".*"))
-    start = dt.date(2027, 2, 1)
+    start = PREPARING
     env = {**os.environ, "SOURCE_DATE_EPOCH": epoch(start), "COLUMNS": "1000"}
 
     def run_make(*args: str) -> subprocess.CompletedProcess:
@@ -324,7 +330,7 @@ def test_policy_version_refuses_a_date_in_the_past_or_a_version_in_force(tmp_pat
 
 def test_a_version_adding_a_provider_must_say_whether_visitors_are_asked_again(tmp_path):
     content = copy_content(tmp_path / "content")
-    start = dt.date(2027, 2, 1)
+    start = PREPARING
     policy_version_or_fail(content, "new", "2027-03-01", day=start)
     declaration = content / POLICIES / "2027-03-01.toml"
     declaration.write_text(declaration.read_text() + VIMEO)
@@ -348,7 +354,7 @@ def test_a_version_adding_a_provider_must_say_whether_visitors_are_asked_again(t
     # A version locked with the question open (by hand) fails every build.
     lock = content / POLICIES / "versions.lock"
     digest = hashlib.sha256(new.read_bytes() + declaration.read_bytes()).hexdigest()
-    lock.write_text(lock.read_text() + f"2027-03-01  {digest}  2027-02-01\n")
+    lock.write_text(lock.read_text() + f"2027-03-01  {digest}  {start}\n")
     locked = build_site(tmp_path / "locked", content=content, day=start)
     assert locked.returncode != 0
     assert (
@@ -435,7 +441,7 @@ def test_a_locked_version_is_published_early_and_dated_by_its_lock(tmp_path):
     before = lock.read_text()
     policy_version_or_fail(content, "new", "2027-03-01")
     summarise(content / POLICIES / "2027-03-01.md", "A clearer sentence.")
-    said = policy_version_or_fail(content, "lock", "2027-03-01", day=dt.date(2027, 2, 1))
+    said = policy_version_or_fail(content, "lock", "2027-03-01", day=PREPARING)
     assert "`make publish` now announces it until 2027-03-01" in said
     # Locking adds its line, with the day, and leaves every other byte as it was.
     added = lock.read_text().removeprefix(before)
@@ -443,8 +449,9 @@ def test_a_locked_version_is_published_early_and_dated_by_its_lock(tmp_path):
         (content / POLICIES / "2027-03-01.md").read_bytes()
         + (content / POLICIES / "2027-03-01.toml").read_bytes()
     ).hexdigest()
-    assert added == f"2027-03-01  {digest}  2027-02-01\n"
-    out = build_or_fail(tmp_path / "out", content=content, day=dt.date(2027, 2, 10), **PUBLISH)
+    assert added == f"2027-03-01  {digest}  {PREPARING}\n"
+    later = PREPARING + dt.timedelta(days=9)
+    out = build_or_fail(tmp_path / "out", content=content, day=later, **PUBLISH)
     in_force = (out / "privacy-policy/index.html").read_text()
     assert "A new version takes effect on 1 March 2027" in in_force
     assert all(not draft_marks(page) for page in (out / "privacy-policy").rglob("*.html"))
@@ -452,8 +459,8 @@ def test_a_locked_version_is_published_early_and_dated_by_its_lock(tmp_path):
     upcoming = feed.find(f"{ATOM}entry")
     assert "version of 1 March 2027 (upcoming)" in upcoming.find(f"{ATOM}title").text
     # Dated by the day it was published (locked), not by its future effective day.
-    assert upcoming.find(f"{ATOM}updated").text.startswith("2027-02-01")
-    assert feed.find(f"{ATOM}updated").text.startswith("2027-02-01")
+    assert upcoming.find(f"{ATOM}updated").text.startswith(str(PREPARING))
+    assert feed.find(f"{ATOM}updated").text.startswith(str(PREPARING))
     versions = json.loads((out / "privacy-policy/versions.json").read_text())
     assert not any(v["draft"] for v in versions["versions"])
 
@@ -548,7 +555,12 @@ def test_the_feed_parses_as_atom_and_lists_the_history(site):
     for element in ("id", "title", "updated"):
         assert feed.find(f"{ATOM}{element}").text
     dt.datetime.fromisoformat(feed.find(f"{ATOM}updated").text)
-    entries = feed.findall(f"{ATOM}entry")
+    # The versions' entries, in English; each translation has an entry of its own too.
+    entries = [
+        e
+        for e in feed.findall(f"{ATOM}entry")
+        if e.find(f"{ATOM}link[@rel='alternate']").get("hreflang") == "en"
+    ]
     history = history_items(site)
     assert [e.find(f"{ATOM}link[@rel='alternate']").get("href") for e in entries] == [
         h["url"] for h in history

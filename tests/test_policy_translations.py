@@ -1,7 +1,7 @@
 """Translations of a policy version: own address and language, lock, feed, redline per language.
 
-The real site publishes no translation of the policy; these tests write them into a copy
-of the content.
+These tests write translations of the versions 2022-12-08 and 2026-12-01 into a copy of the
+content, beside the ones the real site publishes.
 """
 
 from __future__ import annotations
@@ -89,6 +89,12 @@ Translated: {TRANSLATED}
 
 Als Nutzer der Website von Cloud 7 ist uns Ihre Privatsphäre wichtig.
 """
+
+
+def published_translations(day: str) -> list[str]:
+    """The addresses of the translations of that version the real content publishes."""
+    texts = (ROOT / "content" / POLICIES).glob(f"{day}.*.md")
+    return sorted(f"/privacy-policy/{day}/{path.suffixes[-2].lstrip('.')}/" for path in texts)
 
 
 def page_of(site, path: str) -> BeautifulSoup:
@@ -237,9 +243,7 @@ def test_the_sitemap_and_the_history_list_the_translations(translated):
         li.h2.a["href"]: [a["href"] for a in li.select(".policy-translations a")] for li in history
     }
     assert listed == {
-        **{
-            f"/privacy-policy/{day}/": [] for day in policy_days()
-        },  # untranslated versions list none
+        **{f"/privacy-policy/{day}/": published_translations(day) for day in policy_days()},
         "/privacy-policy/2026-12-01/": [
             "/privacy-policy/2026-12-01/de/",
             "/privacy-policy/2026-12-01/nl/",

@@ -152,6 +152,10 @@ def test_a_table_that_gained_two_rows_is_redlined_row_by_row(tmp_path):
         {"name": name, "provider": "Cloud 7", "purpose": "Remembers a choice.", "duration": "1 day"}
         for name in ("cloud7_theme", "cloud7_lang")
     ]
+    # The site as the newest version declares it (its consent cookie too), and two cookies more.
+    declared = tomllib.loads((ROOT / "content" / POLICIES / f"{policy_days()[0]}.toml").read_text())
+    [consent_cookie] = [c for c in declared["cookies"] if c["provider"] == "Cloud 7"]
+    texts = pelicanconf.CONSENT["texts"]
     consent = {
         **pelicanconf.CONSENT,
         "cookies": [
@@ -159,10 +163,11 @@ def test_a_table_that_gained_two_rows_is_redlined_row_by_row(tmp_path):
             *[{**c, "category": "necessary"} for c in added],
         ],
     }
-    dutch = consent["texts"]["nl"]
+    dutch = texts["nl"]
     described = {c["name"]: {"purpose": "Onthoudt een keuze.", "duration": "1 dag"} for c in added}
     consent["texts"] = {
-        **consent["texts"],
+        **texts,
+        "en": {**texts.get("en", {}), "consent_cookie_purpose": consent_cookie["purpose"]},
         "nl": {**dutch, "cookies": {**dutch["cookies"], **described}},
     }
     policy_version_or_fail(content, "new", "2027-03-01", CONSENT=consent)
@@ -170,7 +175,6 @@ def test_a_table_that_gained_two_rows_is_redlined_row_by_row(tmp_path):
     redlined = main_of(out / "privacy-policy/2027-03-01/changes/index.html").find(class_="redline")
     table = redlined.find("table", class_="cookie-table")
     assert not table.find_parent(["ins", "del"])  # not struck out and inserted whole
-    declared = tomllib.loads((ROOT / "content" / POLICIES / "2026-12-01.toml").read_text())
     rows = rows_of(table)
     assert sorted(name for mark, name in rows if mark == "") == sorted(
         c["name"] for c in declared["cookies"]
@@ -308,17 +312,15 @@ def test_two_versions_with_the_same_date_fail_naming_both(tmp_path):
 
 def stated(days: int) -> str:
     """How the policy words a retention period of `days`."""
-    return "one year" if days == 365 else f"{days} days"
+    return "one year" if days == 365 else f"{days:,} days"
 
 
-def test_the_upcoming_version_states_the_backends_retention_periods_and_is_announced(site):
+def test_the_upcoming_versions_state_the_backends_retention_periods_and_are_announced(site):
     data = json.loads((site / "privacy-policy/versions.json").read_text())
     upcoming = [v for v in data["versions"] if v["status"] == "upcoming"]
-    assert len(upcoming) == 1, "expected one upcoming version of the privacy policy"
-    day = dt.date.fromisoformat(upcoming[0]["effective"])
-    page = main_of(site / f"privacy-policy/{day}/index.html")
-    heading = page.find(id="for-how-long-may-we-keep-your-personal-data")
-    items = [" ".join(li.get_text().split()) for li in heading.find_next("ul").find_all("li")]
+    assert upcoming, "expected an upcoming version of the privacy policy"
+    in_force = main_of(site / "privacy-policy/index.html")
+    announced = {a["href"] for a in in_force.find_all("a", string="See what changes")}
     # Each kind of record the backend prunes, by the words the policy uses for it.
     retention = Retention()
     periods = {
@@ -327,12 +329,15 @@ def test_the_upcoming_version_states_the_backends_retention_periods_and_is_annou
         "newsletter sign-ups that you did not confirm": retention.pending_newsletter_days,
         "records of misuse of the forms": retention.misuse_days,
     }
-    for kind, days in periods.items():
-        [item] = [item for item in items if item.startswith(kind)]
-        assert f"for {stated(days)}" in item, (kind, item)
-    in_force = main_of(site / "privacy-policy/index.html")
-    assert f"A new version takes effect on {long_date(day)}. See what changes." in " ".join(
-        in_force.get_text().split()
-    )
-    link = in_force.find("a", string="See what changes")
-    assert link["href"] == f"/privacy-policy/{day}/changes/"
+    for version in upcoming:
+        day = dt.date.fromisoformat(version["effective"])
+        page = main_of(site / f"privacy-policy/{day}/index.html")
+        heading = page.find(id="for-how-long-may-we-keep-your-personal-data")
+        items = [" ".join(li.get_text().split()) for li in heading.find_next("ul").find_all("li")]
+        for kind, days in periods.items():
+            [item] = [item for item in items if item.startswith(kind)]
+            assert f"for {stated(days)}" in item, (day, kind, item)
+        assert f"A new version takes effect on {long_date(day)}. See what changes." in " ".join(
+            in_force.get_text().split()
+        )
+        assert f"/privacy-policy/{day}/changes/" in announced
