@@ -18,7 +18,7 @@ import time
 import urllib.parse
 from pathlib import Path
 
-sys.path[:0] = [str(Path(__file__).parent.parent / part) for part in (".", "tests")]
+sys.path[:0] = [str(Path(__file__).parent.parent / part) for part in (".", "tests", "plugins")]
 from backend_parts import (  # noqa: E402
     SECRET,
     Backend,
