@@ -155,6 +155,7 @@ HOSTILE = [
     ({"name": ""}, "name", "Please fill in your name."),
     ({"email": "not-an-address"}, "email", "does not look right"),
     ({"email": "a@b.c\r\nBcc: victim@example.org"}, "email", "does not look right"),
+    ({"email": "jöhn@example.org"}, "email", "does not look right"),
     ({"name": "Eve\r\nBcc: victim@example.org"}, "name", "does not look right"),
     ({"name": "x" * 101}, "name", "at most 100 characters"),
     ({"message": "x" * 5001}, "message", "at most 5000 characters"),
