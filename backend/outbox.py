@@ -4,9 +4,11 @@
 received always has its mails, and a request that was rolled back has none. `send_due`
 leases due mails (so several workers or instances never send the same one at once),
 hands each to the transport and marks it sent; a failure is retried with exponential
-backoff. A worker killed between the mail server's acceptance and the mark sends that
-one mail again after its lease: the Message-ID stays the same, so mail clients show it
-once.
+backoff. Each mail is marked sent as soon as the server has accepted it, so a worker
+killed in that gap sends one mail again after its lease, with the Message-ID it was
+written with (made from its row's id), by which a receiving system can drop the copy.
+SMTP cannot do better: the server's acceptance and our note of it are two systems'
+writes, and no protocol step makes them one (docs/backend.md, "Mail").
 """
 
 from __future__ import annotations
@@ -224,6 +226,8 @@ def send_due(
     """Send the mails that are due, at most `limit`; how many went and how many failed."""
     result = SendResult()
     moment = dt.datetime.now(dt.UTC)
+    lease = at(moment + dt.timedelta(seconds=lease_seconds))
+    taken = []
     with db.transaction(durable=False) as tx:
         due = tx.query(
             "SELECT id, recipient, message, attempts, next_attempt_at FROM outbox"
@@ -231,9 +235,6 @@ def send_due(
             " ORDER BY next_attempt_at LIMIT ?",
             (at(moment), MAX_ATTEMPTS, limit),
         )
-    lease = at(moment + dt.timedelta(seconds=lease_seconds))
-    taken = []
-    with db.transaction(durable=False) as tx:
         for row in due:
             if tx.execute(
                 "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?"
