@@ -26,7 +26,11 @@ FIELDS = {
     "country": (60, False),
     "message": (5000, False),
 }
-EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f<>()\[\],;:\"\\]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+# ASCII only: a mail server without SMTPUTF8 cannot take any other address, and the
+# outbox would retry it in vain.
+EMAIL = re.compile(
+    r"^[^@\s\x00-\x1f\x7f-\U0010ffff<>()\[\],;:\"\\]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$"
+)
 PHONE = re.compile(r"^[0-9+()\-. /]{4,40}$")
 # A path on this site: "//host/…" would be another site's address, so never two slashes first.
 PAGE = re.compile(r"^/(?!/)[A-Za-z0-9/_\-.]{0,199}$")

@@ -170,3 +170,58 @@ def test_a_refused_recipient_leaves_the_rest_of_the_round_to_go(tmp_path):
         db.close()
     finally:
         controller.stop()
+
+
+def test_a_mail_arrives_as_written_and_a_second_attempt_has_the_same_message_id(tmp_path):
+    from aiosmtpd.controller import Controller
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        db = Database(f"sqlite:///{tmp_path}/mail.sqlite3")
+        db.migrate()
+        body = "Beste Jöhn,\n\nDank u wel voor één verzoek.\n" + "lang " * 60 + "\n.\nTot ziens\n"
+        unsubscribe = "<https://www.cloud7.example/api/newsletter/unsubscribe?t=abc&lang=nl>"
+        mail = outbox.Mail(
+            kind="test",
+            to="jan@example.org",
+            subject="Website: terugbelverzoek van Jöhn Dœ",
+            body=body,
+            email_key="jan@example.org",
+            reply_to="jan@example.org",
+            headers=(("List-Unsubscribe", unsubscribe),),
+        )
+        with db.transaction() as tx:
+            outbox_id = outbox.enqueue(tx, mail, "Clöud 7 <no-reply@cloud7.example>")
+        with db.transaction() as tx:
+            written = tx.query("SELECT message FROM outbox")[0]["message"]
+        assert written.isascii()  # quoted-printable and RFC 2047: any SMTP server takes it
+        smtp = outbox.SmtpServer(f"smtp://127.0.0.1:{controller.port}", "no-reply@cloud7.example")
+        assert outbox.send_due(db, smtp).sent == 1
+        # A worker that died after the server's acceptance, before its note: sent again.
+        with db.transaction() as tx:
+            tx.execute("UPDATE outbox SET sent_at = NULL, next_attempt_at = ?", (outbox.now(),))
+        assert outbox.send_due(db, smtp).sent == 1
+        first, again = inbox.messages
+        assert first["Message-ID"] == again["Message-ID"] == f"<{outbox_id}@cloud7.example>"
+        assert first.as_bytes() == again.as_bytes()
+        assert (
+            first["Subject"] == mail.subject
+            and first["From"] == "Clöud 7 <no-reply@cloud7.example>"
+        )
+        assert (first["To"], first["Reply-To"]) == ("jan@example.org", "jan@example.org")
+        assert first["List-Unsubscribe"] == unsubscribe
+        assert first.get_content().replace("\r\n", "\n") == body
+        db.close()
+    finally:
+        controller.stop()
+
+
+@pytest.mark.parametrize("field", ["to", "subject", "reply_to"])
+def test_a_line_break_never_reaches_a_mail_header(field):
+    values = {"to": "v@example.org", "subject": "Hello", "reply_to": ""}
+    values[field] = "v@example.org\r\nBcc: victim@example.org"
+    mail = outbox.Mail(kind="test", body="Hi", email_key="v", **values)
+    with pytest.raises(ValueError, match="line break"):
+        outbox.prepare(mail, "Cloud 7 <no-reply@cloud7.example>")
