@@ -46,6 +46,8 @@ def _serve(args: argparse.Namespace, config: settings.Settings) -> int:
         from starlette.staticfiles import StaticFiles
 
         app.router.routes.append(Mount("/", app=StaticFiles(directory=args.static, html=True)))
+        # The preview's banner version, so its pages' receipts are taken.
+        manifests.learn_build(Database(config.database_url), Path(args.static))
     uvicorn.run(
         app,
         host=args.host,
