@@ -490,7 +490,7 @@ def test_the_cookie_table_names_a_script_and_a_set_cookie_response_that_both_set
         lambda folder: server(folder, headers={"Set-Cookie": "both_ways=2; Max-Age=60; Path=/"}),
     )
     report = tmp_path / "report"
-    write_reports(run_audit(small_site), report)
+    write_reports(run_audit(small_site, screenshots=False), report)
     data = json.loads((report / "report.json").read_text())
     observed = next(c for c in data["cookies"]["observed"] if c["name"] == "both_ways")
     assert {"set_by": "response", "source": "/"} in observed["writers"]
