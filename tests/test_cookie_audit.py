@@ -487,7 +487,9 @@ def test_the_cookie_table_names_a_script_and_a_set_cookie_response_that_both_set
     monkeypatch.setattr(
         audit_module,
         "SiteServer",
-        lambda folder: server(folder, headers={"Set-Cookie": "both_ways=2; Max-Age=60; Path=/"}),
+        lambda folder, **options: server(
+            folder, headers={"Set-Cookie": "both_ways=2; Max-Age=60; Path=/"}, **options
+        ),
     )
     report = tmp_path / "report"
     write_reports(run_audit(small_site, screenshots=False), report)
