@@ -1,6 +1,6 @@
 """`make audit`: the cookie audit with the real backend answering the site's /api/.
 
-    python tests/audit_with_backend.py [SITE_DIR] [cookie audit options]
+    PYTHONPATH=.:plugins python tests/audit_with_backend.py [SITE_DIR] [cookie audit options]
 
 Starts `python -m backend serve` on a free loopback port with a throwaway SQLite
 database and secret, learns the site's banner manifest (so its consent receipts are
