@@ -7,6 +7,9 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
+from http.client import HTTPConnection
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from xml.etree import ElementTree
 
 import pytest
@@ -25,6 +28,7 @@ from cookie_audit.durations import parse_duration
 from cookie_audit.inventory import DeclaredCookie, find_declared, read_declarations
 from cookie_audit.kinds import SiteFiles
 from cookie_audit.report import write_reports
+from cookie_audit.sandbox import SiteServer
 
 DAY = 86400
 REPORT_KEYS = {
@@ -507,6 +511,57 @@ def test_the_cookie_table_names_a_script_and_a_set_cookie_response_that_both_set
     )
     named = [span.get_text(" ", strip=True) for span in row("td")[1].select("span")]
     assert "Set-Cookie from /" in named and "script /planted/both.js" in named
+
+
+class EchoBackend(BaseHTTPRequestHandler):
+    """Keeps what it was sent; answers 418 with two cookies and the body back."""
+
+    protocol_version = "HTTP/1.1"
+    heard: list = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.heard.append((self.command, self.path, dict(self.headers), body))
+        self.send_response(418)
+        self.send_header("Set-Cookie", "one=1; Path=/")
+        self.send_header("Set-Cookie", "two=2; Path=/")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_api_requests_go_to_the_backend_as_they_are_and_its_answer_comes_back(site):
+    EchoBackend.heard.clear()
+    backend = ThreadingHTTPServer(("127.0.0.1", 0), EchoBackend)
+    threading.Thread(target=backend.serve_forever, daemon=True).start()
+    api = f"http://127.0.0.1:{backend.server_address[1]}/prefix"
+    try:
+        with SiteServer(site, api=api) as server:
+            client = HTTPConnection("127.0.0.1", server.port, timeout=10)
+            sent = {
+                "Host": server.host,
+                "Cookie": "cloud7_consent=v2",
+                "Origin": server.url(""),
+                "Content-Type": "application/json",
+            }
+            client.request("POST", "/api/consent?x=1", b'{"a": 1}', sent)
+            answer = client.getresponse()
+            assert (answer.status, answer.read()) == (418, b'{"a": 1}')
+            assert answer.headers.get_all("Set-Cookie") == ["one=1; Path=/", "two=2; Path=/"]
+            client.request("GET", "/about/")  # the rest is still the built site
+            assert client.getresponse().read() == (site / "about/index.html").read_bytes()
+            client.close()
+    finally:
+        backend.shutdown()
+        backend.server_close()
+    [(method, path, headers, body)] = EchoBackend.heard
+    assert (method, path, body) == ("POST", "/prefix/api/consent?x=1", b'{"a": 1}')
+    assert {name: headers[name] for name in sent} == sent
 
 
 @pytest.fixture(scope="module")
