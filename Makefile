@@ -89,9 +89,10 @@ test: $(VENV)/.test browser engines postgresql
 
 # Cookies, storage and third-party requests of every built page in five visitor
 # states, in Chromium, against the cookie table the banner declares. ENGINE=firefox or
-# ENGINE=webkit walks every page's first visit in that engine instead.
+# ENGINE=webkit walks every page's first visit in that engine instead. The real backend
+# (throwaway database) answers the site's /api/, so receipts get its Set-Cookie.
 audit: build browser $(if $(ENGINE),engines)
-	$(PY) -m cookie_audit output --report audit-report --settings $(SETTINGS) $(if $(ENGINE),--engine $(ENGINE))
+	PYTHONPATH=.:plugins $(PY) tests/audit_with_backend.py output --report audit-report --settings $(SETTINGS) $(if $(ENGINE),--engine $(ENGINE))
 
 # Build cost of the plugins, what the banner costs a visitor; a table and bench-results.json.
 bench: $(VENV)/.test browser

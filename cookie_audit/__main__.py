@@ -22,6 +22,7 @@ from cookie_audit.engines import ENGINES
 from cookie_audit.evidence import MANIFEST
 from cookie_audit.junit import write_junit
 from cookie_audit.report import write_reports
+from cookie_audit.sandbox import api_url
 
 
 class Progress:
@@ -111,7 +112,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "the policy in force does not declare (publishconf.py), the audit fails on it too; "
         "otherwise it warns",
     )
+    parser.add_argument(
+        "--api",
+        type=backend_url,
+        metavar="URL",
+        help="a running backend: every request under /api/ (a consent receipt, a form) is "
+        "sent to it and its answer, Set-Cookie included, back to the browser, on the site's "
+        "origin (default: none; such requests are refused, as by a static host)",
+    )
     return parser.parse_args(argv)
+
+
+def backend_url(text: str) -> str:
+    try:
+        api_url(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
+    return text
 
 
 def refuses_undeclared(settings_file: Path) -> bool:
@@ -147,7 +164,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         if args.engine != "chromium":
-            audit = run_engine_audit(args.site, args.engine, progress=Progress(sys.stderr))
+            audit = run_engine_audit(
+                args.site, args.engine, progress=Progress(sys.stderr), api=args.api
+            )
         else:
             audit = run_audit(
                 args.site,
@@ -157,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
                 exhaustive=args.exhaustive,
                 cache=None if args.no_cache else args.cache,
                 publishing=args.settings is not None and refuses_undeclared(args.settings),
+                api=args.api,
             )
     except AuditError as error:
         print(f"cookie audit: cannot run: {error}", file=sys.stderr)

@@ -147,6 +147,7 @@ def run_audit(
     exhaustive: bool = False,
     cache: Path | None = None,
     publishing: bool = False,
+    api: str | None = None,
 ) -> Audit:
     """Audit the built site in `site`, `workers` browser contexts at once.
 
@@ -154,7 +155,8 @@ def run_audit(
     wrote a banner manifest. `progress(done, total)` hears of every page visit. `cache`
     is a folder whose results of unchanged pages are reused; None audits from scratch.
     What the policy in force does not declare is a violation when `publishing` (as
-    `make publish` refuses it), else a warning (as `make build` previews it).
+    `make publish` refuses it), else a warning (as `make build` previews it). `api` is
+    the URL of a backend that answers the site's /api/ (see `SiteServer`).
     """
     started = time.perf_counter()
     site = Path(site)
@@ -168,7 +170,9 @@ def run_audit(
     if choice_page is None:
         raise AuditError(f"no page in {site} has the consent banner")
     pages = list(files)
-    store = VisitCache(cache, audit_fingerprint(asdict(declarations[choice_page]), STATES))
+    # A backend answering /api/ changes what visitors get (its Set-Cookie), not where it runs.
+    facts = (asdict(declarations[choice_page]), STATES, api is not None)
+    store = VisitCache(cache, audit_fingerprint(*facts))
     kept = {page: store.visits(page, make_ups[page].key) for page in pages}
     kinds = _kinds(pages, make_ups, kept)
     plan = _plan(pages, kinds, kept, choice_page, exhaustive)
@@ -182,7 +186,7 @@ def run_audit(
         homes = language_homes(manifest, site, files, with_banner) if manifest else {}
     except EvidenceError as error:
         raise AuditError(str(error)) from error
-    with SiteServer(site) as server:
+    with SiteServer(site, api=api) as server:
         try:
             to_shoot = (manifest, homes) if manifest else None
             walk = _walk(server, plan, choice_page, placeholders, workers, to_shoot, progress)
@@ -230,10 +234,13 @@ def run_audit(
 
 
 def run_engine_audit(
-    site: Path | str, engine: str, progress: Callable[[int, int], None] | None = None
+    site: Path | str,
+    engine: str,
+    progress: Callable[[int, int], None] | None = None,
+    api: str | None = None,
 ) -> Audit:
     """The first-visit state of every page in another engine ("firefox", "webkit"),
-    judged by the same rules as the Chromium audit."""
+    judged by the same rules as the Chromium audit; `api` as for `run_audit`."""
     from cookie_audit.engines import launched, missing
     from cookie_audit.engines.walk import walk_first_visit
 
@@ -258,7 +265,7 @@ def run_engine_audit(
             progress(done, len(pages))
 
     try:
-        with SiteServer(site) as server, launched(engine, server) as browser:
+        with SiteServer(site, api=api) as server, launched(engine, server) as browser:
             with browser.visitor() as visitor:
                 visits = walk_first_visit(visitor, FIRST_STATE, pages, visited)
             name = browser.name

@@ -12,7 +12,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import cache, partial
-from http.client import HTTPConnection
+from http import HTTPStatus
+from http.client import HTTPConnection, HTTPSConnection
 from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -180,11 +181,68 @@ class GoogleServer:
         self.httpd.server_close()
 
 
+def api_url(text: str) -> SplitResult:
+    """The backend `--api` names: an http(s) URL whose path, if any, prefixes every /api/ path."""
+    url = urlsplit(text)
+    if url.scheme not in ("http", "https") or not url.netloc or url.query or url.fragment:
+        raise ValueError(f"{text!r} is not a backend URL; write it as http://127.0.0.1:8000")
+    return url
+
+
+# Said per connection or per hop; a relay makes its own.
+_HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"}
+
+
+def _relay(handler: BaseHTTPRequestHandler, upstream: HTTPConnection, path: str) -> None:
+    """Send the handler's request to `upstream` as it is (method, headers, body), and the
+    answer (status, headers with every Set-Cookie, body) back."""
+    body = handler.rfile.read(int(handler.headers.get("Content-Length") or 0))
+    headers = {k: v for k, v in handler.headers.items() if k.lower() not in _HOP_BY_HOP}
+    try:
+        upstream.request(handler.command, path, body or None, headers)
+        response = upstream.getresponse()
+        payload = response.read()
+    finally:
+        upstream.close()
+    handler.send_response(response.status, response.reason)
+    for name, value in response.getheaders():
+        if name.lower() not in _HOP_BY_HOP | {"content-length"}:
+            handler.send_header(name, value)
+    length = response.getheader("Content-Length") if handler.command == "HEAD" else None
+    handler.send_header("Content-Length", length or str(len(payload)))
+    handler.end_headers()
+    if handler.command != "HEAD":
+        handler.wfile.write(payload)
+
+
 class _QuietHandler(SimpleHTTPRequestHandler):
     # Keep-alive: a browser reuses its connections instead of one thread per request.
     protocol_version = "HTTP/1.1"
     extra_headers: dict[str, str] = {}
     precompressed = False
+    api: SplitResult | None = None
+
+    def _sent_to_api(self) -> bool:
+        """Whether the request was for the backend, and went there: /api/ with `api` set."""
+        if self.api is None or not self.path.startswith("/api/"):
+            return False
+        connect = HTTPSConnection if self.api.scheme == "https" else HTTPConnection
+        _relay(self, connect(self.api.netloc, timeout=30), self.api.path.rstrip("/") + self.path)
+        return True
+
+    def do_GET(self) -> None:
+        if not self._sent_to_api():
+            super().do_GET()
+
+    def do_HEAD(self) -> None:
+        if not self._sent_to_api():
+            super().do_HEAD()
+
+    def _api_only(self) -> None:
+        if not self._sent_to_api():
+            self.send_error(HTTPStatus.NOT_IMPLEMENTED, f"Unsupported method ({self.command!r})")
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _api_only
 
     def end_headers(self) -> None:
         for name, value in self.extra_headers.items():
@@ -234,7 +292,9 @@ class SiteServer:
     The audit, the tests and the benchmarks all serve through it; `headers` are sent
     with every response (as a static host would from `_headers`), `tls` serves HTTPS
     with a certificate from a throwaway CA that the browser is told to accept, and
-    `precompressed` serves the `.br`/`.gz` copies `make publish` writes.
+    `precompressed` serves the `.br`/`.gz` copies `make publish` writes, and `api` (a
+    backend's URL) answers every request under /api/ from that backend, as the site's own
+    web server forwards them, so the browser sees one origin.
     """
 
     def __init__(
@@ -243,11 +303,16 @@ class SiteServer:
         headers: dict[str, str] | None = None,
         tls: bool = False,
         precompressed: bool = False,
+        api: str | None = None,
     ) -> None:
         handler = type(
             "Handler",
             (_QuietHandler,),
-            {"extra_headers": dict(headers or {}), "precompressed": precompressed},
+            {
+                "extra_headers": dict(headers or {}),
+                "precompressed": precompressed,
+                "api": api_url(api) if api else None,
+            },
         )
         self.httpd = _QuietServer(("127.0.0.1", 0), partial(handler, directory=str(folder)))
         self.scheme = "https" if tls else "http"
@@ -287,10 +352,6 @@ class SeenRequest:
     document: bool  # a page or a frame, not a script, image or beacon
 
 
-# Said per connection or per hop; the proxy makes its own.
-_HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"}
-
-
 class _ProxyHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     proxy: ObservingProxy
@@ -310,10 +371,13 @@ class _ProxyHandler(BaseHTTPRequestHandler):
 
     def _answer(self) -> None:
         url = self.path if "://" in self.path else self.tunnel + self.path
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         if urlsplit(url).netloc == self.proxy.site.host and not self.tunnel:
-            self._forward(urlsplit(url), body)
+            # The site's own requests go to its SiteServer, as they are.
+            site = urlsplit(url)
+            path = site.path + (f"?{site.query}" if site.query else "")
+            _relay(self, HTTPConnection("127.0.0.1", self.proxy.site.port, timeout=30), path)
             return
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
         destination = self.headers.get("Sec-Fetch-Dest")
         accept = self.headers.get("Accept", "")
         document = destination in ("document", "iframe", "frame") or (
@@ -331,27 +395,6 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         if "content_type" in answer:
             self.send_header("Content-Type", answer["content_type"])
         self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(payload)
-
-    def _forward(self, url: SplitResult, body: bytes) -> None:
-        """The site's own requests go to its SiteServer, as they are."""
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
-        path = url.path + (f"?{url.query}" if url.query else "")
-        upstream = HTTPConnection("127.0.0.1", self.proxy.site.port, timeout=30)
-        try:
-            upstream.request(self.command, path, body or None, headers)
-            response = upstream.getresponse()
-            payload = response.read()
-        finally:
-            upstream.close()
-        self.send_response(response.status, response.reason)
-        for name, value in response.getheaders():
-            if name.lower() not in _HOP_BY_HOP | {"content-length"}:
-                self.send_header(name, value)
-        length = response.getheader("Content-Length") if self.command == "HEAD" else None
-        self.send_header("Content-Length", length or str(len(payload)))
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(payload)

@@ -191,7 +191,11 @@ class Backend:
         self.process = subprocess.Popen(
             command, cwd=self.cwd, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
         )
-        wait_for(self._healthy, 30, f"the backend on port {self.port} answering")
+        try:
+            wait_for(self._healthy, 30, f"the backend on port {self.port} answering")
+        except BaseException:
+            self.close()  # one that never answered is not left running
+            raise
 
     def _healthy(self) -> bool:
         if self.process.poll() is not None:

@@ -1,14 +1,19 @@
 """The cookie audit passes the real site and names every problem planted in a copy of it."""
 
+import datetime as dt
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import threading
+from http.client import HTTPConnection
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from xml.etree import ElementTree
 
 import pytest
+from audit_with_backend import backend_for
 from bs4 import BeautifulSoup
 from conftest import DUTCH_PAGES, ROOT, build_or_fail, copy_content
 from policy_versions.declaration import not_declared_remedy
@@ -23,6 +28,7 @@ from cookie_audit.durations import parse_duration
 from cookie_audit.inventory import DeclaredCookie, find_declared, read_declarations
 from cookie_audit.kinds import SiteFiles
 from cookie_audit.report import write_reports
+from cookie_audit.sandbox import SiteServer
 
 DAY = 86400
 REPORT_KEYS = {
@@ -487,7 +493,9 @@ def test_the_cookie_table_names_a_script_and_a_set_cookie_response_that_both_set
     monkeypatch.setattr(
         audit_module,
         "SiteServer",
-        lambda folder: server(folder, headers={"Set-Cookie": "both_ways=2; Max-Age=60; Path=/"}),
+        lambda folder, **options: server(
+            folder, headers={"Set-Cookie": "both_ways=2; Max-Age=60; Path=/"}, **options
+        ),
     )
     report = tmp_path / "report"
     write_reports(run_audit(small_site, screenshots=False), report)
@@ -503,6 +511,109 @@ def test_the_cookie_table_names_a_script_and_a_set_cookie_response_that_both_set
     )
     named = [span.get_text(" ", strip=True) for span in row("td")[1].select("span")]
     assert "Set-Cookie from /" in named and "script /planted/both.js" in named
+
+
+class EchoBackend(BaseHTTPRequestHandler):
+    """Keeps what it was sent; answers 418 with two cookies and the body back."""
+
+    protocol_version = "HTTP/1.1"
+    heard: list = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.heard.append((self.command, self.path, dict(self.headers), body))
+        self.send_response(418)
+        self.send_header("Set-Cookie", "one=1; Path=/")
+        self.send_header("Set-Cookie", "two=2; Path=/")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_api_requests_go_to_the_backend_as_they_are_and_its_answer_comes_back(site):
+    EchoBackend.heard.clear()
+    backend = ThreadingHTTPServer(("127.0.0.1", 0), EchoBackend)
+    threading.Thread(target=backend.serve_forever, daemon=True).start()
+    api = f"http://127.0.0.1:{backend.server_address[1]}/prefix"
+    try:
+        with SiteServer(site, api=api) as server:
+            client = HTTPConnection("127.0.0.1", server.port, timeout=10)
+            sent = {
+                "Host": server.host,
+                "Cookie": "cloud7_consent=v2",
+                "Origin": server.url(""),
+                "Content-Type": "application/json",
+            }
+            client.request("POST", "/api/consent?x=1", b'{"a": 1}', sent)
+            answer = client.getresponse()
+            assert (answer.status, answer.read()) == (418, b'{"a": 1}')
+            assert answer.headers.get_all("Set-Cookie") == ["one=1; Path=/", "two=2; Path=/"]
+            client.request("GET", "/about/")  # the rest is still the built site
+            assert client.getresponse().read() == (site / "about/index.html").read_bytes()
+            client.close()
+    finally:
+        backend.shutdown()
+        backend.server_close()
+    [(method, path, headers, body)] = EchoBackend.heard
+    assert (method, path, body) == ("POST", "/prefix/api/consent?x=1", b'{"a": 1}')
+    assert {name: headers[name] for name in sent} == sent
+
+
+@pytest.fixture(scope="module")
+def receipts_site(tmp_path_factory):
+    """Five pages of the site built on the day receipts are sent (the policy declaring
+    them is in force), as small_site trims it."""
+    output = build_or_fail(tmp_path_factory.mktemp("receipts") / "output", day=dt.date(2027, 1, 2))
+    keep = {"index.html", "about/index.html", "news/index.html", "privacy-policy/index.html"}
+    for page in output.rglob("*.html"):
+        if page.relative_to(output).as_posix() not in keep:
+            page.unlink()
+    return output
+
+
+def test_with_the_backend_behind_api_the_consent_cookie_is_set_by_its_receipt_answer(
+    receipts_site, tmp_path
+):
+    with backend_for(receipts_site) as api:
+        audit = run_audit(receipts_site, screenshots=False, api=api)
+    assert audit.passed, audit.violations
+    report = tmp_path / "report"
+    write_reports(audit, report)
+    data = json.loads((report / "report.json").read_text())
+    consent = next(c for c in data["cookies"]["observed"] if c["name"] == "cloud7_consent")
+    assert {"set_by": "response", "source": "/api/consent"} in consent["writers"]
+    assert any(w["set_by"] == "script" for w in consent["writers"])
+    row = next(
+        row
+        for row in section_rows(report / "index.html", "Cookies: declared and observed")
+        if row.code.get_text() == "cloud7_consent"
+    )
+    named = [span.get_text(" ", strip=True) for span in row("td")[1].select("span")]
+    assert "Set-Cookie from /api/consent" in named
+
+
+def test_without_a_backend_a_receipt_is_refused_as_by_a_static_host(receipts_site):
+    audit = run_audit(receipts_site, screenshots=False)
+    writers = {
+        (w.set_by, w.source)
+        for v in audit.visits
+        for c in v.cookies
+        if c.name == "cloud7_consent"
+        for w in c.writers
+    }
+    assert writers and {set_by for set_by, _ in writers} == {"script"}
+
+
+def test_an_api_that_is_not_a_url_is_refused_by_name(tmp_path):
+    result = audit_cli(str(tmp_path), "--api", "localhost:8000")
+    assert result.returncode == 2
+    assert "--api" in result.stderr and "is not a backend URL" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_it_cannot_run_without_a_site_or_a_browser(tmp_path):
