@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .declaration import additions, disagreements, not_declared_remedy, unused
+from .declaration import additions, disagreements, held_to, not_declared_remedy, unused
 from .lock import GIT_HISTORY_DEPTH, LOCK_FILE, changed_lines, in_git, locked_record, read_lock
 from .model import (
     Declaration,
@@ -201,13 +201,29 @@ def _changed(text: PolicyVersion | PolicyTranslation) -> str:
 
 
 def check_site_against(document: PolicyDocument, site: Declaration, settings: dict) -> None:
-    """What the site sets and contacts must be what the version in force declares."""
+    """What the site sets and contacts must be what the version in force declares.
+
+    Settings that an approved upcoming version declares, and that the banner holds back
+    until that version is in force (consent records, the consent cookie's words: see
+    held_to), are accepted: they take effect by themselves on the version's day."""
     if "COOKIE_INVENTORY" not in settings:  # no consent_banner: nothing set, nothing to compare
         return
     in_force = document.in_force
     problems = disagreements(site, in_force.declaration)
     if problems:
         later = [v for v in document.upcoming if not disagreements(site, v.declaration)]
+        held = held_to(site, in_force.declaration, settings.get("CONSENT_COOKIE", ""))
+        if later and not later[0].draft and not disagreements(held, in_force.declaration):
+            logger.info(
+                "the settings go beyond the policy in force (%s): %s. The approved version "
+                "%s declares them: until its day the site does what the version in force "
+                "declares, and the first build from that day switches them on",
+                in_force.source_path,
+                "; ".join(problems),
+                later[0].effective,
+            )
+            problems, site = [], held
+    if problems:
         raise PolicyError(
             f"the site sets or contacts what the policy in force "
             f"({in_force.source_path}) does not declare:\n  - "
