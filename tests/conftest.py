@@ -150,7 +150,8 @@ def pasted_output(tmp_path_factory):
 
 
 def text(name: str, lang: str = "en", **fill: str) -> str:
-    """A banner text as the build renders it (pelicanconf.py overrides none of them)."""
+    """A banner text as the build renders it (pelicanconf.py overrides none of them but the
+    consent cookie's purpose, which shows only from receipts_day())."""
     words = LANGUAGES[lang][name]
     for key, value in fill.items():
         words = words.replace("{" + key + "}", value)
