@@ -196,7 +196,11 @@ def test_consent_records_wait_for_a_version_that_declares_them(tmp_path):
         "'Counts something new.'",
     ]
     # While `before` is in force, the banner sends no receipt and keeps the declared words.
-    assert disagreements(held_to(site, before, "cloud7_consent"), before) == []
+    cookie = {"name": "cloud7_consent", "purposes": ["New words.", "Counts something new."]}
+    assert disagreements(held_to(site, before, cookie), before) == []
+    # Words the banner does not have cannot be shown: they stay a disagreement.
+    cookie = {**cookie, "purposes": ["New words."]}
+    assert len(disagreements(held_to(site, before, cookie), before)) == 1
     assert unused(Declaration(cookies=site.cookies), site, False) == ["consent records"]
     # Written and read back as the declaration's first line.
     path = tmp_path / "2027-03-01.toml"

@@ -231,14 +231,11 @@ def consent_cookie_purpose(texts: dict[str, dict[str, Any]], lang: str, site: st
     return filled(merged(lang, texts).get("consent_cookie_purpose", ""), {"site": site})
 
 
-def texts_in_force(texts: dict, declared_purpose: str, lang: str, site: str) -> dict:
-    """``CONSENT["texts"]`` as they apply while the policy version in force describes the
-    consent cookie as ``declared_purpose`` (in ``lang``, the site's own language): words
-    for the consent cookie that the version does not declare wait for a version that
-    does (policy_versions accepts them only then), and the built-in ones apply until then."""
-    if consent_cookie_purpose(texts, lang, site) == declared_purpose:
-        return texts
-    held = {
+def word_sets(texts: dict) -> list[dict]:
+    """The words the banner can describe the consent cookie in, in every language: the
+    settings' (``CONSENT["texts"]``), and the settings' with the built-in consent cookie
+    words, for a policy version in force that declares those."""
+    built_in = {
         code: {
             k: v
             for k, v in words.items()
@@ -246,4 +243,22 @@ def texts_in_force(texts: dict, declared_purpose: str, lang: str, site: str) -> 
         }
         for code, words in texts.items()
     }
-    return held if consent_cookie_purpose(held, lang, site) == declared_purpose else texts
+    return [texts, built_in]
+
+
+def consent_cookie_purposes(texts: dict, lang: str, site: str) -> list[str]:
+    """The consent cookie's purposes in ``lang`` the banner can show (see word_sets)."""
+    return [consent_cookie_purpose(words, lang, site) for words in word_sets(texts)]
+
+
+def texts_in_force(texts: dict, declared_purpose: str, lang: str, site: str) -> dict:
+    """``CONSENT["texts"]`` as they apply while the policy version in force describes the
+    consent cookie as ``declared_purpose`` (in ``lang``, the site's own language): words
+    for the consent cookie that the version does not declare wait for a version that
+    does (policy_versions accepts them only then); the version's own words apply until
+    then. The settings' words when the banner has none that the version declares (the
+    site check says so)."""
+    matching = (
+        w for w in word_sets(texts) if consent_cookie_purpose(w, lang, site) == declared_purpose
+    )
+    return next(matching, texts)

@@ -28,6 +28,7 @@ from .config import (
     SECONDS_PER_MONTH,
     ConsentConfigError,
     check_config,
+    consent_cookie_purposes,
     cookie_inventory,
     embed_providers,
     texts_in_force,
@@ -600,7 +601,8 @@ def initialized(pelican) -> None:
 def content_read(generator) -> None:
     """Articles and pages are read (the policy_versions generator, next, compares the
     site with the policy in force): publish the cookie inventory, the third parties,
-    whether consent records are kept and the consent cookie's name."""
+    whether consent records are kept, and the consent cookie's name with the purposes
+    the banner can describe it by (policy_versions' held_to)."""
     settings = generator.settings
     config = check_config(settings.get("CONSENT"))
     originals = [item for key in CONTENT_READ for item in generator.context.get(key, [])]
@@ -609,11 +611,15 @@ def content_read(generator) -> None:
     places = embedding_places(settings, items, providers)
     embedded = [p for p in providers if p.id in places]
     site = settings.get("SITENAME", "this website")
-    inventory = cookie_inventory(config, site, embedded, settings.get("DEFAULT_LANG", "en"))
+    lang = settings.get("DEFAULT_LANG", "en")
+    inventory = cookie_inventory(config, site, embedded, lang)
     settings["COOKIE_INVENTORY"] = inventory
     settings["CONSENT_PROVIDERS"] = consent_providers(config, inventory, embedded, places)
     settings["CONSENT_RECORDS"] = bool(config["receipts_url"])
-    settings["CONSENT_COOKIE"] = config["cookie_name"]
+    settings["CONSENT_COOKIE"] = {
+        "name": config["cookie_name"],
+        "purposes": consent_cookie_purposes(config["texts"], lang, site),
+    }
 
 
 def all_generators_finalized(generators) -> None:

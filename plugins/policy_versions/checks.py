@@ -208,7 +208,7 @@ def check_site_against(document: PolicyDocument, site: Declaration, settings: di
     the settings: it takes effect by itself on that version's day."""
     if "COOKIE_INVENTORY" not in settings:  # no consent_banner: nothing set, nothing to compare
         return
-    in_force, cookie = document.in_force, settings.get("CONSENT_COOKIE", "")
+    in_force, cookie = document.in_force, settings.get("CONSENT_COOKIE") or {}
     problems = disagreements(site, in_force.declaration)
     coming = _declaring(document, site, cookie, held=False)
     held = held_to(site, in_force.declaration, cookie)
@@ -243,7 +243,7 @@ def check_site_against(document: PolicyDocument, site: Declaration, settings: di
 
 
 def _declaring(
-    document: PolicyDocument, site: Declaration, cookie: str, held: bool
+    document: PolicyDocument, site: Declaration, cookie: dict, held: bool
 ) -> PolicyVersion | None:
     """The first upcoming version that declares what the site does; `held`: the site as the
     banner runs it while that version is in force (held_to)."""

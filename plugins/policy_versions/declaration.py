@@ -8,8 +8,8 @@ settings later changes what the site does, never what a version said.
 The site's side comes from the consent_banner plugin: ``COOKIE_INVENTORY`` (dicts with
 ``name, provider, purpose, duration, category``), ``CONSENT_PROVIDERS`` (dicts with
 ``name, category, hosts, policy_url``), ``CONSENT_RECORDS`` (whether it keeps a record of
-each cookie choice) and ``CONSENT_COOKIE`` (the consent cookie's name), read when the build
-needs them.
+each cookie choice) and ``CONSENT_COOKIE`` (the consent cookie's ``name`` and the
+``purposes`` the banner can describe it by), read when the build needs them.
 """
 
 from __future__ import annotations
@@ -48,15 +48,17 @@ def site_declaration(settings: dict) -> Declaration:
     )
 
 
-def held_to(site: Declaration, declared: Declaration, consent_cookie: str) -> Declaration:
+def held_to(site: Declaration, declared: Declaration, consent_cookie: dict) -> Declaration:
     """The site as it runs while `declared` is in force: the banner keeps consent records
     only if the version declares them, and describes the consent cookie in the version's
-    words (consent_banner follows the declaration in force); the rest is the settings'."""
-    words = {c["name"]: c["purpose"] for c in declared.cookies}
+    words where it has them (consent_banner follows the declaration in force); the rest
+    is the settings'."""
+    name = consent_cookie.get("name")
+    said = next((c["purpose"] for c in declared.cookies if c["name"] == name), None)
     return Declaration(
         cookies=tuple(
-            {**c, "purpose": words[c["name"]]}
-            if c["name"] == consent_cookie and c["name"] in words
+            {**c, "purpose": said}
+            if c["name"] == name and said in consent_cookie.get("purposes", ())
             else c
             for c in site.cookies
         ),
