@@ -200,9 +200,17 @@ CONSENT = {
     ],
     # The banner's words are built in for English, Dutch, German and French; the
     # cookies above are described in English, so each other language the site
-    # publishes describes them here.
+    # publishes describes them here. The consent cookie's words are shown only while
+    # the privacy-policy version in force declares them (from 2027-01-02, with the
+    # consent records); until then the built-in ones.
     "texts": {
+        "en": {
+            "consent_cookie_purpose": "Remembers your cookie choices, with a random consent "
+            "ID that links them to our records of your consent.",
+        },
         "nl": {
+            "consent_cookie_purpose": "Onthoudt uw cookiekeuzes, met een willekeurig "
+            "toestemmings-ID dat ze koppelt aan onze registratie van uw toestemming.",
             "cookies": {
                 "_ga": {
                     "purpose": "Onderscheidt bezoeken van verschillende mensen, zodat we "

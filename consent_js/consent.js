@@ -263,7 +263,7 @@
         box.disabled = gpc;
       }
       dialog.querySelector(".c7c-gpc").hidden = current?.source !== "gpc";
-      const id = recorded()?.id;
+      const id = receipts && recorded()?.id; // an ID only where a record answers for it
       idLine.hidden = !id;
       idLine.querySelector("code").textContent = id || "";
       dialog.returnValue = "";

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from consent_banner.config import DEFAULTS as CONSENT_DEFAULTS
 from consent_banner.languages import BUILT_IN as LANGUAGES
+from policy_versions.declaration import read_declaration
 
 from cookie_audit.crawl import FRAMES_AND_A_TASK
 from cookie_audit.sandbox import (
@@ -149,7 +150,8 @@ def pasted_output(tmp_path_factory):
 
 
 def text(name: str, lang: str = "en", **fill: str) -> str:
-    """A banner text as the build renders it (pelicanconf.py overrides none of them)."""
+    """A banner text as the build renders it (pelicanconf.py overrides none of them but the
+    consent cookie's purpose, which shows only from receipts_day())."""
     words = LANGUAGES[lang][name]
     for key, value in fill.items():
         words = words.replace("{" + key + "}", value)
@@ -197,6 +199,22 @@ def consent_value(
 def site(tmp_path_factory) -> Path:
     """The real content, built once per test session."""
     return build_or_fail(tmp_path_factory.mktemp("site") / "output")
+
+
+def receipts_day() -> dt.date:
+    """The first day a privacy-policy version that declares consent records is in force:
+    from that day the banner sends receipts."""
+    folder = ROOT / "content" / "policies" / "privacy-policy"
+    for path in sorted(folder.glob("*.toml")):
+        if read_declaration(path, path.name).consent_records:
+            return dt.date.fromisoformat(path.stem)
+    raise LookupError(f"no version in {folder} declares consent records")
+
+
+@pytest.fixture(scope="session")
+def receipts_site(tmp_path_factory) -> Path:
+    """The real content built on receipts_day(): the banner sends receipts."""
+    return build_or_fail(tmp_path_factory.mktemp("receipts-site") / "output", day=receipts_day())
 
 
 def copy_content(target: Path) -> Path:

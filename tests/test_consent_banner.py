@@ -7,7 +7,9 @@ import runpy
 from pathlib import Path
 
 import pytest
+from bs4 import BeautifulSoup
 from conftest import (
+    PINNED_DAY,
     ROOT,
     build_fails,
     build_or_fail,
@@ -17,11 +19,15 @@ from conftest import (
     html_pages,
     manifest_of,
     policy_version_or_fail,
+    receipts_day,
+    revision_of,
     text,
 )
 from consent_banner.config import ConsentConfigError, check_config
 from consent_banner.consent_banner import Build, InjectionError
 from consent_banner.gate_google_tags import gate_google_tags
+from consent_banner.languages import BUILT_IN as LANGUAGES
+from policy_versions.declaration import read_declaration
 
 HEAD = re.compile(r'<link rel="stylesheet" href="/consent/consent\.[0-9a-f]{10}\.css"><script ')
 
@@ -327,30 +333,32 @@ MANIFEST_KEYS = {
 }
 
 
-def test_the_manifest_names_the_banner_version_every_page_runs_with(site, revision):
-    manifest = manifest_of(site)
+def test_the_manifest_names_the_banner_version_every_page_runs_with(receipts_site):
+    manifest = manifest_of(receipts_site)
     assert set(manifest) == MANIFEST_KEYS
     version = manifest["banner_version"]
     assert re.fullmatch(r"[0-9a-f]{12}", version)
-    for page in html_pages(site):
+    for page in html_pages(receipts_site):
         assert f'data-banner="{version}"></script>' in page.read_text(), page
-    assert manifest["revision"] == revision
+    assert manifest["revision"] == revision_of(receipts_site)
     assert manifest["languages"] == ["en", "nl"] == sorted(manifest["banner"])
-    assert manifest["built_at"] == "2026-12-15T12:00:00Z"  # SOURCE_DATE_EPOCH
+    assert manifest["built_at"] == f"{receipts_day()}T12:00:00Z"  # SOURCE_DATE_EPOCH
     assert manifest["cookie"]["name"] == "cloud7_consent"
     # Each language's banner as injected into its pages.
-    home = (site / "nl/index.html").read_text()
+    home = (receipts_site / "nl/index.html").read_text()
     assert manifest["banner"]["nl"] in home
 
 
-def test_the_manifest_names_the_policy_in_force_with_its_hash(site):
-    policy = manifest_of(site)["policy"]
-    record = site / "privacy-policy" / policy["version"] / f"{policy['version']}.txt"
+def test_the_manifest_names_the_policy_in_force_with_its_hash(receipts_site):
+    policy = manifest_of(receipts_site)["policy"]
+    assert policy["version"] == str(receipts_day())
+    record = receipts_site / "privacy-policy" / policy["version"] / f"{policy['version']}.txt"
     assert hashlib.sha256(record.read_bytes()).hexdigest() == policy["sha256"]
     assert policy["url"] == f"/privacy-policy/{policy['version']}/"
 
 
-def test_the_cookie_grammar_is_consent_js_own(site):
+def test_the_cookie_grammar_is_consent_js_own(receipts_site):
+    site = receipts_site
     pattern = manifest_of(site)["cookie"]["pattern"]
     script = (ROOT / "consent_js/consent.js").read_text()
     assert f"const RECORD = /{pattern}/;" in script
@@ -361,19 +369,55 @@ def test_the_cookie_grammar_is_consent_js_own(site):
     assert consent_record(site, "v1.2026-12-01.a1.1796000000") is None
 
 
-def test_the_same_build_writes_the_same_manifest_bytes(site, tmp_path):
-    again = build_or_fail(tmp_path / "again")
+def test_the_same_build_writes_the_same_manifest_bytes(receipts_site, tmp_path):
+    again = build_or_fail(tmp_path / "again", day=receipts_day())
     assert (again / "consent/banner.json").read_bytes() == (
-        site / "consent/banner.json"
+        receipts_site / "consent/banner.json"
     ).read_bytes()
 
 
-def test_the_banner_version_changes_with_the_banner_words(site, tmp_path):
+def test_the_banner_version_changes_with_the_banner_words(receipts_site, tmp_path):
     consent = runpy.run_path(str(ROOT / "pelicanconf.py"))["CONSENT"]
     texts = {**consent["texts"], "nl": {**consent["texts"]["nl"], "accept": "Ja, meten mag"}}
-    changed = build_or_fail(tmp_path / "changed", CONSENT={**consent, "texts": texts})
-    before, after = manifest_of(site), manifest_of(changed)
+    changed = build_or_fail(
+        tmp_path / "changed", day=receipts_day(), CONSENT={**consent, "texts": texts}
+    )
+    before, after = manifest_of(receipts_site), manifest_of(changed)
     assert after["banner_version"] != before["banner_version"]
     differ = {name for name in before["inputs"] if before["inputs"][name] != after["inputs"][name]}
     assert differ == {"banner.nl"}
     assert "Ja, meten mag" in after["banner"]["nl"]
+
+
+# The banner does what the policy version in force declares.
+POLICY = ROOT / "content/policies/privacy-policy"
+WAITING = "the settings go beyond the policy in force"
+
+
+def consent_cookie_words(page: Path) -> str:
+    """The consent cookie's purpose in the Cookie settings' table of a built page."""
+    soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+    return soup.select('tr[data-cookie="cloud7_consent"] td')[2].get_text()
+
+
+@pytest.mark.parametrize("day", [PINNED_DAY, receipts_day()], ids=["before", "from"])
+def test_the_published_site_switches_to_consent_records_on_their_versions_day(tmp_path, day):
+    """Built for publishing before the day of the version that declares consent records,
+    the site sends no receipt and describes the consent cookie as the version in force
+    does; from that day it sends receipts, in the settings' new words, by itself."""
+    result = build_site(tmp_path / "out", day=day, settings_file="publishconf.py", flags=("-v",))
+    said = result.stdout + result.stderr
+    assert result.returncode == 0, said
+    site = tmp_path / "out"
+    records = day >= receipts_day()
+    home = (site / "index.html").read_text()
+    assert ('data-receipts="https://www.cloud7.example/api/consent"' in home) == records
+    in_force = max(p for p in POLICY.glob("*.toml") if p.stem <= str(day))
+    declared = read_declaration(in_force, in_force.name).cookies[0]
+    assert consent_cookie_words(site / "index.html") == declared["purpose"]
+    configured = runpy.run_path(str(ROOT / "pelicanconf.py"))["CONSENT"]["texts"]
+    dutch = configured["nl"] if records else LANGUAGES["nl"]
+    assert consent_cookie_words(site / "nl/index.html") == dutch["consent_cookie_purpose"]
+    # Before the day the log says once, as information, what waits for the version.
+    assert said.count(WAITING) == (0 if records else 1)
+    assert re.search(rf"INFO +policy_versions: {WAITING}", said) or records

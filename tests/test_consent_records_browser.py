@@ -22,14 +22,14 @@ WEBINAR = "/news/watch-the-recording-of-our-managed-kubernetes-webinar/"
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def served(request, site, tmp_path_factory):
+def served(request, receipts_site, tmp_path_factory):
     cluster = None
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('db')}/backend.sqlite3"
     else:
         cluster = Postgres()
         url = cluster.fresh_database()
-    backend = Backend(backend_env(url), "--static", str(site))
+    backend = Backend(backend_env(url), "--static", str(receipts_site))
     backend.database_url = url
     plain_url = backend.url
     backend.url = lambda path="/", host=SITE_HOST: plain_url(path, host)  # the site's host
@@ -80,9 +80,9 @@ def jar_cookie(visitor) -> dict:
 
 
 def test_each_choice_is_stored_in_order_and_the_backend_sets_the_cookie(
-    new_visitor, served, site, tmp_path
+    new_visitor, served, receipts_site, tmp_path
 ):
-    manifest = manifest_of(site)
+    manifest = manifest_of(receipts_site)
     visitor = new_visitor(served)
     visitor.open("/")
     answers = [choose(visitor, lambda: visitor.click(text("accept")))]
@@ -127,7 +127,7 @@ def test_each_choice_is_stored_in_order_and_the_backend_sets_the_cookie(
     assert 'src="http' not in page and "<link" not in page  # self-contained
 
 
-def test_a_rejection_in_dutch_is_stored_and_counted(new_visitor, served, site, tmp_path):
+def test_a_rejection_in_dutch_is_stored_and_counted(new_visitor, served, receipts_site, tmp_path):
     visitor = new_visitor(served)
     visitor.open("/nl/")
     answer = choose(visitor, lambda: visitor.click(text("reject", "nl")))

@@ -44,12 +44,13 @@ def png_size(png: bytes) -> tuple[int, int]:
 
 
 @pytest.fixture(scope="module")
-def manifested(site, tmp_path_factory) -> Path:
-    """A copy of the built site (both editions' homes and a page more) with its banner
-    manifest. Until the build writes consent/banner.json, one by the contract (section 4)
-    is written here from the built pages: drop that part once the build writes it."""
+def manifested(receipts_site, tmp_path_factory) -> Path:
+    """A copy of the site built as it sends receipts (both editions' homes and a page
+    more), with its banner manifest. Until the build writes consent/banner.json, one by
+    the contract (section 4) is written here from the built pages: drop that part once
+    the build writes it."""
     output = tmp_path_factory.mktemp("manifested") / "output"
-    shutil.copytree(site, output)
+    shutil.copytree(receipts_site, output)
     for page in output.rglob("*.html"):
         if page.relative_to(output).as_posix() not in PAGES:
             page.unlink()

@@ -26,8 +26,15 @@ from conftest import (
     policy_version_or_fail,
     revision_of,
 )
-from policy_versions.declaration import additions, disagreements
-from policy_versions.model import Declaration
+from policy_versions.declaration import (
+    additions,
+    declaration_text,
+    disagreements,
+    held_to,
+    read_declaration,
+    unused,
+)
+from policy_versions.model import Declaration, PolicyError
 
 from cookie_audit.inventory import read_declarations
 
@@ -176,6 +183,50 @@ def test_site_and_declaration_are_compared_on_every_cookie_and_provider():
         "third party 'Google Maps'",
         "purpose 'external-media'",
     ]
+
+
+def test_consent_records_wait_for_a_version_that_declares_them(tmp_path):
+    consent_cookie = {**NEW_COOKIE, "name": "cloud7_consent", "category": "necessary"}
+    before = Declaration(cookies=(consent_cookie,))
+    site = Declaration(cookies=({**consent_cookie, "purpose": "New words."},), consent_records=True)
+    assert disagreements(site, before) == [
+        "consent records (a receipt of each cookie choice, CONSENT['receipts_url']) are not "
+        "declared",
+        "cookie 'cloud7_consent': the site says purpose 'New words.', the policy declares "
+        "'Counts something new.'",
+    ]
+    # While `before` is in force, the banner sends no receipt and keeps the declared words.
+    cookie = {"name": "cloud7_consent", "purposes": ["New words.", "Counts something new."]}
+    assert disagreements(held_to(site, before, cookie), before) == []
+    # Words the banner does not have cannot be shown: they stay a disagreement.
+    cookie = {**cookie, "purposes": ["New words."]}
+    assert len(disagreements(held_to(site, before, cookie), before)) == 1
+    assert unused(Declaration(cookies=site.cookies), site, False) == ["consent records"]
+    # Written and read back as the declaration's first line.
+    path = tmp_path / "2027-03-01.toml"
+    path.write_text(declaration_text(site, "heading"), encoding="utf-8")
+    assert path.read_text().splitlines()[2] == "consent_records = true"
+    assert read_declaration(path, "2027-03-01.toml") == site
+
+
+def test_a_declaration_says_consent_records_true_or_false(tmp_path):
+    path = tmp_path / "2027-03-01.toml"
+    path.write_text('consent_records = "yes"\n', encoding="utf-8")
+    with pytest.raises(PolicyError, match="2027-03-01.toml: consent_records must be true or false"):
+        read_declaration(path, "2027-03-01.toml")
+
+
+def test_consent_records_a_draft_declares_are_not_accepted(tmp_path):
+    """The settings keep consent records, which 2027-01-02 declares; while that version is
+    a draft (publishing refuses it anyway), a preview warns about them and sends none."""
+    content = copy_content(tmp_path / "content")
+    draft = content / POLICIES / "2027-01-02.md"
+    draft.write_text(draft.read_text() + "\nOne more sentence.\n", encoding="utf-8")
+    result = build_site(tmp_path / "out", content=content)
+    assert result.returncode == 0, output_of(result)
+    assert "WARNING  policy_versions: the site sets or contacts what" in output_of(result)
+    assert "consent records (a receipt of each cookie choice" in output_of(result)
+    assert "data-receipts" not in (tmp_path / "out/index.html").read_text()
 
 
 def git(folder, *args: str) -> None:

@@ -18,6 +18,7 @@ from conftest import (
     build_or_fail,
     consent_record,
     manifest_of,
+    receipts_day,
     text,
     wait_until,
 )
@@ -114,7 +115,7 @@ def check_receipts(site, receipts: list[dict], expected: list[tuple[str, str, st
     assert all(abs(int(r["time"]) - time.time()) < 600 for r in records)
 
 
-def test_each_choice_sends_exactly_its_receipt_in_order(visitor, site):
+def test_each_choice_sends_exactly_its_receipt_in_order(visitor, receipts_site):
     backend = Backend(visitor)
     visitor.open("/")
     visitor.click(text("accept"))
@@ -132,7 +133,7 @@ def test_each_choice_sends_exactly_its_receipt_in_order(visitor, site):
     backend.wait_for(5)
     visitor.open("/")  # every receipt was stored: nothing is sent again
     check_receipts(
-        site,
+        receipts_site,
         backend.settled(),
         [
             ("accept", "1", "/"),
@@ -142,26 +143,26 @@ def test_each_choice_sends_exactly_its_receipt_in_order(visitor, site):
             ("withdraw", "0", "/news/"),
         ],
     )
-    assert consent_record(site, backend.receipts[3]["cookie"])["embeds"] == "youtube"
+    assert consent_record(receipts_site, backend.receipts[3]["cookie"])["embeds"] == "youtube"
     # The backend's Set-Cookie holds the choice, without the p-part.
-    last = consent_record(site, stored_value(visitor))
+    last = consent_record(receipts_site, stored_value(visitor))
     assert (last["seq"], last["analytics"], last["action"]) == ("5", "0", None)
     assert visitor.errors == []
 
 
-def test_reject_sends_its_receipt_in_the_page_language(new_visitor, site):
+def test_reject_sends_its_receipt_in_the_page_language(new_visitor, receipts_site):
     for path, lang in (("/", "en"), ("/nl/", "nl")):
         visitor = new_visitor()
         backend = Backend(visitor)
         visitor.open(path)
         visitor.click(text("reject", lang))
         (receipt,) = backend.wait_for(1)
-        record = consent_record(site, receipt["cookie"])
+        record = consent_record(receipts_site, receipt["cookie"])
         assert (record["action"], record["analytics"], record["lang"]) == ("reject", "0", lang)
-        assert receipt["path"] == path and lang in manifest_of(site)["languages"]
+        assert receipt["path"] == path and lang in manifest_of(receipts_site)["languages"]
 
 
-def test_a_receipt_says_whether_global_privacy_control_was_on(visitor, site):
+def test_a_receipt_says_whether_global_privacy_control_was_on(visitor, receipts_site):
     visitor.context.add_init_script(GPC_ON)
     backend = Backend(visitor)
     visitor.open("/")
@@ -169,10 +170,10 @@ def test_a_receipt_says_whether_global_privacy_control_was_on(visitor, site):
     save_settings(visitor, analytics=True)
     (receipt,) = backend.wait_for(1)
     assert receipt["gpc"] is True
-    assert consent_record(site, receipt["cookie"])["action"] == "save"
+    assert consent_record(receipts_site, receipt["cookie"])["action"] == "save"
 
 
-def test_the_cookie_holds_the_consent_id_and_the_unsent_receipt(visitor, site):
+def test_the_cookie_holds_the_consent_id_and_the_unsent_receipt(visitor, receipts_site):
     Backend(visitor, "failing")
     visitor.open("/")
     visitor.click(text("settings"))
@@ -180,12 +181,12 @@ def test_the_cookie_holds_the_consent_id_and_the_unsent_receipt(visitor, site):
     visitor.page.keyboard.press("Escape")
     visitor.click(text("reject"))
     value = stored_value(visitor)
-    banner = manifest_of(site)["banner_version"]
+    banner = manifest_of(receipts_site)["banner_version"]
     assert re.fullmatch(
         rf"v2\.\d{{4}}-\d\d-\d\d\.a0\.\d{{10}}\.[0-9a-f]{{32}}\.1\.preject_en_{banner}", value
     )
-    assert consent_record(site, value) is not None
-    consent_id = consent_record(site, value)["id"]
+    assert consent_record(receipts_site, value) is not None
+    consent_id = consent_record(receipts_site, value)["id"]
     visitor.click(text("settings"))
     line = visitor.page.locator(CONSENT_ID_LINE)
     before, after = text("consent_id").split("{id}")
@@ -201,22 +202,22 @@ def test_the_cookie_holds_the_consent_id_and_the_unsent_receipt(visitor, site):
     assert axe_violations(visitor.page, iframes=False) == []
 
 
-def test_each_visitor_gets_a_consent_id_of_their_own(new_visitor, site):
+def test_each_visitor_gets_a_consent_id_of_their_own(new_visitor, receipts_site):
     ids = set()
     for _ in range(3):
         visitor = new_visitor()
         Backend(visitor)
         visitor.open("/")
         visitor.click(text("accept"))
-        ids.add(consent_record(site, stored_value(visitor))["id"])
+        ids.add(consent_record(receipts_site, stored_value(visitor))["id"])
     assert len(ids) == 3
 
 
-def test_the_consent_id_shows_in_dutch_cookie_settings(visitor, site):
+def test_the_consent_id_shows_in_dutch_cookie_settings(visitor, receipts_site):
     Backend(visitor)
     visitor.open("/nl/")
     visitor.click(text("accept", "nl"))
-    consent_id = consent_record(site, stored_value(visitor))["id"]
+    consent_id = consent_record(receipts_site, stored_value(visitor))["id"]
     visitor.click(text("settings", "nl"))
     assert visitor.page.locator(CONSENT_ID_LINE).inner_text() == text(
         "consent_id", "nl", id=consent_id
@@ -226,7 +227,7 @@ def test_the_consent_id_shows_in_dutch_cookie_settings(visitor, site):
 
 @pytest.mark.parametrize("answer", ["failing", "down", "held"])
 def test_a_backend_that_fails_leaves_the_choice_working_and_the_receipt_comes_again(
-    visitor, site, answer
+    visitor, receipts_site, answer
 ):
     """500, no connection, or an answer still to come (one that takes 5 s or more): the
     choice holds at once, and the next page sends the same receipt again."""
@@ -248,12 +249,12 @@ def test_a_backend_that_fails_leaves_the_choice_working_and_the_receipt_comes_ag
     backend.wait_for(3)
     assert not visitor.page.evaluate(UNSENT)
     assert len(backend.settled()) == 3
-    assert consent_record(site, stored_value(visitor))["analytics"] == "1"
+    assert consent_record(receipts_site, stored_value(visitor))["analytics"] == "1"
     for route in backend.held:
         route.abort("timedout")
 
 
-def test_an_already_recorded_receipt_drops_the_unsent_part(visitor, site):
+def test_an_already_recorded_receipt_drops_the_unsent_part(visitor, receipts_site):
     backend = Backend(visitor, "recorded")
     visitor.open("/")
     visitor.click(text("reject"))
@@ -277,20 +278,41 @@ def test_a_receipt_refused_for_its_order_keeps_the_unsent_part(visitor):
 
 
 @pytest.fixture(scope="module")
+def server(receipts_site):
+    """The site on a day its policy declares consent records: the banner sends receipts."""
+    served = Server(receipts_site)
+    yield served
+    served.close()
+
+
+@pytest.fixture(scope="module")
 def without_backend(tmp_path_factory):
-    """The site built for a host without the backend: CONSENT['receipts_url'] = ''."""
+    """The site built for a host without the backend: CONSENT['receipts_url'] = '', on a
+    day consent records are declared, so the setting alone turns receipts off."""
     consent = runpy.run_path(str(ROOT / "pelicanconf.py"))["CONSENT"]
     output = tmp_path_factory.mktemp("no-backend") / "output"
-    site = build_or_fail(output, CONSENT={**consent, "receipts_url": ""})
+    site = build_or_fail(output, day=receipts_day(), CONSENT={**consent, "receipts_url": ""})
     served = Server(site)
     yield served
     served.close()
 
 
-def test_without_a_backend_no_receipt_is_sent_and_the_id_still_shows(new_visitor, without_backend):
-    visitor = new_visitor(without_backend)
+@pytest.fixture(scope="module")
+def before_records(site):
+    """The site on the pinned day, before the version declaring consent records."""
+    served = Server(site)
+    yield served
+    served.close()
+
+
+@pytest.mark.parametrize("served", ["without_backend", "before_records"])
+def test_without_a_backend_or_before_records_no_receipt_is_sent_and_no_id_shows(
+    new_visitor, request, served
+):
+    served = request.getfixturevalue(served)
+    visitor = new_visitor(served)
     asked = []  # anything the page posts to the site itself
-    site_posts = lambda r: r.method == "POST" and r.url.startswith(without_backend.url("/"))  # noqa: E731
+    site_posts = lambda r: r.method == "POST" and r.url.startswith(served.url("/"))  # noqa: E731
     visitor.page.on("request", lambda r: asked.append(r.url) if site_posts(r) else None)
     visitor.open("/")
     assert visitor.page.locator("script[data-receipts]").count() == 0
@@ -302,5 +324,5 @@ def test_without_a_backend_no_receipt_is_sent_and_the_id_still_shows(new_visitor
     value = stored_value(visitor)
     assert ".p" not in value and value.endswith(".2")  # no p-part; the second choice
     visitor.click(text("settings"))
-    assert visitor.page.locator(CONSENT_ID_LINE).is_visible()
+    assert not visitor.page.locator(CONSENT_ID_LINE).is_visible()  # no record answers for it
     assert visitor.errors == []

@@ -5,7 +5,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .languages import LANGUAGE, TABLES, TEXT_NAMES, LanguageError, filled, merged, placeholders
+from .languages import BUILT_IN as BUILT_IN_LANGUAGES
+from .languages import (
+    LANGUAGE,
+    TABLES,
+    TEXT_NAMES,
+    LanguageError,
+    filled,
+    merged,
+    placeholders,
+)
 from .providers import BUILT_IN, Provider
 
 DEFAULTS: dict[str, Any] = {
@@ -209,9 +218,47 @@ def cookie_inventory(
     consent_cookie = {
         "name": config["cookie_name"],
         "provider": site,
-        "purpose": filled(words["consent_cookie_purpose"], {"site": site}),
+        "purpose": consent_cookie_purpose(config["texts"], lang, site),
         "duration": filled(words["lifetime"], {"months": str(config["lifetime_months"])}),
         "category": "necessary",
     }
     embedded = [dict(c) for p in providers if p.category == "external-media" for c in p.cookies]
     return [consent_cookie, *config["cookies"], *embedded]
+
+
+def consent_cookie_purpose(texts: dict[str, dict[str, Any]], lang: str, site: str) -> str:
+    """The consent cookie's purpose in ``lang``, as the banner's words say it."""
+    return filled(merged(lang, texts).get("consent_cookie_purpose", ""), {"site": site})
+
+
+def word_sets(texts: dict) -> list[dict]:
+    """The words the banner can describe the consent cookie in, in every language: the
+    settings' (``CONSENT["texts"]``), and the settings' with the built-in consent cookie
+    words, for a policy version in force that declares those."""
+    built_in = {
+        code: {
+            k: v
+            for k, v in words.items()
+            if k != "consent_cookie_purpose" or code not in BUILT_IN_LANGUAGES
+        }
+        for code, words in texts.items()
+    }
+    return [texts, built_in]
+
+
+def consent_cookie_purposes(texts: dict, lang: str, site: str) -> list[str]:
+    """The consent cookie's purposes in ``lang`` the banner can show (see word_sets)."""
+    return [consent_cookie_purpose(words, lang, site) for words in word_sets(texts)]
+
+
+def texts_in_force(texts: dict, declared_purpose: str, lang: str, site: str) -> dict:
+    """``CONSENT["texts"]`` as they apply while the policy version in force describes the
+    consent cookie as ``declared_purpose`` (in ``lang``, the site's own language): words
+    for the consent cookie that the version does not declare wait for a version that
+    does (policy_versions accepts them only then); the version's own words apply until
+    then. The settings' words when the banner has none that the version declares (the
+    site check says so)."""
+    matching = (
+        w for w in word_sets(texts) if consent_cookie_purpose(w, lang, site) == declared_purpose
+    )
+    return next(matching, texts)

@@ -28,8 +28,10 @@ from .config import (
     SECONDS_PER_MONTH,
     ConsentConfigError,
     check_config,
+    consent_cookie_purposes,
     cookie_inventory,
     embed_providers,
+    texts_in_force,
 )
 from .embeds import Embed, check_page
 from .gate_google_tags import gate_google_tags, inline_file_name
@@ -189,12 +191,31 @@ class Build:
         self.embed_template = self.env.get_template("embed.html")
         self.revision = revision
         self.max_age = round(self.config["lifetime_months"] * SECONDS_PER_MONTH)
+        self.follow(context.get("POLICY_IN_FORCE"))
         self.head = self.head_tag(banner="")  # seal() adds the banner version
+
+    def follow(self, in_force) -> None:
+        """Do what the policy version in force declares: keep consent records (send
+        receipts) only if it declares them, and describe the consent cookie in its words.
+        Settings that a later version declares so take effect on that version's day. Without
+        policy_versions (no version in force), the settings alone decide."""
+        declared = in_force.declaration if in_force else None
+        self.receipts = self.config["receipts_url"]
+        self.texts = self.config["texts"]
+        if declared is None:
+            return
+        if not declared.consent_records:
+            self.receipts = ""
+        name = self.config["cookie_name"]
+        purpose = next((c["purpose"] for c in declared.cookies if c["name"] == name), None)
+        if purpose is not None:
+            site = self.settings.get("SITENAME", "this website")
+            self.texts = texts_in_force(self.texts, purpose, self.default_lang, site)
 
     def head_tag(self, banner: str) -> str:
         """The stylesheet and the script with its settings; receipts only with a version."""
         inventory = self.settings["COOKIE_INVENTORY"]
-        receipts = self.config["receipts_url"]
+        receipts = self.receipts
         return self.env.get_template("head.html").render(
             css=self.url(f"{ASSET_DIR}/{self.asset_names['.css']}"),
             js=self.url(f"{ASSET_DIR}/{self.asset_names['.js']}"),
@@ -247,7 +268,7 @@ class Build:
         if lang not in self.words:
             self.words[lang] = words_for(
                 lang,
-                configured=self.config["texts"],
+                configured=self.texts,
                 site=self.settings.get("SITENAME", "this website"),
                 months=self.config["lifetime_months"],
                 declared_in=self.default_lang,
@@ -579,7 +600,9 @@ def initialized(pelican) -> None:
 
 def content_read(generator) -> None:
     """Articles and pages are read (the policy_versions generator, next, compares the
-    site with the policy in force): publish the cookie inventory and the third parties."""
+    site with the policy in force): publish the cookie inventory, the third parties,
+    whether consent records are kept, and the consent cookie's name with the purposes
+    the banner can describe it by (policy_versions' held_to)."""
     settings = generator.settings
     config = check_config(settings.get("CONSENT"))
     originals = [item for key in CONTENT_READ for item in generator.context.get(key, [])]
@@ -588,9 +611,15 @@ def content_read(generator) -> None:
     places = embedding_places(settings, items, providers)
     embedded = [p for p in providers if p.id in places]
     site = settings.get("SITENAME", "this website")
-    inventory = cookie_inventory(config, site, embedded, settings.get("DEFAULT_LANG", "en"))
+    lang = settings.get("DEFAULT_LANG", "en")
+    inventory = cookie_inventory(config, site, embedded, lang)
     settings["COOKIE_INVENTORY"] = inventory
     settings["CONSENT_PROVIDERS"] = consent_providers(config, inventory, embedded, places)
+    settings["CONSENT_RECORDS"] = bool(config["receipts_url"])
+    settings["CONSENT_COOKIE"] = {
+        "name": config["cookie_name"],
+        "purposes": consent_cookie_purposes(config["texts"], lang, site),
+    }
 
 
 def all_generators_finalized(generators) -> None:

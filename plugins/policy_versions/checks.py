@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .declaration import additions, disagreements, not_declared_remedy, unused
+from .declaration import additions, disagreements, held_to, not_declared_remedy, unused
 from .lock import GIT_HISTORY_DEPTH, LOCK_FILE, changed_lines, in_git, locked_record, read_lock
 from .model import (
     Declaration,
@@ -201,19 +201,37 @@ def _changed(text: PolicyVersion | PolicyTranslation) -> str:
 
 
 def check_site_against(document: PolicyDocument, site: Declaration, settings: dict) -> None:
-    """What the site sets and contacts must be what the version in force declares."""
+    """What the site sets and contacts must be what the version in force declares.
+
+    What the banner holds back until a version declares it (consent records, the consent
+    cookie's words: see held_to) is accepted once an approved upcoming version declares
+    the settings: it takes effect by itself on that version's day."""
     if "COOKIE_INVENTORY" not in settings:  # no consent_banner: nothing set, nothing to compare
         return
-    in_force = document.in_force
+    in_force, cookie = document.in_force, settings.get("CONSENT_COOKIE") or {}
     problems = disagreements(site, in_force.declaration)
+    coming = _declaring(document, site, cookie, held=False)
+    held = held_to(site, in_force.declaration, cookie)
+    waiting = [p for p in problems if p not in disagreements(held, in_force.declaration)]
+    if waiting and coming and not coming.draft:
+        logger.info(
+            "the settings go beyond the policy in force (%s): %s. The approved version "
+            "%s declares them: until its day the site does what the version in force "
+            "declares, and the first build from that day switches them on",
+            in_force.source_path,
+            "; ".join(waiting),
+            coming.effective,
+        )
+        site = held
+        problems = disagreements(site, in_force.declaration)
+        coming = _declaring(document, site, cookie, held=True)
     if problems:
-        later = [v for v in document.upcoming if not disagreements(site, v.declaration)]
         raise PolicyError(
             f"the site sets or contacts what the policy in force "
             f"({in_force.source_path}) does not declare:\n  - "
             + "\n  - ".join(problems)
             + "".join(f"\n{line}" for line in _embedded_in(site, in_force.declaration, settings))
-            + f"\nWhat to do: {not_declared_remedy(str(later[0].effective) if later else None)}."
+            + f"\nWhat to do: {not_declared_remedy(str(coming.effective) if coming else None)}."
         )
     for item in unused(site, in_force.declaration, "CONSENT_PROVIDERS" in settings):
         logger.warning(
@@ -222,3 +240,15 @@ def check_site_against(document: PolicyDocument, site: Declaration, settings: di
             in_force.source_path,
             item,
         )
+
+
+def _declaring(
+    document: PolicyDocument, site: Declaration, cookie: dict, held: bool
+) -> PolicyVersion | None:
+    """The first upcoming version that declares what the site does; `held`: the site as the
+    banner runs it while that version is in force (held_to)."""
+    for version in document.upcoming:
+        declared = version.declaration
+        if not disagreements(held_to(site, declared, cookie) if held else site, declared):
+            return version
+    return None

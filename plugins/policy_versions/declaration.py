@@ -6,8 +6,10 @@ version is created (``make policy-version``), and never recomputed: changing the
 settings later changes what the site does, never what a version said.
 
 The site's side comes from the consent_banner plugin: ``COOKIE_INVENTORY`` (dicts with
-``name, provider, purpose, duration, category``) and ``CONSENT_PROVIDERS`` (dicts with
-``name, category, hosts, policy_url``), read when the build needs them.
+``name, provider, purpose, duration, category``), ``CONSENT_PROVIDERS`` (dicts with
+``name, category, hosts, policy_url``), ``CONSENT_RECORDS`` (whether it keeps a record of
+each cookie choice) and ``CONSENT_COOKIE`` (the consent cookie's ``name`` and the
+``purposes`` the banner can describe it by), read when the build needs them.
 """
 
 from __future__ import annotations
@@ -42,6 +44,26 @@ def site_declaration(settings: dict) -> Declaration:
     return Declaration(
         cookies=tuple(_cookie(c) for c in settings.get("COOKIE_INVENTORY") or []),
         providers=tuple(_provider(p) for p in settings.get("CONSENT_PROVIDERS") or []),
+        consent_records=bool(settings.get("CONSENT_RECORDS")),
+    )
+
+
+def held_to(site: Declaration, declared: Declaration, consent_cookie: dict) -> Declaration:
+    """The site as it runs while `declared` is in force: the banner keeps consent records
+    only if the version declares them, and describes the consent cookie in the version's
+    words where it has them (consent_banner follows the declaration in force); the rest
+    is the settings'."""
+    name = consent_cookie.get("name")
+    said = next((c["purpose"] for c in declared.cookies if c["name"] == name), None)
+    return Declaration(
+        cookies=tuple(
+            {**c, "purpose": said}
+            if c["name"] == name and said in consent_cookie.get("purposes", ())
+            else c
+            for c in site.cookies
+        ),
+        providers=site.providers,
+        consent_records=site.consent_records and declared.consent_records,
     )
 
 
@@ -50,12 +72,15 @@ def read_declaration(path: Path, where: str) -> Declaration:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise PolicyError(f"{where}: cannot read it: {error}") from None
-    unknown = set(data) - {"cookies", "providers"}
+    unknown = set(data) - {"consent_records", "cookies", "providers"}
     if unknown:
         raise PolicyError(
             f"{where}: unknown key {sorted(unknown)[0]!r}; "
-            "a declaration has [[cookies]] and [[providers]]"
+            "a declaration has consent_records, [[cookies]] and [[providers]]"
         )
+    records = data.get("consent_records", False)  # declarations before receipts have none
+    if not isinstance(records, bool):
+        raise PolicyError(f"{where}: consent_records must be true or false, not {records!r}")
     entries = {}
     for kind, fields in (("cookies", COOKIE_FIELDS), ("providers", PROVIDER_FIELDS)):
         entries[kind] = data.get(kind, [])
@@ -67,18 +92,22 @@ def read_declaration(path: Path, where: str) -> Declaration:
     return Declaration(
         cookies=tuple(_cookie(c) for c in entries["cookies"]),
         providers=tuple(_provider(p) for p in entries["providers"]),
+        consent_records=records,
     )
 
 
 def _toml_value(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    return json.dumps(value, ensure_ascii=False)  # a JSON string is a TOML basic string
+    # A JSON string is a TOML basic string; true and false are the same in both.
+    return json.dumps(value, ensure_ascii=False)
 
 
 def declaration_text(declaration: Declaration, heading: str) -> str:
-    """The declaration as TOML, one table per cookie and per third party."""
+    """The declaration as TOML: whether consent records are kept, then one table per
+    cookie and per third party."""
     lines = [f"# {line}".rstrip() for line in heading.splitlines()]
+    lines += ["", f"consent_records = {_toml_value(declaration.consent_records)}"]
     for kind, entries in (("cookies", declaration.cookies), ("providers", declaration.providers)):
         for entry in entries:
             lines += ["", f"[[{kind}]]"]
@@ -112,6 +141,11 @@ def _covers(declared: str, host: str) -> bool:
 def disagreements(site: Declaration, declared: Declaration) -> list[str]:
     """What the site sets or contacts that the declaration does not say, one line each."""
     problems = []
+    if site.consent_records and not declared.consent_records:
+        problems.append(
+            "consent records (a receipt of each cookie choice, CONSENT['receipts_url']) "
+            "are not declared"
+        )
     cookies = {c["name"]: c for c in declared.cookies}
     for cookie in site.cookies:
         if cookie["name"] not in cookies:
@@ -157,7 +191,8 @@ def unused(site: Declaration, declared: Declaration, with_providers: bool) -> li
     """Declared cookies (and, when the site lists them, providers) the site no longer uses."""
     cookies = {c["name"] for c in site.cookies}
     providers = {p["name"] for p in site.providers}
-    stale = [f"cookie {c['name']!r}" for c in declared.cookies if c["name"] not in cookies]
+    stale = ["consent records"] if declared.consent_records and not site.consent_records else []
+    stale += [f"cookie {c['name']!r}" for c in declared.cookies if c["name"] not in cookies]
     if with_providers:
         stale += [
             f"provider {p['name']!r}" for p in declared.providers if p["name"] not in providers

@@ -75,6 +75,7 @@ def plain_text(fragment: str) -> str:
 class Declaration:
     cookies: tuple[dict[str, str], ...] = ()
     providers: tuple[dict[str, Any], ...] = ()
+    consent_records: bool = False  # the site keeps a record (receipt) of each cookie choice
 
     def third_parties(self, site_name: str) -> set[str]:
         """Everyone but the site itself: each provider, and each cookie's setter."""
