@@ -16,7 +16,7 @@
   // The one grammar of the cookie: the build copies this source into the banner manifest.
   const RECORD = /^v2\.(?<revision>\d{4}-\d\d-\d\d)\.a(?<analytics>[01-])\.(?<time>\d{1,12})\.(?<id>[0-9a-f]{32})\.(?<seq>[1-9]\d{0,5})(?:\.e(?<embeds>[a-z0-9-]+(?:\+[a-z0-9-]+)*))?(?:\.p(?<action>accept|reject|save|withdraw|always)_(?<lang>[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*)_(?<banner>[0-9a-f]{12}))?$/;
   const maxAge = +config.maxAge;
-  const gpcSent = navigator.globalPrivacyControl === true; // told in each receipt
+  const gpcSent = !!navigator.globalPrivacyControl; // told in each receipt
   const gpc = "gpc" in config && gpcSent; // honoured
   // The backend's address for receipts (with the build's banner version); none without a backend.
   const receipts = config.receipts;
@@ -34,7 +34,7 @@
   // A record of this revision, or null: a v1 one, forged or out of date, is no choice at all.
   function parse(value) {
     const record = value && RECORD.exec(value)?.groups;
-    return record?.revision === config.revision
+    return record?.revision === config.revision && (!receipts || +`0x${record.id}`)
       ? {
           ...record,
           analytics: record.analytics === "-" ? null : record.analytics === "1",
@@ -70,9 +70,8 @@
   // drops the p-part (if the cookie still holds this value); anything else keeps it, so
   // the next page sends it again.
   function sendReceipt({ value: cookie, decidedAt }) {
-    const headers = { "Content-Type": "application/json" };
     const body = JSON.stringify({ cookie, path: location.pathname, gpc: gpcSent });
-    fetch(receipts, { method: "POST", keepalive: true, headers, body })
+    fetch(receipts, { method: "POST", keepalive: true, headers: { "Content-Type": "application/json" }, body })
       .then((answer) => answer.json()) // only a 409 says {"recorded": true}
       .then((answer) => {
         if (answer.recorded && readChoice()?.value === cookie) {
@@ -83,9 +82,13 @@
   }
 
   // A new consent ID when there is no valid record; the same one, one step on, when there is.
+  // Without receipts the ID is all zeros: a cookie no record answers for names no one.
+  // (With receipts such a record is no choice, so every choice relied on has its receipt.)
   function storeChoice(analytics, embeds, action, lang) {
     const previous = recorded();
-    const id = previous?.id || Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => (b | 256).toString(16).slice(1)).join("");
+    const bytes = new Uint8Array(16);
+    if (receipts) crypto.getRandomValues(bytes);
+    const id = previous?.id || Array.from(bytes, (b) => (b | 256).toString(16).slice(1)).join("");
     const seq = (previous?.seq || 0) + 1;
     const now = Math.floor(Date.now() / 1000);
     const a = analytics === null ? "-" : +analytics;

@@ -11,12 +11,14 @@ import time
 
 import pytest
 from conftest import (
+    CONSENT_ID,
     RECEIPTS_PATH,
     ROOT,
     Server,
     axe_violations,
     build_or_fail,
     consent_record,
+    consent_value,
     manifest_of,
     receipts_day,
     text,
@@ -323,6 +325,23 @@ def test_without_a_backend_or_before_records_no_receipt_is_sent_and_no_id_shows(
     assert asked == []
     value = stored_value(visitor)
     assert ".p" not in value and value.endswith(".2")  # no p-part; the second choice
+    assert value.split(".")[4] == "0" * 32  # an ID that names no one
     visitor.click(text("settings"))
     assert not visitor.page.locator(CONSENT_ID_LINE).is_visible()  # no record answers for it
     assert visitor.errors == []
+
+
+def test_a_choice_made_before_records_is_asked_again_once_they_are_kept(visitor, receipts_site):
+    """On the day receipts start, a choice without a record (its ID all zeros) is no
+    choice: the visitor is asked again, so every choice relied on has its receipt."""
+    backend = Backend(visitor)
+    revision = manifest_of(receipts_site)["revision"]
+    value = consent_value(revision, "1").replace(CONSENT_ID, "0" * 32)
+    cookie = {"name": COOKIE, "value": value, "domain": "www.cloud7.test", "path": "/"}
+    visitor.context.add_cookies([cookie])
+    visitor.open("/")
+    assert visitor.banner_visible()
+    assert backend.settled() == []
+    visitor.click(text("accept"))
+    (receipt,) = backend.wait_for(1)
+    assert consent_record(receipts_site, receipt["cookie"])["id"] not in ("0" * 32, CONSENT_ID)
