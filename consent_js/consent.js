@@ -34,7 +34,7 @@
   // A record of this revision, or null: a v1 one, forged or out of date, is no choice at all.
   function parse(value) {
     const record = value && RECORD.exec(value)?.groups;
-    return record?.revision === config.revision && (!receipts || +`0x${record.id}`)
+    return record?.revision === config.revision
       ? {
           ...record,
           analytics: record.analytics === "-" ? null : record.analytics === "1",
@@ -82,14 +82,14 @@
   }
 
   // A new consent ID when there is no valid record; the same one, one step on, when there is.
-  // Without receipts the ID is all zeros: a cookie no record answers for names no one.
-  // (With receipts such a record is no choice, so every choice relied on has its receipt.)
+  // Without receipts the ID is all zeros: a cookie no record answers for names no one;
+  // the first choice after receipts start gets an ID of its own.
   function storeChoice(analytics, embeds, action, lang) {
     const previous = recorded();
     const bytes = new Uint8Array(16);
     if (receipts) crypto.getRandomValues(bytes);
-    const id = previous?.id || Array.from(bytes, (b) => (b | 256).toString(16).slice(1)).join("");
-    const seq = (previous?.seq || 0) + 1;
+    const id = receipts && +`0x${previous?.id}` ? previous.id : Array.from(bytes, (b) => (b | 256).toString(16).slice(1)).join("");
+    const seq = (id === previous?.id && previous.seq) + 1; // 1 for a new ID
     const now = Math.floor(Date.now() / 1000);
     const a = analytics === null ? "-" : +analytics;
     const e = embeds.length ? `.e${embeds.join("+")}` : "";

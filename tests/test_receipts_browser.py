@@ -331,17 +331,22 @@ def test_without_a_backend_or_before_records_no_receipt_is_sent_and_no_id_shows(
     assert visitor.errors == []
 
 
-def test_a_choice_made_before_records_is_asked_again_once_they_are_kept(visitor, receipts_site):
-    """On the day receipts start, a choice without a record (its ID all zeros) is no
-    choice: the visitor is asked again, so every choice relied on has its receipt."""
+def test_a_choice_made_before_records_holds_and_the_next_one_gets_an_id_of_its_own(
+    visitor, receipts_site
+):
+    """A choice from before receipts started (its ID all zeros) still holds, as the policy
+    version says (no new question); the visitor's next choice gets a random ID, seq 1."""
     backend = Backend(visitor)
     revision = manifest_of(receipts_site)["revision"]
     value = consent_value(revision, "1").replace(CONSENT_ID, "0" * 32)
+    value = value[: -len(".1")] + ".3"
     cookie = {"name": COOKIE, "value": value, "domain": "www.cloud7.test", "path": "/"}
     visitor.context.add_cookies([cookie])
     visitor.open("/")
-    assert visitor.banner_visible()
+    assert not visitor.banner_visible()
     assert backend.settled() == []
-    visitor.click(text("accept"))
+    save_settings(visitor, analytics=False)
     (receipt,) = backend.wait_for(1)
-    assert consent_record(receipts_site, receipt["cookie"])["id"] not in ("0" * 32, CONSENT_ID)
+    record = consent_record(receipts_site, receipt["cookie"])
+    assert record["id"] not in ("0" * 32, CONSENT_ID)
+    assert (record["seq"], record["action"]) == ("1", "withdraw")
