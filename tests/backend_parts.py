@@ -283,7 +283,7 @@ def consent_manifest(folder: Path, **changes) -> Path:
 
 
 def consent_evidence(folder: Path, manifest_path: Path) -> Path:
-    """The evidence `make audit` keeps of a banner version (contract section 5): tiny PNGs."""
+    """The evidence `make audit` keeps of a banner version (docs/cookie-audit.md): tiny PNGs."""
     import hashlib
     import json
     import struct

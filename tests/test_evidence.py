@@ -1,5 +1,5 @@
 """The audit's evidence of a banner version: the screenshots, the manifest's copy and
-evidence.json, as the issue 23 contract names them, and the report that shows them."""
+evidence.json, as docs/cookie-audit.md names them, and the report that shows them."""
 
 import datetime as dt
 import hashlib
@@ -23,13 +23,6 @@ from cookie_audit.sandbox import SiteServer
 PAGES = {"index.html", "about/index.html", "nl/index.html", "nl/about/index.html"}
 LANGUAGES = ("en", "nl")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-# The consent cookie's grammar as consent.js will hold it (contract, section 1).
-COOKIE_PATTERN = (
-    r"^v2\.(?<revision>\d{4}-\d\d-\d\d)\.a(?<analytics>[01-])\.(?<time>\d{1,12})\."
-    r"(?<id>[0-9a-f]{32})\.(?<seq>[1-9]\d{0,5})(?:\.e(?<embeds>[a-z0-9-]+(?:\+[a-z0-9-]+)*))?"
-    r"(?:\.p(?<action>accept|reject|save|withdraw|always)_(?<lang>[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*)"
-    r"_(?<banner>[0-9a-f]{12}))?$"
-)
 BANNER_MARKUP = re.compile(r'<div id="c7c".*?</dialog>\s*</div>', re.DOTALL)
 
 
@@ -46,55 +39,14 @@ def png_size(png: bytes) -> tuple[int, int]:
 @pytest.fixture(scope="module")
 def manifested(receipts_site, tmp_path_factory) -> Path:
     """A copy of the site built as it sends receipts (both editions' homes and a page
-    more), with its banner manifest. Until the build writes consent/banner.json, one by
-    the contract (section 4) is written here from the built pages: drop that part once
-    the build writes it."""
+    more), with the banner manifest its build wrote."""
     output = tmp_path_factory.mktemp("manifested") / "output"
     shutil.copytree(receipts_site, output)
     for page in output.rglob("*.html"):
         if page.relative_to(output).as_posix() not in PAGES:
             page.unlink()
-    if not (output / MANIFEST).exists():
-        write_contract_manifest(output)
+    assert (output / MANIFEST).exists()
     return output
-
-
-def write_contract_manifest(site: Path) -> None:
-    head = re.search(r"<script src=\"/consent/[^>]*>", (site / "index.html").read_text())[0]
-    data = dict(re.findall(r'data-([a-z-]+)="([^"]*)"', head))
-    banner = {
-        lang: BANNER_MARKUP.search((site / home).read_text())[0]
-        for lang, home in zip(LANGUAGES, ("index.html", "nl/index.html"), strict=True)
-    }
-    inputs = {
-        **{f.name: sha256(f.read_bytes()) for f in sorted((site / "consent").iterdir())},
-        "head": sha256(head.encode()),
-        **{f"banner.{lang}": sha256(markup.encode()) for lang, markup in banner.items()},
-    }
-    versions = json.loads((site / "privacy-policy/versions.json").read_text())
-    policy = next(v for v in versions["versions"] if v["effective"] == versions["in_force"])
-    manifest = {
-        "banner_version": sha256(json.dumps(inputs, sort_keys=True).encode())[:12],
-        "built_at": "2026-12-15T00:00:00Z",
-        "site_url": "",
-        "revision": data["revision"],
-        "policy": {
-            "version": policy["effective"],
-            "url": policy["url"],
-            "sha256": policy["sha256"],
-        },
-        "cookie": {
-            "name": data["cookie"],
-            "max_age": int(data["max-age"]),
-            "pattern": COOKIE_PATTERN,
-        },
-        "languages": list(LANGUAGES),
-        "providers": [],
-        "inputs": inputs,
-        "banner": banner,
-    }
-    text = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    (site / MANIFEST).write_text(text, encoding="utf-8")
 
 
 @pytest.fixture(scope="module")

@@ -244,7 +244,7 @@ def test_a_backend_that_fails_leaves_the_choice_working_and_the_receipt_comes_ag
     visitor.open("/services/")
     assert not visitor.banner_visible()
     second = backend.wait_for(2)[1]
-    # The same receipt; its path is the page that sends it (contract: location.pathname).
+    # The same receipt; its path is the page that sends it (location.pathname).
     assert second == {**first, "path": "/services/"} and visitor.page.evaluate(UNSENT)
     backend.answer = "stored"  # the backend is back
     visitor.open("/news/")
