@@ -107,7 +107,7 @@ class Evidence:
         return f"{FOLDER}/{self.manifest.banner_version}"
 
     def record(self) -> dict[str, Any]:
-        """evidence.json, as docs/cookie-audit.md describes it (the report's JSON carries it too)."""
+        """evidence.json as docs/cookie-audit.md describes it; the report's JSON carries it."""
         return {
             "banner_version": self.manifest.banner_version,
             "manifest_sha256": self.manifest.sha256,
