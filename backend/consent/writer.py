@@ -62,10 +62,12 @@ class ReceiptWriter:
                     outcomes = await run_in_threadpool(self.write, batch)
                 except Exception as error:  # the batch's requests answer it (503 or 500)
                     for waiting in batch:
-                        waiting.answer.set_exception(error)
+                        if not waiting.answer.done():  # its client may have gone
+                            waiting.answer.set_exception(error)
                     continue
                 for waiting, outcome in zip(batch, outcomes, strict=True):
-                    waiting.answer.set_result(outcome)
+                    if not waiting.answer.done():  # its client may have gone: stored anyway
+                        waiting.answer.set_result(outcome)
         finally:
             self._writing = False
 
