@@ -100,9 +100,16 @@ def build_site(
 
 
 def build_or_fail(output: Path, **kwargs) -> Path:
-    result = build_site(output, **kwargs)
-    assert result.returncode == 0, result.stdout + result.stderr
+    build_output(output, **kwargs)
     return output
+
+
+def build_output(output: Path, **kwargs) -> str:
+    """What a build that must succeed printed (its warnings, its notes)."""
+    result = build_site(output, **kwargs)
+    said = result.stdout + result.stderr
+    assert result.returncode == 0, said
+    return said
 
 
 def build_fails(output: Path, **kwargs) -> str:
@@ -130,6 +137,15 @@ def policy_version_or_fail(content: Path, *args: str, **kwargs) -> str:
     result = policy_version(content, *args, **kwargs)
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
+
+
+def policy_version_fails(content: Path, *args: str, **kwargs) -> str:
+    """What a refused `make policy-version` printed: non-zero exit, no traceback."""
+    result = policy_version(content, *args, **kwargs)
+    said = result.stdout + result.stderr
+    assert result.returncode != 0, said
+    assert "Traceback" not in said, said
+    return said
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,15 @@ import xml.etree.ElementTree as ET
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import DUTCH_PAGES, ROOT, build_fails, build_site, copy_content, html_pages
+from conftest import (
+    DUTCH_PAGES,
+    ROOT,
+    build_fails,
+    build_or_fail,
+    build_output,
+    copy_content,
+    html_pages,
+)
 
 from pelicanconf import LANGUAGES
 
@@ -218,9 +226,7 @@ def test_a_translated_news_item_is_published_under_nl_and_listed_on_the_dutch_ho
         "Date: 2026-03-24 14:00\nCategory: Product\n"
         "Summary: Het webinar gemist? De opname staat online.\n\nDe opname staat online.\n"
     )
-    out = build_site(tmp_path / "out", content=content)
-    assert out.returncode == 0, out.stdout + out.stderr
-    site = tmp_path / "out"
+    site = build_or_fail(tmp_path / "out", content=content)
     english = "/news/watch-the-recording-of-our-managed-kubernetes-webinar/"
     dutch = "/nl" + english
     expected = {"en": english, "nl": dutch, "x-default": english}
@@ -234,12 +240,11 @@ def test_a_translated_news_item_is_published_under_nl_and_listed_on_the_dutch_ho
 
 def test_the_dutch_forms_are_labelled_in_dutch(tmp_path):
     out = tmp_path / "out"
-    result = build_site(
+    build_or_fail(
         out,
         CONTACT_FORM_ACTION="https://forms.cloud7.example/callback",
         NEWSLETTER_FORM_ACTION="https://forms.cloud7.example/news",
     )
-    assert result.returncode == 0, result.stdout + result.stderr
     contact = soup(out, "/nl/contact/")
     labels = [label.get_text() for label in contact.select("main form label")]
     assert labels[:2] == ["Een terugbelverzoek", "Een offerte"] and "E-mailadres" in labels
@@ -255,9 +260,7 @@ def test_a_page_without_a_translation_is_listed_and_marked_english_in_the_dutch_
     content = copy_content(tmp_path / "content")
     for name in ("careers", "partners"):
         (content / f"pages/{name}.md").write_text(f"Title: {name.title()}\nOrder: 8\n\nBody.\n")
-    result = build_site(tmp_path / "out", content=content)
-    said = result.stdout + result.stderr
-    assert result.returncode == 0, said
+    said = build_output(tmp_path / "out", content=content)
     assert said.count("editions: pages without a translation") == 1
     assert "  - Nederlands (nl): content/pages/careers.md, content/pages/partners.md" in said
     link = soup(tmp_path / "out", "/nl/").select_one('nav a[href="/careers/"]')
@@ -270,5 +273,4 @@ def test_a_page_without_a_translation_is_listed_and_marked_english_in_the_dutch_
 
 
 def test_the_real_site_translates_every_page_of_its_navigation(tmp_path):
-    result = build_site(tmp_path / "out")
-    assert "pages without a translation" not in result.stdout + result.stderr
+    assert "pages without a translation" not in build_output(tmp_path / "out")

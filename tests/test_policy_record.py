@@ -17,12 +17,13 @@ from conftest import (
     ROOT,
     Server,
     axe_violations,
+    build_fails,
     build_or_fail,
-    build_site,
+    build_output,
     copy_content,
     epoch,
     policy_days,
-    policy_version,
+    policy_version_fails,
     policy_version_or_fail,
     revision_of,
 )
@@ -80,10 +81,6 @@ def consent_with(*extra_cookies: dict) -> dict:
     return consent
 
 
-def output_of(result) -> str:
-    return result.stdout + result.stderr
-
-
 def summarise(version, summary: str, *lines: str) -> None:
     """Fill in the empty Summary `make policy-version DATE=…` leaves, and more metadata."""
     text = version.read_text()
@@ -115,11 +112,9 @@ PUBLISHING = {"site_check": "fail"}  # as publishconf.py has it
 
 
 def test_a_cookie_the_policy_in_force_does_not_declare_fails_the_build_naming_it(tmp_path):
-    result = build_site(
+    output = build_fails(
         tmp_path / "out", CONSENT=consent_with(NEW_COOKIE), POLICY_VERSIONS=PUBLISHING
     )
-    output = output_of(result)
-    assert result.returncode != 0
     assert "cookie '_new_cookie' (Google Analytics, analytics) is not declared" in output
     assert f"{POLICIES}/2026-12-01.md" in output and "make policy-version" in output
     assert not (tmp_path / "out/index.html").exists()
@@ -131,33 +126,27 @@ def test_a_cookie_declared_only_by_an_upcoming_version_says_when_it_may_be_set(t
     policy_version_or_fail(content, "new", "2027-01-01", CONSENT=consent)
     summarise(content / POLICIES / "2027-01-01.md", "A new cookie.", "Reconsent: no\n")
     policy_version_or_fail(content, "lock", "2027-01-01", CONSENT=consent)
-    result = build_site(
+    result = build_fails(
         tmp_path / "out", content=content, CONSENT=consent, POLICY_VERSIONS=PUBLISHING
     )
-    assert result.returncode != 0
-    assert "the upcoming version 2027-01-01 declares it" in output_of(result)
-    assert "rebuild on 2027-01-01" in output_of(result)
+    assert "the upcoming version 2027-01-01 declares it" in result
+    assert "rebuild on 2027-01-01" in result
 
 
 def test_before_its_version_an_embed_is_previewed_with_a_warning_and_never_published(tmp_path):
     # 2026-11-25: the real site embeds YouTube and Google Maps, which 2026-12-01 declares.
     day = dt.date(2026, 11, 25)
-    preview = build_site(tmp_path / "preview", day=day)
-    assert preview.returncode == 0, output_of(preview)
-    assert "provider 'YouTube'" in output_of(preview) and "rebuild on 2026-12-01" in output_of(
-        preview
-    )
-    published = build_site(tmp_path / "published", day=day, settings_file="publishconf.py")
-    assert published.returncode != 0
-    assert "provider 'Google Maps' (external-media" in output_of(published)
+    preview = build_output(tmp_path / "preview", day=day)
+    assert "provider 'YouTube'" in preview and "rebuild on 2026-12-01" in preview
+    published = build_fails(tmp_path / "published", day=day, settings_file="publishconf.py")
+    assert "provider 'Google Maps' (external-media" in published
     assert not (tmp_path / "published/index.html").exists()
 
 
 def test_a_changed_duration_is_a_disagreement_too(tmp_path):
     consent = {**consent_with(), "lifetime_months": 3}
-    result = build_site(tmp_path / "out", CONSENT=consent, POLICY_VERSIONS=PUBLISHING)
-    assert result.returncode != 0
-    assert "cookie 'cloud7_consent': the site says duration '3 months'" in output_of(result)
+    result = build_fails(tmp_path / "out", CONSENT=consent, POLICY_VERSIONS=PUBLISHING)
+    assert "cookie 'cloud7_consent': the site says duration '3 months'" in result
 
 
 def test_site_and_declaration_are_compared_on_every_cookie_and_provider():
@@ -222,10 +211,9 @@ def test_consent_records_a_draft_declares_are_not_accepted(tmp_path):
     content = copy_content(tmp_path / "content")
     draft = content / POLICIES / "2027-01-02.md"
     draft.write_text(draft.read_text() + "\nOne more sentence.\n", encoding="utf-8")
-    result = build_site(tmp_path / "out", content=content)
-    assert result.returncode == 0, output_of(result)
-    assert "WARNING  policy_versions: the site sets or contacts what" in output_of(result)
-    assert "consent records (a receipt of each cookie choice" in output_of(result)
+    result = build_output(tmp_path / "out", content=content)
+    assert "WARNING  policy_versions: the site sets or contacts what" in result
+    assert "consent records (a receipt of each cookie choice" in result
     assert "data-receipts" not in (tmp_path / "out/index.html").read_text()
 
 
@@ -240,9 +228,7 @@ def test_an_edit_to_a_locked_version_fails_naming_it_and_the_lines(tmp_path):
     git(content, "commit", "-q", "-m", "as published")
     old = content / POLICIES / "2022-12-08.md"
     old.write_text(old.read_text().replace("Info@Cloud", "privacy@cloud7.example", 1))
-    result = build_site(tmp_path / "out", content=content)
-    output = output_of(result)
-    assert result.returncode != 0
+    output = build_fails(tmp_path / "out", content=content)
     assert "version 2022-12-08 is locked" in output and f"{POLICIES}/2022-12-08.md" in output
     changed = [line for line in output.splitlines() if line.strip().startswith(("-", "+"))]
     assert any(line.strip().startswith("-") and "Info@Cloud" in line for line in changed)
@@ -261,9 +247,8 @@ def test_where_git_cannot_show_the_locked_text_the_message_says_where_it_is(tmp_
         git(content, "init", "-q")
         git(content, "add", ".")
         git(content, "commit", "-q", "-m", "edited before it was ever committed")
-    result = build_site(tmp_path / "out", content=content)
-    said = " ".join(output_of(result).split())
-    assert result.returncode != 0
+    result = build_fails(tmp_path / "out", content=content)
+    said = " ".join(result.split())
     assert "version 2022-12-08 is locked" in said
     why = (
         "this folder is not in a git repository"
@@ -279,19 +264,17 @@ def test_an_edit_to_a_locked_declaration_fails_too(tmp_path):
     content = copy_content(tmp_path / "content")
     declaration = content / POLICIES / "2026-12-01.toml"
     declaration.write_text(declaration.read_text().replace("6 months", "13 months"))
-    result = build_site(tmp_path / "out", content=content)
-    assert result.returncode != 0
-    assert "version 2026-12-01 is locked" in output_of(result)
+    result = build_fails(tmp_path / "out", content=content)
+    assert "version 2026-12-01 is locked" in result
 
 
 def test_a_version_that_took_effect_must_be_locked(tmp_path):
     content = copy_content(tmp_path / "content")
     lock = content / POLICIES / "versions.lock"
     lock.write_text("".join(line for line in lock.open() if not line.startswith("2026-12-01")))
-    result = build_site(tmp_path / "out", content=content)
-    assert result.returncode != 0
-    assert "version 2026-12-01 has taken effect but is not locked" in output_of(result)
-    assert "make policy-version LOCK=2026-12-01" in output_of(result)
+    result = build_fails(tmp_path / "out", content=content)
+    assert "version 2026-12-01 has taken effect but is not locked" in result
+    assert "make policy-version LOCK=2026-12-01" in result
 
 
 def test_an_upcoming_version_can_still_be_edited_and_locked_again(tmp_path):
@@ -305,8 +288,8 @@ def test_an_upcoming_version_can_still_be_edited_and_locked_again(tmp_path):
     build_or_fail(tmp_path / "after", content=content)
     # Once in force, the lock cannot be rewritten.
     upcoming.write_text(upcoming.read_text().replace("Nothing at all", "Nothing"))
-    refused = policy_version(content, "lock", "2026-12-01")
-    assert refused.returncode != 0 and "publish the change as a new version" in output_of(refused)
+    refused = policy_version_fails(content, "lock", "2026-12-01")
+    assert "publish the change as a new version" in refused
 
 
 def test_make_policy_version_produces_a_version_that_builds(site, tmp_path):
@@ -343,7 +326,7 @@ def test_the_make_target_starts_a_draft_publish_refuses_and_locks_it(tmp_path):
 
     def make(*args: str) -> str:
         done = run_make(*args)
-        assert done.returncode == 0, output_of(done)
+        assert done.returncode == 0, done.stdout + done.stderr
         return done.stdout
 
     said = make("policy-version", "DATE=2027-03-01")
@@ -352,11 +335,10 @@ def test_the_make_target_starts_a_draft_publish_refuses_and_locks_it(tmp_path):
     )
     # Untouched, it is a draft: published, it would announce a text nobody approved.
     refused = run_make("publish")
+    said = refused.stdout + refused.stderr
     assert refused.returncode != 0
-    assert f"{POLICIES}/2027-03-01.md: no Summary" in output_of(refused)
-    assert "not locked: run `make policy-version LOCK=2027-03-01` once approved" in output_of(
-        refused
-    )
+    assert f"{POLICIES}/2027-03-01.md: no Summary" in said
+    assert "not locked: run `make policy-version LOCK=2027-03-01` once approved" in said
     assert not (project / "output").exists()
     summarise(project / "content" / POLICIES / "2027-03-01.md", "A clearer sentence.")
     assert "Locked 2027-03-01.md" in make("policy-version", "LOCK=2027-03-01")
@@ -371,12 +353,12 @@ def test_the_make_target_starts_a_draft_publish_refuses_and_locks_it(tmp_path):
 
 def test_policy_version_refuses_a_date_in_the_past_or_a_version_in_force(tmp_path):
     content = copy_content(tmp_path / "content")
-    past = policy_version(content, "new", "2026-12-10")
-    assert past.returncode != 0 and "is in the past" in output_of(past)
-    in_force = policy_version(content, "new", "2026-12-01")
-    assert in_force.returncode != 0 and "has taken effect" in output_of(in_force)
-    bad = policy_version(content, "new", "")
-    assert bad.returncode != 0 and "DATE must be YYYY-MM-DD" in output_of(bad)
+    past = policy_version_fails(content, "new", "2026-12-10")
+    assert "is in the past" in past
+    in_force = policy_version_fails(content, "new", "2026-12-01")
+    assert "has taken effect" in in_force
+    bad = policy_version_fails(content, "new", "")
+    assert "DATE must be YYYY-MM-DD" in bad
 
 
 def test_a_version_adding_a_provider_must_say_whether_visitors_are_asked_again(tmp_path):
@@ -392,25 +374,21 @@ def test_a_version_adding_a_provider_must_say_whether_visitors_are_asked_again(t
         "decision: it adds third party 'Vimeo'"
     )
     # Legal's open question does not stop marketing's previews: a warning.
-    preview = build_site(tmp_path / "preview", content=content, day=start)
-    assert preview.returncode == 0, output_of(preview)
-    assert question in output_of(preview) and "'Reconsent: yes'" in output_of(preview)
+    preview = build_output(tmp_path / "preview", content=content, day=start)
+    assert question in preview and "'Reconsent: yes'" in preview
     # Publishing refuses it, and so does locking it.
-    published = build_site(tmp_path / "published", content=content, day=start, **PUBLISH)
-    assert published.returncode != 0
-    assert f"{POLICIES}/2027-03-01.md: no Reconsent decision" in output_of(published)
-    refused = policy_version(content, "lock", "2027-03-01", day=start)
-    assert refused.returncode != 0
-    assert "no Reconsent decision: it adds third party 'Vimeo'" in output_of(refused)
+    published = build_fails(tmp_path / "published", content=content, day=start, **PUBLISH)
+    assert f"{POLICIES}/2027-03-01.md: no Reconsent decision" in published
+    refused = policy_version_fails(content, "lock", "2027-03-01", day=start)
+    assert "no Reconsent decision: it adds third party 'Vimeo'" in refused
     # A version locked with the question open (by hand) fails every build.
     lock = content / POLICIES / "versions.lock"
     digest = hashlib.sha256(new.read_bytes() + declaration.read_bytes()).hexdigest()
     lock.write_text(lock.read_text() + f"2027-03-01  {digest}  {start}\n")
-    locked = build_site(tmp_path / "locked", content=content, day=start)
-    assert locked.returncode != 0
+    locked = build_fails(tmp_path / "locked", content=content, day=start)
     assert (
         f"{POLICIES}/2027-03-01.md: version 2027-03-01 is locked, but no Reconsent decision"
-        in output_of(locked)
+        in locked
     )
     new.write_text(new.read_text().replace("Summary: Vimeo.\n", "Summary: Vimeo.\nReconsent: no\n"))
     new.write_text(new.read_text() + "\n{provider_table}\n")
@@ -433,14 +411,13 @@ def draft_marks(page) -> list[str]:
 def test_an_untouched_draft_is_previewed_marked_and_never_published(tmp_path):
     content = copy_content(tmp_path / "content")
     policy_version_or_fail(content, "new", "2027-03-01")
-    preview = build_site(tmp_path / "preview", content=content)
-    assert preview.returncode == 0, output_of(preview)
+    preview = build_output(tmp_path / "preview", content=content)
     warning = (
         f"{POLICIES}/2027-03-01.md: version 2027-03-01 is a draft, not approved: no Summary: "
         "say what changed in 'Summary:'; not locked: run `make policy-version LOCK=2027-03-01` "
         "once approved"
     )
-    assert warning in " ".join(output_of(preview).split())
+    assert warning in " ".join(preview.split())
     out = tmp_path / "preview"
     for page in ("2027-03-01/index.html", "2027-03-01/changes/index.html"):
         marks = draft_marks(out / "privacy-policy" / page)
@@ -459,9 +436,8 @@ def test_an_untouched_draft_is_previewed_marked_and_never_published(tmp_path):
     assert "(upcoming, draft, not approved)" in draft.find(f"{ATOM}title").text
     assert draft.find(f"{ATOM}updated").text.startswith("2026-12-15")  # the day of the build
 
-    published = build_site(tmp_path / "published", content=content, **PUBLISH)
-    assert published.returncode != 0
-    said = " ".join(output_of(published).split())
+    published = build_fails(tmp_path / "published", content=content, **PUBLISH)
+    said = " ".join(published.split())
     assert f"{POLICIES}/2027-03-01.md: no Summary" in said
     assert "not locked: run `make policy-version LOCK=2027-03-01` once approved" in said
     assert not (tmp_path / "published/index.html").exists()
@@ -523,14 +499,12 @@ def test_a_locked_version_changed_before_its_day_is_a_draft_again(tmp_path):
     summarise(new, "A clearer sentence.")
     policy_version_or_fail(content, "lock", "2027-03-01")
     new.write_text(new.read_text().replace("A clearer sentence.", "Clearer sentences."))
-    preview = build_site(tmp_path / "preview", content=content)
-    assert preview.returncode == 0, output_of(preview)
+    preview = build_output(tmp_path / "preview", content=content)
     assert "changed since it was locked: run `make policy-version LOCK=2027-03-01`" in " ".join(
-        output_of(preview).split()
+        preview.split()
     )
-    published = build_site(tmp_path / "published", content=content, **PUBLISH)
-    assert published.returncode != 0
-    assert f"{POLICIES}/2027-03-01.md: changed since it was locked" in output_of(published)
+    published = build_fails(tmp_path / "published", content=content, **PUBLISH)
+    assert f"{POLICIES}/2027-03-01.md: changed since it was locked" in published
 
 
 def test_the_2026_version_still_asks_again(site):
@@ -681,9 +655,8 @@ def test_a_second_document_has_its_own_pages_history_redline_feed_and_json(
 def test_a_second_document_is_locked_like_the_first(two_documents, tmp_path):
     old = two_documents / "policies/terms-of-use/2025-01-01.md"
     old.write_text(old.read_text().replace("Be kind.", "Be nice."))
-    result = build_site(tmp_path / "out", content=two_documents)
-    assert result.returncode != 0
-    assert "policies/terms-of-use/2025-01-01.md: version 2025-01-01 is locked" in output_of(result)
+    result = build_fails(tmp_path / "out", content=two_documents)
+    assert "policies/terms-of-use/2025-01-01.md: version 2025-01-01 is locked" in result
 
 
 def test_the_document_that_drives_consent_is_a_setting(two_documents, tmp_path):
@@ -698,11 +671,10 @@ def test_the_document_that_drives_consent_is_a_setting(two_documents, tmp_path):
     settings = {"consent_document": "terms-of-use", "site_check": "warn"}  # 2027-01-01: a draft
     out = build_or_fail(tmp_path / "out", content=two_documents, POLICY_VERSIONS=settings)
     assert revision_of(out) == "2025-01-01"
-    unknown = build_site(
+    unknown = build_fails(
         tmp_path / "x", content=two_documents, POLICY_VERSIONS={"consent_document": "nope"}
     )
-    assert unknown.returncode != 0
-    assert "consent_document 'nope' is not a folder" in output_of(unknown)
+    assert "consent_document 'nope' is not a folder" in unknown
 
 
 BAD_RECORD = {
@@ -730,9 +702,8 @@ def test_a_bad_declaration_or_lock_fails_naming_the_file(tmp_path, case):
     name, text, message = BAD_RECORD[case]
     content = copy_content(tmp_path / "content")
     (content / POLICIES / name).write_text(text)
-    result = build_site(tmp_path / "out", content=content, day=dt.date(2026, 11, 24))
-    assert result.returncode != 0
-    assert name in output_of(result) and message in output_of(result), output_of(result)
+    result = build_fails(tmp_path / "out", content=content, day=dt.date(2026, 11, 24))
+    assert name in result and message in result, result
     assert not (tmp_path / "out/index.html").exists()
 
 
@@ -740,6 +711,5 @@ def test_a_deleted_locked_version_fails_the_build(tmp_path):
     content = copy_content(tmp_path / "content")
     (content / POLICIES / "2022-12-08.md").unlink()
     (content / POLICIES / "2022-12-08.toml").unlink()
-    result = build_site(tmp_path / "out", content=content)
-    assert result.returncode != 0
-    assert "locked version 2022-12-08 is missing" in output_of(result)
+    result = build_fails(tmp_path / "out", content=content)
+    assert "locked version 2022-12-08 is missing" in result

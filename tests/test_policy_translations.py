@@ -21,11 +21,12 @@ from conftest import (
     ROOT,
     Server,
     axe_violations,
+    build_fails,
     build_or_fail,
-    build_site,
+    build_output,
     copy_content,
     policy_days,
-    policy_version,
+    policy_version_fails,
     policy_version_or_fail,
     revision_of,
 )
@@ -103,10 +104,6 @@ def page_of(site, path: str) -> BeautifulSoup:
 
 def words(element) -> str:
     return " ".join(element.get_text().split())
-
-
-def output_of(result) -> str:
-    return result.stdout + result.stderr
 
 
 def lock_lines(content) -> dict[str, str]:
@@ -333,11 +330,9 @@ def test_a_translation_may_change_until_its_day_then_never(tmp_path):
     policy_version_or_fail(content, "lock", "2026-12-01")
     translation = content / POLICIES / "2026-12-01.nl.md"
     translation.write_text(late.replace("instemt", "toestemt"))
-    changed = build_site(tmp_path / "changed", content=content, **SETTINGS)
-    assert changed.returncode == 0, output_of(changed)
+    changed = build_output(tmp_path / "changed", content=content, **SETTINGS)
     assert (
-        "translation 2026-12-01.nl is a draft, not approved: changed since it was locked"
-        in output_of(changed)
+        "translation 2026-12-01.nl is a draft, not approved: changed since it was locked" in changed
     )
     said = policy_version_or_fail(content, "lock", "2026-12-01")
     assert "Locked 2026-12-01.nl.md" in said and "Locked 2026-12-01.md" not in said
@@ -347,14 +342,13 @@ def test_a_translation_may_change_until_its_day_then_never(tmp_path):
     on_the_day = dt.date(2026, 12, 20)
     build_or_fail(tmp_path / "locked", content=content, day=on_the_day, **SETTINGS)
     translation.write_text(late.replace("instemt", "akkoord gaat"))
-    refused = build_site(tmp_path / "refused", content=content, day=on_the_day, **SETTINGS)
-    assert refused.returncode != 0
-    assert f"{POLICIES}/2026-12-01.nl.md: translation 2026-12-01.nl is locked" in output_of(refused)
-    assert "-daarmee toestemt." in output_of(refused)
-    assert "+daarmee akkoord gaat." in output_of(refused)
+    refused = build_fails(tmp_path / "refused", content=content, day=on_the_day, **SETTINGS)
+    assert f"{POLICIES}/2026-12-01.nl.md: translation 2026-12-01.nl is locked" in refused
+    assert "-daarmee toestemt." in refused
+    assert "+daarmee akkoord gaat." in refused
     assert not (tmp_path / "refused/index.html").exists()
-    relock = policy_version(content, "lock", "2026-12-01", day=on_the_day)
-    assert relock.returncode != 0 and "a published translation never changes" in output_of(relock)
+    relock = policy_version_fails(content, "lock", "2026-12-01", day=on_the_day)
+    assert "a published translation never changes" in relock
 
 
 DRAFT_NL = """Title: Privacybeleid
@@ -376,9 +370,8 @@ def test_a_draft_and_its_translation_are_marked_in_their_languages_and_never_pub
     content = copy_content(tmp_path / "content")
     policy_version_or_fail(content, "new", "2027-03-01")
     with_translations(content, **{"2027-03-01.nl.md": DRAFT_NL})
-    preview = build_site(tmp_path / "preview", content=content, **SETTINGS)
-    assert preview.returncode == 0, output_of(preview)
-    said = " ".join(output_of(preview).split())
+    preview = build_output(tmp_path / "preview", content=content, **SETTINGS)
+    said = " ".join(preview.split())
     assert (
         f"{POLICIES}/2027-03-01.nl.md: translation 2027-03-01.nl is a draft, not approved: its "
         "version 2027-03-01 is a draft; not locked" in said
@@ -391,11 +384,10 @@ def test_a_draft_and_its_translation_are_marked_in_their_languages_and_never_pub
     assert draft_marks(out, "privacy-policy/2027-03-01/nl/changes")[0] == dutch[0]
     assert draft_marks(out, "privacy-policy/2027-03-01")[0] == "Draft, not approved"
     assert draft_marks(out, "privacy-policy") == []
-    published = build_site(
+    published = build_fails(
         tmp_path / "published", content=content, settings_file="publishconf.py", **SETTINGS
     )
-    assert published.returncode != 0
-    refused = " ".join(output_of(published).split())
+    refused = " ".join(published.split())
     assert f"{POLICIES}/2027-03-01.md: no Summary" in refused
     assert f"{POLICIES}/2027-03-01.nl.md: its version 2027-03-01 is a draft" in refused
 
@@ -408,9 +400,8 @@ def test_a_locked_translation_of_a_version_changed_before_its_day_waits_for_it(t
     with_translations(content, **{"2027-03-01.nl.md": DRAFT_NL})
     policy_version_or_fail(content, "lock", "2027-03-01")
     version.write_text(version.read_text().replace("Summary: Clearer.", "Summary: Much clearer."))
-    preview = build_site(tmp_path / "preview", content=content, **SETTINGS)
-    assert preview.returncode == 0, output_of(preview)
-    said = " ".join(output_of(preview).split())
+    preview = build_output(tmp_path / "preview", content=content, **SETTINGS)
+    said = " ".join(preview.split())
     assert "translation 2027-03-01.nl is a draft, not approved: its version 2027-03-01" in said
     dutch = draft_marks(tmp_path / "preview", "privacy-policy/2027-03-01/nl")
     assert dutch[0] == "Concept, niet goedgekeurd"
@@ -420,11 +411,10 @@ def test_a_translation_is_published_only_once_locked(tmp_path):
     late = NEW_NL.replace(f"Translated: {TRANSLATED}", "Translated: 2026-12-20")
     content = with_translations(copy_content(tmp_path / "content"), **{"2026-12-01.nl.md": late})
     publish = {"settings_file": "publishconf.py", **SETTINGS}
-    refused = build_site(tmp_path / "refused", content=content, **publish)
-    assert refused.returncode != 0
+    refused = build_fails(tmp_path / "refused", content=content, **publish)
     assert (
         f"{POLICIES}/2026-12-01.nl.md: not locked: run `make policy-version LOCK=2026-12-01` "
-        "once approved" in " ".join(output_of(refused).split())
+        "once approved" in " ".join(refused.split())
     )
     policy_version_or_fail(content, "lock", "2026-12-01")
     out = build_or_fail(tmp_path / "out", content=content, **publish)
@@ -433,13 +423,12 @@ def test_a_translation_is_published_only_once_locked(tmp_path):
 
 def test_a_translation_whose_day_has_come_must_be_locked(tmp_path):
     content = with_translations(copy_content(tmp_path / "content"), **{"2026-12-01.nl.md": NEW_NL})
-    result = build_site(tmp_path / "out", content=content, **SETTINGS)
-    assert result.returncode != 0
+    result = build_fails(tmp_path / "out", content=content, **SETTINGS)
     assert (
         f"{POLICIES}/2026-12-01.nl.md: translation 2026-12-01.nl is published from "
-        f"{TRANSLATED} but is not locked" in output_of(result)
+        f"{TRANSLATED} but is not locked" in result
     )
-    assert "make policy-version LOCK=2026-12-01" in output_of(result)
+    assert "make policy-version LOCK=2026-12-01" in result
 
 
 BAD_TRANSLATIONS = {
@@ -497,8 +486,6 @@ BAD_TRANSLATIONS = {
 def test_a_bad_translation_fails_naming_the_file(tmp_path, case):
     files, named, message = BAD_TRANSLATIONS[case]
     content = with_translations(copy_content(tmp_path / "content"), **files)
-    result = build_site(tmp_path / "out", content=content, **SETTINGS)
-    output = output_of(result)
-    assert result.returncode != 0
+    output = build_fails(tmp_path / "out", content=content, **SETTINGS)
     assert f"{POLICIES}/{named}" in output and message in output, output
     assert not (tmp_path / "out/index.html").exists()

@@ -10,8 +10,8 @@ import pytest
 from bs4 import BeautifulSoup
 from conftest import (
     ROOT,
+    build_fails,
     build_or_fail,
-    build_site,
     copy_content,
     policy_days,
     policy_version_or_fail,
@@ -89,9 +89,8 @@ def test_once_the_newest_version_is_in_force_nothing_is_announced(tmp_path):
 
 
 def test_before_the_first_version_the_build_fails(tmp_path):
-    result = build_site(tmp_path / "out", day=dt.date(2022, 12, 7))
-    assert result.returncode != 0
-    assert "no policy version is in force on 2022-12-07" in result.stdout + result.stderr
+    said = build_fails(tmp_path / "out", day=dt.date(2022, 12, 7))
+    assert "no policy version is in force on 2022-12-07" in said
     assert not (tmp_path / "out/index.html").exists()
 
 
@@ -293,9 +292,7 @@ def test_bad_policy_input_fails_naming_the_file(tmp_path, case):
     name, text, message = BAD_INPUT[case]
     content = copy_content(tmp_path / "content")
     (content / POLICIES / name).write_text(text)
-    result = build_site(tmp_path / "out", content=content)
-    output = result.stdout + result.stderr
-    assert result.returncode != 0
+    output = build_fails(tmp_path / "out", content=content)
     assert f"{POLICIES}/{name}" in output and message in output, output
     assert not (tmp_path / "out/index.html").exists()
 
@@ -303,9 +300,7 @@ def test_bad_policy_input_fails_naming_the_file(tmp_path, case):
 def test_two_versions_with_the_same_date_fail_naming_both(tmp_path):
     content = copy_content(tmp_path / "content")
     shutil.copy(content / POLICIES / "2022-12-08.md", content / POLICIES / "2022-12-08.markdown")
-    result = build_site(tmp_path / "out", content=content)
-    output = result.stdout + result.stderr
-    assert result.returncode != 0
+    output = build_fails(tmp_path / "out", content=content)
     assert "two versions take effect on 2022-12-08" in output
     assert "2022-12-08.md" in output and "2022-12-08.markdown" in output
 

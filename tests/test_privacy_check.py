@@ -7,7 +7,7 @@ from bs4 import BeautifulSoup
 from conftest import (
     build_fails,
     build_or_fail,
-    build_site,
+    build_output,
     copy_content,
     headers_file,
     html_pages,
@@ -123,12 +123,11 @@ def vimeo_pasted(root):
 
 
 def test_an_embed_the_policy_in_force_does_not_declare_is_named_by_page_and_file(tmp_path):
-    preview = build_site(tmp_path / "preview", content=vimeo_pasted(tmp_path / "content"))
-    assert preview.returncode == 0, preview.stdout + preview.stderr
+    preview = build_output(tmp_path / "preview", content=vimeo_pasted(tmp_path / "content"))
     published = build_fails(
         tmp_path / "published", content=tmp_path / "content", settings_file="publishconf.py"
     )
-    for said in (preview.stdout + preview.stderr, published):
+    for said in (preview, published):
         assert "provider 'Vimeo' (external-media" in said
         assert "Vimeo is embedded in demo/index.html (from content/pages/demo.md)." in said
         assert "legal first starts a policy version that declares it" in said
@@ -153,9 +152,7 @@ def test_an_embed_titled_like_its_player_gets_advice_naming_page_and_file(tmp_pa
     content = copy_content(tmp_path / "content")
     code = EMBED_CODE["youtube"].replace('title="Cloud 7 product tour"', f'title="{title}"')
     (content / "pages/tour.md").write_text(f"Title: Tour\nStatus: hidden\n\n{code}\n")
-    result = build_site(tmp_path / "out", content=content)
-    said = result.stdout + result.stderr
-    assert result.returncode == 0, said
+    said = build_output(tmp_path / "out", content=content)
     assert (
         f"consent_banner: tour/index.html (from content/pages/tour.md): the YouTube embed's "
         f'title is {title!r}, so its placeholder reads "Load video: {title}"; name the content '
@@ -164,8 +161,8 @@ def test_an_embed_titled_like_its_player_gets_advice_naming_page_and_file(tmp_pa
 
 
 def test_an_embed_that_names_its_content_gets_no_advice(embeds_site, tmp_path):
-    result = build_site(tmp_path / "out", content=embeds_content(tmp_path / "content"))
-    assert "name the content" not in result.stdout + result.stderr
+    said = build_output(tmp_path / "out", content=embeds_content(tmp_path / "content"))
+    assert "name the content" not in said
 
 
 def test_each_provider_used_is_in_the_cookie_table_settings_and_csp(embeds_site, site):
