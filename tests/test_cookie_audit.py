@@ -12,12 +12,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from xml.etree import ElementTree
 
 import pytest
-from audit_with_backend import backend_for
 from bs4 import BeautifulSoup
 from conftest import DUTCH_PAGES, ROOT, build_or_fail, copy_content
 from policy_versions.declaration import not_declared_remedy
 from test_privacy_check import EMBED_CODE
 
+from backend.audit import backend_for
 from cookie_audit import audit as audit_module
 from cookie_audit import cache as audit_cache
 from cookie_audit.__main__ import main
