@@ -11,6 +11,7 @@ import contextlib
 import email
 import email.policy
 import glob
+import http.client
 import os
 import pwd
 import shutil
@@ -23,6 +24,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -232,6 +234,43 @@ class Backend:
                 self.kill()
         if self.process and self.process.stdout:
             self.process.stdout.close()
+
+
+def killed_under_load(
+    served: Backend, send: Callable[[int, int], str | None], enough: int, what: str
+) -> list[str]:
+    """Four clients send to `served` until `enough` are acknowledged; then it is killed
+    (SIGKILL) in mid-load and started again on the same database. `send(client, n)` sends
+    a client's nth and returns its key if acknowledged (None if not); returns the keys of
+    all that were acknowledged."""
+    acknowledged: list[str] = []
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def client(number: int) -> None:
+        sent = 0
+        while not stop.is_set():
+            try:
+                key = send(number, sent)
+            except (OSError, http.client.HTTPException):
+                return  # the backend is gone
+            sent += 1
+            if key is not None:
+                with lock:
+                    acknowledged.append(key)
+
+    clients = [threading.Thread(target=client, args=(n,)) for n in range(4)]
+    try:
+        for thread in clients:
+            thread.start()
+        wait_for(lambda: len(acknowledged) >= enough, 60, f"{enough} acknowledged {what}")
+        served.kill()
+    finally:
+        stop.set()
+        for thread in clients:
+            thread.join(20)
+    served.start()
+    return acknowledged
 
 
 def backend_cli(database_url: str, *args: str, **extra: str) -> subprocess.CompletedProcess:

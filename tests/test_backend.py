@@ -18,6 +18,7 @@ from backend_parts import (
     SmtpSink,
     backend_cli,
     backend_env,
+    killed_under_load,
     wait_for,
 )
 
@@ -387,41 +388,17 @@ def test_a_bad_setting_is_named_with_its_fix_and_no_traceback(tmp_path):
     assert no_url.returncode == 2 and "BACKEND_SITE_URL is not set" in no_url.stderr
 
 
-def test_sigkill_under_load_loses_no_acknowledged_request_and_no_mail(
-    database_url,
-):
-    import threading
-
+def test_sigkill_under_load_loses_no_acknowledged_request_and_no_mail(database_url):
     sink = SmtpSink()
-    env = backend_env(database_url, sink.url, BACKEND_RATE_LIMIT="100000")
-    served = Backend(env)
-    acknowledged: list[str] = []
-    lock = threading.Lock()
-    stop = threading.Event()
+    served = Backend(backend_env(database_url, sink.url, BACKEND_RATE_LIMIT="100000"))
 
-    def client(number: int) -> None:
-        sent = 0
-        while not stop.is_set():
-            address = f"load-{number}-{sent}@example.org"
-            sent += 1
-            try:
-                status, _, _ = post(served, good(email=address))
-            except OSError:
-                return  # the backend is gone
-            if status == 303:
-                with lock:
-                    acknowledged.append(address)
+    def send(client: int, n: int) -> str | None:
+        address = f"load-{client}-{n}@example.org"
+        return address if post(served, good(email=address))[0] == 303 else None
 
-    clients = [threading.Thread(target=client, args=(n,)) for n in range(4)]
     try:
-        for thread in clients:
-            thread.start()
-        wait_for(lambda: len(acknowledged) >= 60, 60, "60 acknowledged posts")
-        served.kill()
-        stop.set()
-        for thread in clients:
-            thread.join(20)
-        served.start()  # the same database: the worker sends what was left
+        # Started again on the same database: the worker sends what was left.
+        acknowledged = killed_under_load(served, send, 60, "posts")
         stored = {r["email"] for r in rows(database_url, "SELECT email FROM contact_requests")}
         assert set(acknowledged) <= stored
         wait_for(
@@ -450,7 +427,6 @@ def test_sigkill_under_load_loses_no_acknowledged_request_and_no_mail(
         notified = {str(m["Reply-To"]) for m in received if m["To"] == CUSTOMER_SERVICE}
         assert set(acknowledged) <= confirmed and set(acknowledged) <= notified
     finally:
-        stop.set()
         served.close()
         sink.stop()
 

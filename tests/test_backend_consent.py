@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import csv
-import http.client
 import json
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -19,7 +17,7 @@ from backend_parts import (
     backend_env,
     consent_evidence,
     consent_manifest,
-    wait_for,
+    killed_under_load,
 )
 
 from backend import rights
@@ -263,39 +261,19 @@ def test_a_thousand_concurrent_receipts_are_a_thousand_rows(backend, database_ur
 def test_sigkill_under_load_loses_no_acknowledged_receipt(database_url, manifest_path, manifest):
     learn(database_url, manifest_path)
     served = serve(database_url)
-    acknowledged: list[str] = []
-    lock = threading.Lock()
-    stop = threading.Event()
 
-    def client(number: int) -> None:
-        sent = 0
-        while not stop.is_set():
-            consent_id = f"{number:08x}{sent:024x}"
-            sent += 1
-            try:
-                status, _, _ = send(served, cookie(manifest, consent_id=consent_id))
-            except (OSError, http.client.HTTPException):
-                return  # the backend is gone
-            if status == 200:
-                with lock:
-                    acknowledged.append(consent_id)
+    def receipt(client: int, n: int) -> str | None:
+        consent_id = f"{client:08x}{n:024x}"
+        status, _, _ = send(served, cookie(manifest, consent_id=consent_id))
+        return consent_id if status == 200 else None
 
-    clients = [threading.Thread(target=client, args=(n,)) for n in range(4)]
     try:
-        for thread in clients:
-            thread.start()
-        wait_for(lambda: len(acknowledged) >= 200, 60, "200 acknowledged receipts")
-        served.kill()
-        stop.set()
-        for thread in clients:
-            thread.join(20)
-        served.start()
+        acknowledged = killed_under_load(served, receipt, 200, "receipts")
         stored = {
             r["consent_id"] for r in rows(database_url, "SELECT consent_id FROM consent_receipts")
         }
         assert set(acknowledged) <= stored
     finally:
-        stop.set()
         served.close()
 
 
