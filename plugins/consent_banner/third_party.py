@@ -1,14 +1,12 @@
 """Find what a page makes a browser fetch from another host without a click.
 
-The page is parsed as a browser parses it (justhtml, the WHATWG algorithm, with
-scripting off so that <noscript> is markup): comments and the text of script, style,
-title and textarea are never findings, <svg> and <math> are foreign content. Where a
-browser reads text as markup in other circumstances (<iframe> fallback, <plaintext>)
-it is scanned as a page of its own, erring towards a finding. Links and form
-actions need a click and are not findings. tests/test_scanner_browser.py holds the
-scanner to what Chromium fetches. The callers splice pages byte for byte, so each
-finding carries its tag's place in the source: the parser's origin offset, and the
-tag's end as TAG_REST reads it.
+Reads HTML as a browser tokenises it (the WHATWG tokeniser's states, with regular
+expressions rather than a full parse): comments, bogus comments and the text of
+script, style, title and textarea are not markup, so a URL there is never a finding,
+while a tag inside <pre> or <noscript> is real. Inside <svg> and <math> nothing is
+raw text. Where the tokeniser and a browser could still part ways, the reading errs
+towards a finding. Links and form actions need a click and are not findings.
+tests/test_scanner_browser.py holds the scanner to what Chromium fetches.
 """
 
 from __future__ import annotations
@@ -19,22 +17,27 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from justhtml import JustHTML
 
-# The rest of a start or end tag, as the tokeniser reads attributes: a quote opens a
-# value only right after "=" (a ">" inside it does not end the tag); anywhere else it
-# is part of a name or an unquoted value. Possessive: no backtracking. One turn of the
-# loop per attribute, with the white space before it.
-TAG_REST = (
-    r"""(?:[\s/]*+(?:=[^\s/>=]*+|[^\s/>=]++)(?:\s*+=\s*+(?:"[^"]*+"|'[^']*+'|[^\s>]*+))?)*+"""
-    r"[\s/]*+>"
-)
+def _tag_rest(chars) -> str:
+    """The rest of a start or end tag, as the tokeniser reads attributes: a quote opens
+    a value only right after "=" (a ">" inside it does not end the tag); anywhere else
+    it is part of a name or an unquoted value. Possessive: no backtracking. `chars`
+    turns each run of characters into the pattern it is read with."""
+    name, value = chars(r"[^\s/>=]"), chars(r"[^\s>]")
+    quoted = rf""""{chars('[^"]')}*+"|'{chars("[^']")}*+'"""
+    # One turn of the loop per attribute, with the white space before it.
+    return rf"(?:[\s/]*+(?:={name}*+|{name}++)(?:\s*+=\s*+(?:{quoted}|{value}*+))?)*+[\s/]*+>"
+
+
+TAG_REST = _tag_rest(lambda chars: chars)
 ATTRIBUTE = re.compile(r"""(=[^\s/>=]*|[^\s/>=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]*)))?""")
 # After a "<", what is no tag: a comment ("<!-->" and "<!--->" are whole ones, "--!>"
 # ends one too), and a bogus comment to the next ">" ("<!x", "<?x", "</3", and CDATA
 # outside SVG, where it is one too; inside, erring towards findings).
 COMMENT = r"!--(?:-?>|(?:[^-]++|-(?!-!?>))*+(?:--!?>|\Z))"
 BOGUS_COMMENT = r"(?:!(?!--)|\?|/(?![a-z>]))[^>]*+>?"
+END_TAG = rf"/[a-z][^\s/>]*+{TAG_REST}"
+RAW = ("script", "style", "title", "textarea", "xmp", "noembed", "noframes")
 
 
 def raw_text(name: str) -> str:
@@ -48,11 +51,11 @@ def raw_end(name: str) -> str:
     return rf"(?:</{name}(?=[\s/>])(?:{TAG_REST}|.*+)|\Z)"
 
 
-Span = tuple[int, int]  # where a finding's tag starts and ends in the page
-# A start tag, from its "<": where a finding's span ends; a script's span takes its text
-# and end tag too, so that taking it out takes all of it.
-START_TAG = re.compile(rf"<[a-z][^\s/>]*+{TAG_REST}", re.I)
-SCRIPT_REST = re.compile(rf"{raw_text('script')}{raw_end('script')}", re.I | re.S)
+RAW_ELEMENT = (
+    rf"(?P<raw>{'|'.join(RAW)})(?=[\s/>])(?P<raw_attrs>{TAG_REST})"
+    rf"(?P<text>{raw_text('(?P=raw)')}){raw_end('(?P=raw)')}"
+)
+START_TAG = rf"(?P<tag>[a-z][^\s/>]*)(?P<attrs>{TAG_REST})"
 # Where a single URL is fetched, by element. HTML reads <image> as <img>; SVG's image,
 # feImage and script fetch through href.
 URL_ATTRIBUTES = {
@@ -82,9 +85,43 @@ FETCHING_RELS = {
     "manifest",
     "compression-dictionary",
 }
-# Text a browser reads as markup in other circumstances: scanned as a page.
-SCANNED_TEXT = {"iframe", "plaintext"}
-FOREIGN_CONTENT = ("svg", "math")  # namespaces: presentation attributes take url()
+# Every element that fetches through an attribute of its own; <base> moves every
+# relative URL of the page to its host.
+FETCHING_TAGS = {*URL_ATTRIBUTES, *SRCSET_ELEMENTS, "input", "link", "meta", "base"}
+# Where nothing is raw text until their end tag (see resources()).
+FOREIGN = ("svg", "math")
+FOREIGN_NAMES = "|".join(FOREIGN)
+# Attributes that fetch on any element: style's url(), and background (body, tables).
+ANY_TAG_FETCHES = re.compile("style|background", re.I)
+# The rest of a tag with neither of those words in it (compiled ignoring case): each
+# character class "[^…]" also refuses s and b, which pass only when no word starts there.
+QUIET_REST = _tag_rest(lambda chars: rf"(?:{chars[:-1]}sb]++|s(?!tyle)|b(?!ackground))")
+# Each match passes over, inside the engine, what cannot fetch: text, comments, end
+# tags, and a tag of no fetching element with no style or background in it. It ends
+# with the next token, a "<" that starts nothing (then text), or the end of the page;
+# the next match starts where it ends.
+TOKENS = re.compile(
+    rf"(?:[^<]++|<(?:{COMMENT}|{BOGUS_COMMENT}|{END_TAG}"
+    rf"|(?!(?:{'|'.join((*RAW, *FOREIGN, *sorted(FETCHING_TAGS)))})(?=[\s/>]))"
+    rf"[a-z][^\s/>]*+{QUIET_REST}))*+"
+    rf"(?:(?P<token><(?:{RAW_ELEMENT}|{START_TAG}))|<|\Z)",
+    re.I | re.S,
+)
+# Inside <svg> or <math>: no raw text, and every tag is a token, as is the end of either.
+FOREIGN_TOKENS = re.compile(
+    rf"(?:[^<]++|<(?:{COMMENT}|{BOGUS_COMMENT}|(?!/(?:{FOREIGN_NAMES})(?=[\s/>])){END_TAG}))*+"
+    rf"(?:(?P<token><(?:{START_TAG}|/(?P<end>{FOREIGN_NAMES})(?=[\s/>]){TAG_REST}))|<|\Z)",
+    re.I | re.S,
+)
+# SVG's <style>: markup to the tokeniser, CSS all the same.
+SVG_STYLE_TEXT = re.compile(raw_text("style"), re.I)
+# Start tags that end <svg> and <math> content (the HTML standard's list, less <font>).
+BREAKOUT_TAGS = (
+    "b big blockquote body br center code dd div dl dt em embed h1 h2 h3 h4 h5 h6 head hr i"
+    " img li listing menu meta nobr ol p pre ruby s small span strong strike sub sup table tt"
+    " u ul var"
+)
+BREAKOUT = set(BREAKOUT_TAGS.split())
 CSS_URL = re.compile(r"""url\(\s*(["']?)(.*?)\1\s*\)|@import\s+(["'])(.*?)\3""", re.I | re.S)
 # image-set() names its images as strings, no url() needed.
 IMAGE_SET = re.compile(r"""image-set\(((?:[^()]|\([^()]*\))*)\)""", re.I)
@@ -206,61 +243,69 @@ def _named_or_linked(page: str, start: int) -> bool:
 
 def resources(page: str) -> Iterator[Resource]:
     """Every URL a browser fetches from the page without a click, relative ones included."""
-    parsed = JustHTML(page, sanitize=False, scripting_enabled=False, track_node_locations=True)
-    waiting = [parsed.root]
-    while waiting:  # depth first, in document order
-        node = waiting.pop()
-        children = getattr(node, "template_content", None) or node
-        waiting += reversed(children.children or ())
-        if node.name.startswith("#") or node.origin_offset is None:
-            continue  # text, comments, the document, tags the parser implied
-        yield from _element(page, node)
+    position, inside = 0, 0  # how deep in <svg> or <math>, where nothing is raw text
+    while position < len(page):
+        token = (FOREIGN_TOKENS if inside else TOKENS).match(page, position)
+        position = token.end()
+        found = token.groupdict()
+        if not found["token"]:
+            continue  # a "<" that starts nothing, or the end of the page
+        if found.get("raw"):
+            yield from _raw_element(token)
+            continue
+        tag = found["tag"] and found["tag"].lower()
+        if tag in FOREIGN:
+            inside += 1
+        elif found.get("end"):
+            inside -= 1
+        elif inside and tag in BREAKOUT:
+            inside = 0
+        if inside and tag:  # SVG's presentation attributes take url() too
+            yield from _foreign_tag(page, tag, attributes(found["attrs"]), token)
+        elif tag and (tag in FETCHING_TAGS or ANY_TAG_FETCHES.search(found["attrs"])):
+            yield from _tag(tag, attributes(found["attrs"]), token)
 
 
-def _element(page: str, node) -> Iterator[Resource]:
-    tag, attrs = node.name.lower(), list(node.attrs.items())
-    start = node.origin_offset
-    end = START_TAG.match(page, start).end()
-    text = "".join(child.text for child in node.children if child.name == "#text")
-    if node.namespace == "html" and tag == "script":
-        end = SCRIPT_REST.match(page, end).end()
-        if not _runs(attrs):
-            yield from _any_tag(tag, attrs, (start, end))
-            return
-    span = (start, end)
-    yield from _tag(tag, attrs, span)
-    if node.namespace in FOREIGN_CONTENT:
-        for name, value in attrs:
-            if name != "style" and value and "url(" in value.lower():
-                yield from _css(value, tag, span, name)
+def _foreign_tag(page: str, tag: str, attrs, token: re.Match) -> Iterator[Resource]:
+    yield from _tag(tag, attrs, token)
+    for name, value in attrs:
+        if name != "style" and value and "url(" in value.lower():
+            yield from _css(value, tag, token, name)
     if tag == "style":
-        yield from _css(text, tag, span)
-    if tag in SCANNED_TEXT:
-        for inner in resources(text):
-            yield _resource(inner.element, inner.attribute, inner.url, span)
+        yield from _css(SVG_STYLE_TEXT.match(page, token.end()).group(), tag, token)
 
 
-def _tag(tag: str, attrs: list[tuple[str, str | None]], span: Span) -> Iterator[Resource]:
+def _raw_element(token: re.Match) -> Iterator[Resource]:
+    raw = token.group("raw").lower()
+    attrs = attributes(token.group("raw_attrs"))
+    if raw == "style":
+        yield from _css(token.group("text"), "style", token)
+    elif raw == "script" and _runs(attrs):
+        yield from _urls("script", attrs, URL_ATTRIBUTES["script"], token)
+    yield from _any_tag(raw, attrs, token)
+
+
+def _tag(tag: str, attrs: list[tuple[str, str | None]], token: re.Match) -> Iterator[Resource]:
     if tag in URL_ATTRIBUTES:
-        yield from _urls(tag, attrs, URL_ATTRIBUTES[tag], span)
+        yield from _urls(tag, attrs, URL_ATTRIBUTES[tag], token)
     if tag in SRCSET_ELEMENTS:
-        yield from _srcset(tag, attrs, "srcset", span)
+        yield from _srcset(tag, attrs, "srcset", token)
     if tag == "input" and _value(attrs, "type").lower() == "image":
-        yield from _urls(tag, attrs, ("src",), span)
+        yield from _urls(tag, attrs, ("src",), token)
     if tag == "link" and set(_value(attrs, "rel").lower().split()) & FETCHING_RELS:
-        yield from _urls(tag, attrs, ("href",), span)
-        yield from _srcset(tag, attrs, "imagesrcset", span)
+        yield from _urls(tag, attrs, ("href",), token)
+        yield from _srcset(tag, attrs, "imagesrcset", token)
     if tag == "base":
-        yield from _urls(tag, attrs, ("href",), span)
+        yield from _urls(tag, attrs, ("href",), token)
     if tag == "iframe":  # a document of its own, written in the attribute
         for name, value in attrs:
             if name == "srcdoc" and value:
                 for inner in resources(value):
-                    yield _resource(tag, "srcdoc", inner.url, span)
+                    yield _resource(tag, "srcdoc", inner.url, token)
     refresh = tag == "meta" and _value(attrs, "http-equiv").lower() == "refresh"
     if refresh and (found := REFRESH_URL.search(_value(attrs, "content"))):
-        yield _resource(tag, "http-equiv=refresh", found.group(1).strip(), span)
-    yield from _any_tag(tag, attrs, span)
+        yield _resource(tag, "http-equiv=refresh", found.group(1).strip(), token)
+    yield from _any_tag(tag, attrs, token)
 
 
 def foreign(found: Iterator[Resource], own_hosts: frozenset[str]) -> list[Resource]:
@@ -276,33 +321,34 @@ def _runs(attrs: list[tuple[str, str | None]]) -> bool:
     return _value(attrs, "type").strip().lower() in RUNNABLE_SCRIPT_TYPES
 
 
-def _resource(element: str, attribute: str, url: str, span: Span) -> Resource:
-    return Resource(element, attribute, url, host_of(url) or "", *span)
+def _resource(element: str, attribute: str, url: str, token: re.Match) -> Resource:
+    start = token.start("token")
+    return Resource(element, attribute, url, host_of(url) or "", start, token.end())
 
 
-def _urls(tag: str, attrs, names: tuple[str, ...], span: Span) -> Iterator[Resource]:
+def _urls(tag: str, attrs, names: tuple[str, ...], token: re.Match) -> Iterator[Resource]:
     for name, value in attrs:
         if name in names and value:
-            yield _resource(tag, name, value, span)
+            yield _resource(tag, name, value, token)
 
 
-def _srcset(tag: str, attrs, attribute: str, span: Span) -> Iterator[Resource]:
+def _srcset(tag: str, attrs, attribute: str, token: re.Match) -> Iterator[Resource]:
     for name, value in attrs:
         if name == attribute and value:
             for candidate in value.split(","):
-                yield _resource(tag, name, candidate.strip().split(" ")[0], span)
+                yield _resource(tag, name, candidate.strip().split(" ")[0], token)
 
 
-def _css(text: str, element: str, span: Span, attribute: str = "url()") -> Iterator[Resource]:
+def _css(text: str, element: str, token: re.Match, attribute: str = "url()") -> Iterator[Resource]:
     """The URLs of url(), @import and image-set(), as written and with CSS escapes read."""
     for css in {text, CSS_ESCAPE.sub(_unescape_css, text)}:
         for match in CSS_URL.finditer(css):
             yield _resource(
-                element, attribute, (match.group(2) or match.group(4) or "").strip(), span
+                element, attribute, (match.group(2) or match.group(4) or "").strip(), token
             )
         for images in IMAGE_SET.finditer(css):
             for string in CSS_STRING.finditer(images.group(1)):
-                yield _resource(element, attribute, string.group(2).strip(), span)
+                yield _resource(element, attribute, string.group(2).strip(), token)
 
 
 def _unescape_css(escape: re.Match) -> str:
@@ -312,10 +358,10 @@ def _unescape_css(escape: re.Match) -> str:
     return escape.group(2)
 
 
-def _any_tag(tag: str, attrs, span: Span) -> Iterator[Resource]:
+def _any_tag(tag: str, attrs, token: re.Match) -> Iterator[Resource]:
     """What an attribute fetches on any element: style's url(), and background."""
     for name, value in attrs:
         if name == "style" and value:
-            yield from _css(value, tag, span, "style")
+            yield from _css(value, tag, token, "style")
         elif name == "background" and value:
-            yield _resource(tag, name, value, span)
+            yield _resource(tag, name, value, token)
