@@ -19,7 +19,10 @@ import urllib.parse
 from pathlib import Path
 
 sys.path[:0] = [str(Path(__file__).parent.parent / part) for part in (".", "tests", "plugins")]
-from backend_parts import (  # noqa: E402
+from backend import contact, guard, outbox  # noqa: E402
+from backend.consent import manifests  # noqa: E402
+from backend.storage import Database  # noqa: E402
+from tests.backend_parts import (  # noqa: E402
     SECRET,
     Backend,
     Postgres,
@@ -27,10 +30,6 @@ from backend_parts import (  # noqa: E402
     backend_env,
     consent_manifest,
 )
-
-from backend import contact, guard, outbox  # noqa: E402
-from backend.consent import manifests  # noqa: E402
-from backend.storage import Database  # noqa: E402
 
 SECONDS = float(os.environ.get("BENCH_BACKEND_SECONDS", "5"))
 CLIENTS = 8

@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 
 import pytest
-from consent_banner.config import DEFAULTS as CONSENT_DEFAULTS
-from consent_banner.languages import BUILT_IN as LANGUAGES
-from policy_versions.declaration import read_declaration
+from pelican.plugins.consent_banner.config import DEFAULTS as CONSENT_DEFAULTS
+from pelican.plugins.consent_banner.languages import BUILT_IN as LANGUAGES
+from pelican.plugins.policy_versions.declaration import read_declaration
 
 from cookie_audit.crawl import FRAMES_AND_A_TASK
 from cookie_audit.sandbox import (
@@ -127,7 +127,14 @@ def policy_version(
 ) -> subprocess.CompletedProcess:
     """Run what `make policy-version` runs (new or lock), on a copy of the content."""
     extra = [f"{key}={json.dumps(value)}" for key, value in overrides.items()]
-    command = [sys.executable, "-m", "policy_versions", *args, "--content", str(content)]
+    command = [
+        sys.executable,
+        "-m",
+        "pelican.plugins.policy_versions",
+        *args,
+        "--content",
+        str(content),
+    ]
     env = {**os.environ, "SOURCE_DATE_EPOCH": epoch(day), "PYTHONPATH": str(ROOT / "plugins")}
     command += ["-e", *extra] if extra else []
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)

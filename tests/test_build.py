@@ -12,9 +12,9 @@ import xml.etree.ElementTree as ET
 import brotli
 import pytest
 from bs4 import BeautifulSoup
-from conftest import ROOT, build_fails, build_or_fail, build_site, copy_content, html_pages
 
 from backend.words import consent_text
+from tests.conftest import ROOT, build_fails, build_or_fail, build_site, copy_content, html_pages
 
 STABLE_URLS = [
     "index.html",
@@ -337,7 +337,7 @@ def test_a_link_to_a_policy_version_file_points_at_its_permanent_page(tmp_path):
 
 
 def test_a_plugin_that_fails_to_load_fails_the_build(tmp_path):
-    plugins = ["refusals", "consent_banner", "no_such_plugin"]
+    plugins = ["pelican.plugins.refusals", "pelican.plugins.consent_banner", "no_such_plugin"]
     message = build_fails(tmp_path / "out", PLUGINS=plugins)
     assert "no_such_plugin" in message
 
@@ -393,7 +393,7 @@ def test_a_bug_in_a_plugin_keeps_its_traceback(tmp_path):
     result = build_site(
         tmp_path / "out",
         PLUGIN_PATHS=["plugins", str(plugin.parent)],
-        PLUGINS=["refusals", "buggy"],
+        PLUGINS=["pelican.plugins.refusals", "buggy"],
     )
     said = result.stdout + result.stderr
     assert result.returncode != 0
