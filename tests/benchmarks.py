@@ -19,11 +19,10 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path[:0] = [str(Path(__file__).parent.parent / part) for part in (".", "tests", "plugins")]
-from cookie_audit.sandbox import GOOGLE, google_answer, launch_options  # noqa: E402
-from tests.backend_bench import backend_figures  # noqa: E402
-from tests.backend_bench import rows as backend_rows  # noqa: E402
-from tests.conftest import LAYOUT_SHIFTS, ROOT, Server, build_site, layout_shift  # noqa: E402
+from cookie_audit.sandbox import GOOGLE, google_answer, launch_options
+from tests.backend_bench import backend_figures
+from tests.backend_bench import rows as backend_rows
+from tests.conftest import LAYOUT_SHIFTS, ROOT, Server, build_site, layout_shift
 
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 AUDIT_ARTICLES = int(os.environ.get("BENCH_AUDIT_ARTICLES", "2000"))
@@ -106,7 +105,6 @@ PLUGIN_SHARE = """
 import json, sys, time
 from pelican import Pelican
 from pelican.settings import read_settings
-sys.path.insert(0, "plugins")
 from pelican.plugins.consent_banner import consent_banner as plugin
 spent = 0.0
 manifest = 0.0  # seal(): the banner version and manifest, part of the plugin's time

@@ -135,7 +135,7 @@ def policy_version(
         "--content",
         str(content),
     ]
-    env = {**os.environ, "SOURCE_DATE_EPOCH": epoch(day), "PYTHONPATH": str(ROOT / "plugins")}
+    env = {**os.environ, "SOURCE_DATE_EPOCH": epoch(day)}
     command += ["-e", *extra] if extra else []
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
 
