@@ -17,8 +17,14 @@ $(VENV)/.site: pyproject.toml
 	$(PY) -m pip install --quiet --editable .
 	touch $@
 
-$(VENV)/.test: $(VENV)/.site
+# The wheels' own pyproject.toml files: tests/test_wheels.py builds each and installs it
+# into a fresh virtual environment from $(WHEELHOUSE), which holds what they need
+# (Pelican and the rest), so that no test reaches PyPI.
+WHEELS := plugins/consent_banner plugins/policy_versions cookie_audit
+WHEELHOUSE := $(VENV)/wheelhouse
+$(VENV)/.test: $(VENV)/.site $(WHEELS:%=%/pyproject.toml)
 	$(PY) -m pip install --quiet --editable ".[test]"
+	$(PY) -m pip download --quiet --dest $(WHEELHOUSE) "pelican[markdown]" $(WHEELS:%=./%)
 	touch $@
 
 # Builds into a scratch folder and swaps it in, so a failed build never leaves a
