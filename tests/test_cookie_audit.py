@@ -14,7 +14,6 @@ from xml.etree import ElementTree
 import pytest
 from bs4 import BeautifulSoup
 from pelican.plugins.policy_versions.declaration import not_declared_remedy
-from test_privacy_check import EMBED_CODE
 
 from cookie_audit import audit as audit_module
 from cookie_audit import cache as audit_cache
@@ -28,6 +27,7 @@ from cookie_audit.report import write_reports
 from cookie_audit.sandbox import SiteServer
 from tests.audit_with_backend import backend_for
 from tests.conftest import DUTCH_PAGES, ROOT, build_or_fail, copy_content
+from tests.test_privacy_check import EMBED_CODE
 
 DAY = 86400
 REPORT_KEYS = {

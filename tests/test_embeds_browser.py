@@ -6,7 +6,6 @@ from urllib.parse import urlsplit
 import pytest
 from bs4 import BeautifulSoup
 from pelican.plugins.consent_banner.providers import BUILT_IN
-from test_privacy_check import LOADS, embeds_content
 
 from cookie_audit.crawl import GPC_ON
 from tests.conftest import (
@@ -20,6 +19,7 @@ from tests.conftest import (
     text,
     wait_until,
 )
+from tests.test_privacy_check import LOADS, embeds_content
 
 STATES = ["no-choice", "rejected", "accepted-analytics", "gpc"]
 LOADED = "document.querySelector('.c7c-embed iframe') !== null"
