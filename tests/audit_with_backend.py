@@ -20,11 +20,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from backend_parts import ROOT, Backend, backend_env
-
 from cookie_audit.__main__ import main as audit_main
 from cookie_audit.__main__ import parse_args
 from cookie_audit.evidence import MANIFEST
+from tests.backend_parts import ROOT, Backend, backend_env
 
 
 class BackendUnavailable(Exception):

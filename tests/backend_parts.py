@@ -25,7 +25,7 @@ import urllib.request
 from email.message import EmailMessage
 from pathlib import Path
 
-from consent_banner.manifest import record_pattern
+from pelican.plugins.consent_banner.manifest import record_pattern
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "test-secret-" + "x" * 40

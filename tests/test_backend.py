@@ -13,12 +13,12 @@ import urllib.parse
 import urllib.request
 
 import pytest
-from backend_parts import ROOT, SECRET, Backend, Postgres, SmtpSink, backend_env, wait_for
 
 from backend import guard, rights
 from backend.settings import load as load_settings
 from backend.storage import Database
 from backend.words import consent_text, say
+from tests.backend_parts import ROOT, SECRET, Backend, Postgres, SmtpSink, backend_env, wait_for
 
 CUSTOMER_SERVICE = "customer-service@cloud7.example"
 

@@ -15,7 +15,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from backend_parts import (
+
+from backend import rights
+from backend.consent import manifests
+from backend.settings import load as load_settings
+from backend.storage import Database
+from tests.backend_parts import (
     ROOT,
     Backend,
     Postgres,
@@ -24,11 +29,6 @@ from backend_parts import (
     consent_manifest,
     wait_for,
 )
-
-from backend import rights
-from backend.consent import manifests
-from backend.settings import load as load_settings
-from backend.storage import Database
 
 FIRST = "0123456789abcdef0123456789abcdef"
 

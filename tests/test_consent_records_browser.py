@@ -11,11 +11,11 @@ import sys
 import time
 
 import pytest
-from backend_parts import Backend, Postgres, backend_env
-from conftest import RECEIPTS_PATH, ROOT, manifest_of, text
 
 from backend.storage import Database
 from cookie_audit.sandbox import SITE_HOST
+from tests.backend_parts import Backend, Postgres, backend_env
+from tests.conftest import RECEIPTS_PATH, ROOT, manifest_of, text
 
 COOKIE = "cloud7_consent"
 WEBINAR = "/news/watch-the-recording-of-our-managed-kubernetes-webinar/"

@@ -12,11 +12,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from xml.etree import ElementTree
 
 import pytest
-from audit_with_backend import backend_for
 from bs4 import BeautifulSoup
-from conftest import DUTCH_PAGES, ROOT, build_or_fail, copy_content
-from policy_versions.declaration import not_declared_remedy
-from test_privacy_check import EMBED_CODE
+from pelican.plugins.policy_versions.declaration import not_declared_remedy
 
 from cookie_audit import audit as audit_module
 from cookie_audit import cache as audit_cache
@@ -28,6 +25,9 @@ from cookie_audit.inventory import DeclaredCookie, find_declared, read_declarati
 from cookie_audit.kinds import SiteFiles
 from cookie_audit.report import write_reports
 from cookie_audit.sandbox import SiteServer
+from tests.audit_with_backend import backend_for
+from tests.conftest import DUTCH_PAGES, ROOT, build_or_fail, copy_content
+from tests.test_privacy_check import EMBED_CODE
 
 DAY = 86400
 REPORT_KEYS = {

@@ -10,7 +10,9 @@ import runpy
 import time
 
 import pytest
-from conftest import (
+
+from cookie_audit.crawl import GPC_ON
+from tests.conftest import (
     CONSENT_ID,
     RECEIPTS_PATH,
     ROOT,
@@ -24,8 +26,6 @@ from conftest import (
     text,
     wait_until,
 )
-
-from cookie_audit.crawl import GPC_ON
 
 COOKIE = "cloud7_consent"
 WEBINAR = "/news/watch-the-recording-of-our-managed-kubernetes-webinar/"
