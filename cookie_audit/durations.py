@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from consent_banner.config import SECONDS_PER_MONTH
+from pelican.plugins.consent_banner.config import SECONDS_PER_MONTH
 
 DAY = 86400.0
 MONTH = SECONDS_PER_MONTH

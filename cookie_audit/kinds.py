@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from consent_banner.third_party import TAG_REST, attribute_map, raw_end, raw_text
+from pelican.plugins.consent_banner.third_party import TAG_REST, attribute_map, raw_end, raw_text
 
 # Every tag, read as the privacy check reads one (a quote opens a value only after "=").
 TAG = re.compile(rf"<([a-zA-Z][^\s/>]*)({TAG_REST})")

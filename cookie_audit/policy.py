@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from policy_versions.declaration import not_declared_remedy
+from pelican.plugins.policy_versions.declaration import not_declared_remedy
 
 from cookie_audit.inventory import PageDeclarations
 from cookie_audit.rules import Finding

@@ -11,7 +11,6 @@ import http.client
 import json
 import os
 import statistics
-import sys
 import tempfile
 import threading
 import time
@@ -19,8 +18,10 @@ import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
 
-sys.path[:0] = [str(Path(__file__).parent.parent / part) for part in (".", "tests", "plugins")]
-from backend_parts import (  # noqa: E402
+from backend import contact, guard, outbox
+from backend.consent import manifests
+from backend.storage import Database
+from tests.backend_parts import (
     SECRET,
     Backend,
     Postgres,
@@ -28,10 +29,6 @@ from backend_parts import (  # noqa: E402
     backend_env,
     consent_manifest,
 )
-
-from backend import contact, guard, outbox  # noqa: E402
-from backend.consent import manifests  # noqa: E402
-from backend.storage import Database  # noqa: E402
 
 SECONDS = float(os.environ.get("BENCH_BACKEND_SECONDS", "5"))
 CLIENTS = 8

@@ -29,7 +29,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from consent_banner.manifest import record_pattern
+from pelican.plugins.consent_banner.manifest import record_pattern
 
 from cookie_audit.sandbox import SITE_HOST
 

@@ -19,12 +19,10 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path[:0] = [str(Path(__file__).parent.parent / part) for part in (".", "tests", "plugins")]
-from backend_bench import backend_figures  # noqa: E402
-from backend_bench import rows as backend_rows  # noqa: E402
-from conftest import LAYOUT_SHIFTS, ROOT, Server, build_site, layout_shift  # noqa: E402
-
-from cookie_audit.sandbox import GOOGLE, google_answer, launch_options  # noqa: E402
+from cookie_audit.sandbox import GOOGLE, google_answer, launch_options
+from tests.backend_bench import backend_figures
+from tests.backend_bench import rows as backend_rows
+from tests.conftest import LAYOUT_SHIFTS, ROOT, Server, build_site, layout_shift
 
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 AUDIT_ARTICLES = int(os.environ.get("BENCH_AUDIT_ARTICLES", "2000"))
@@ -32,16 +30,16 @@ AUDIT_ARTICLES = int(os.environ.get("BENCH_AUDIT_ARTICLES", "2000"))
 AUDIT_BEFORE_VISITS_PER_SECOND = 6.5
 SIZES = [200, 2000]
 ALL_PLUGINS = [
-    "consent_banner",
-    "editions",
-    "policy_versions",
-    "security_headers",
-    "unpublished_content",
+    "pelican.plugins.consent_banner",
+    "pelican.plugins.editions",
+    "pelican.plugins.policy_versions",
+    "pelican.plugins.security_headers",
+    "pelican.plugins.unpublished_content",
 ]
-WITHOUT_CONSENT = [p for p in ALL_PLUGINS if p != "consent_banner"]
+WITHOUT_CONSENT = [p for p in ALL_PLUGINS if p != "pelican.plugins.consent_banner"]
 # Without policy_versions nothing publishes the policy files, which unpublished_content refuses;
 # the theme's words need editions.
-WITHOUT_BOTH = ["editions", "security_headers"]
+WITHOUT_BOTH = ["pelican.plugins.editions", "pelican.plugins.security_headers"]
 # Published sizes of the alternatives (gzip bytes), for comparison.
 VANILLA_COOKIECONSENT = {"js": 10_194, "css": 5_319}
 KLARO = 68_892
@@ -107,8 +105,7 @@ PLUGIN_SHARE = """
 import json, sys, time
 from pelican import Pelican
 from pelican.settings import read_settings
-sys.path.insert(0, "plugins")
-from consent_banner import consent_banner as plugin
+from pelican.plugins.consent_banner import consent_banner as plugin
 spent = 0.0
 manifest = 0.0  # seal(): the banner version and manifest, part of the plugin's time
 def timed(function):
@@ -361,10 +358,9 @@ def audit_at_scale(work: Path, articles: int = AUDIT_ARTICLES) -> dict:
 def engine_cost(site: Path) -> dict:
     """What each engine besides Chromium adds to `make test`: its start, every journey in
     a fresh visitor (tests/test_engines_browser.py), and its first-visit audit."""
-    import journeys
-
     from cookie_audit.audit import run_engine_audit
     from cookie_audit.engines import ENGINES, launched, missing
+    from tests import journeys
 
     costs = {}
     for name in ENGINES:

@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 
 import pytest
-from consent_banner.config import DEFAULTS as CONSENT_DEFAULTS
-from consent_banner.languages import BUILT_IN as LANGUAGES
-from policy_versions.declaration import read_declaration
+from pelican.plugins.consent_banner.config import DEFAULTS as CONSENT_DEFAULTS
+from pelican.plugins.consent_banner.languages import BUILT_IN as LANGUAGES
+from pelican.plugins.policy_versions.declaration import read_declaration
 
 from cookie_audit.crawl import FRAMES_AND_A_TASK
 from cookie_audit.sandbox import (
@@ -30,7 +30,7 @@ from cookie_audit.sandbox import (
 ROOT = Path(__file__).resolve().parent.parent
 
 # The backend's fixtures (postgres, smtp, database_url, served), for every test module.
-pytest_plugins = ["backend_parts"]
+pytest_plugins = ["tests.backend_parts"]
 
 # One page of each type the site has.
 PAGE_TYPES = [
@@ -130,8 +130,15 @@ def policy_version(
 ) -> subprocess.CompletedProcess:
     """Run what `make policy-version` runs (new or lock), on a copy of the content."""
     extra = [f"{key}={json.dumps(value)}" for key, value in overrides.items()]
-    command = [sys.executable, "-m", "policy_versions", *args, "--content", str(content)]
-    env = {**os.environ, "SOURCE_DATE_EPOCH": epoch(day), "PYTHONPATH": str(ROOT / "plugins")}
+    command = [
+        sys.executable,
+        "-m",
+        "pelican.plugins.policy_versions",
+        *args,
+        "--content",
+        str(content),
+    ]
+    env = {**os.environ, "SOURCE_DATE_EPOCH": epoch(day)}
     command += ["-e", *extra] if extra else []
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
 
@@ -508,3 +515,32 @@ def policy_days(document: str = "privacy-policy") -> list[str]:
     folder = ROOT / "content" / "policies" / document
     days = [p.stem for p in folder.glob("*.md") if re.fullmatch(r"\d{4}-\d\d-\d\d", p.stem)]
     return sorted(days, reverse=True)
+
+
+# Each builds as its own wheel (its pyproject.toml), which other Pelican sites install.
+WHEEL_PROJECTS = [
+    ROOT / "plugins/consent_banner",
+    ROOT / "plugins/policy_versions",
+    ROOT / "cookie_audit",
+]
+# What the wheels need (Pelican and the rest), which `make`'s test set-up downloads.
+WHEELHOUSE = Path(sys.prefix) / "wheelhouse"
+
+
+@pytest.fixture(scope="session")
+def wheel_venv(tmp_path_factory) -> Path:
+    """The python of a fresh virtual environment holding Pelican (with Markdown) and the
+    wheels of consent_banner, policy_versions and cookie_audit built from this checkout,
+    installed from the wheelhouse alone: no index, no other host."""
+    assert WHEELHOUSE.is_dir(), f"no {WHEELHOUSE}: `make test` downloads what the wheels need"
+    root = tmp_path_factory.mktemp("wheels")
+    pip = [sys.executable, "-m", "pip", "--quiet"]
+    offline = ["--no-index", "--find-links", str(WHEELHOUSE), "--find-links", str(root / "dist")]
+    built = [*pip, "wheel", "--no-build-isolation", "--no-deps", *offline, "-w", str(root / "dist")]
+    subprocess.run([*built, *map(str, WHEEL_PROJECTS)], check=True)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root / "venv")], check=True)
+    python = root / "venv/bin/python"
+    wheels = sorted(str(wheel) for wheel in (root / "dist").glob("*.whl"))
+    install = [*pip, "--python", str(python), "install", *offline, "pelican[markdown]", *wheels]
+    subprocess.run(install, check=True)
+    return python

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from urllib.parse import urlsplit
 
-from consent_banner.languages import BUILT_IN as LANGUAGES
+from pelican.plugins.consent_banner.languages import BUILT_IN as LANGUAGES
 
 from cookie_audit.engines import Engine, settled_cookies, wait_for, wait_until
 from cookie_audit.sandbox import SeenRequest

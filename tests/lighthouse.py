@@ -19,10 +19,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path[:0] = [str(Path(__file__).parent.parent / part) for part in (".", "tests", "plugins")]
-from conftest import ROOT, Server, build_or_fail, headers_file  # noqa: E402
-
-from cookie_audit.sandbox import launch_options  # noqa: E402
+from cookie_audit.sandbox import launch_options
+from tests.conftest import ROOT, Server, build_or_fail, headers_file
 
 LIGHTHOUSE = ROOT / ".lighthouse/node_modules/.bin/lighthouse"
 PAGES = {

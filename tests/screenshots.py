@@ -12,10 +12,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path[:0] = [str(Path(__file__).parent.parent / part) for part in (".", "tests", "plugins")]
-from conftest import PAGE_TYPES, ROOT, Server, build_or_fail  # noqa: E402
-
-from cookie_audit.sandbox import launch_options  # noqa: E402
+from cookie_audit.sandbox import launch_options
+from tests.conftest import PAGE_TYPES, ROOT, Server, build_or_fail
 
 WIDTHS = {"phone": (390, 844), "desktop": (1280, 800)}
 SCHEMES = ("light", "dark")

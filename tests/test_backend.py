@@ -11,7 +11,12 @@ import urllib.parse
 import urllib.request
 
 import pytest
-from backend_parts import (
+
+from backend import guard, rights
+from backend.settings import load as load_settings
+from backend.storage import Database
+from backend.words import consent_text, say
+from tests.backend_parts import (
     SECRET,
     Backend,
     Postgres,
@@ -21,11 +26,6 @@ from backend_parts import (
     killed_under_load,
     wait_for,
 )
-
-from backend import guard, rights
-from backend.settings import load as load_settings
-from backend.storage import Database
-from backend.words import consent_text, say
 
 CUSTOMER_SERVICE = "customer-service@cloud7.example"
 

@@ -4,9 +4,9 @@ reaching a real SMTP server and the database (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import pytest
-from backend_parts import wait_for
 
 from backend.storage import Database
+from tests.backend_parts import wait_for
 
 WORDS = {
     "en": {
@@ -172,7 +172,7 @@ def test_with_the_backend_unreachable_the_form_says_so_in_the_pages_language(new
 
 
 def test_the_form_and_the_backends_pages_pass_axe(new_visitor, served):
-    from conftest import axe_violations
+    from tests.conftest import axe_violations
 
     visitor = new_visitor(served)
     visitor.open("/contact/")

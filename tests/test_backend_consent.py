@@ -11,7 +11,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from backend_parts import (
+
+from backend import rights
+from backend.consent import manifests
+from backend.settings import load as load_settings
+from backend.storage import Database
+from tests.backend_parts import (
     Backend,
     backend_cli,
     backend_env,
@@ -19,11 +24,6 @@ from backend_parts import (
     consent_manifest,
     killed_under_load,
 )
-
-from backend import rights
-from backend.consent import manifests
-from backend.settings import load as load_settings
-from backend.storage import Database
 
 FIRST = "0123456789abcdef0123456789abcdef"
 

@@ -11,8 +11,8 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from backend_parts import ROOT, free_port, wait_for
-from conftest import copy_content
+from tests.backend_parts import ROOT, free_port, wait_for
+from tests.conftest import copy_content
 
 
 def fetch(url: str) -> tuple[int, str]:

@@ -9,10 +9,10 @@ import ssl
 
 import pytest
 import trustme
-from backend_parts import free_port
 
 from backend import outbox
 from backend.storage import Database
+from tests.backend_parts import free_port
 
 USER, PASSWORD = "cloud7", "p@ss word"  # a space and an @: percent-encoded in the URL
 

@@ -7,11 +7,17 @@ import re
 import shutil
 
 import pytest
-from conftest import ROOT, build_fails, copy_content, text
-from consent_banner.config import check_config
-from consent_banner.consent_banner import Build
-from consent_banner.languages import BUILT_IN, TEXT_NAMES, LanguageError, placeholders
-from consent_banner.providers import BUILT_IN as PROVIDERS
+from pelican.plugins.consent_banner.config import check_config
+from pelican.plugins.consent_banner.consent_banner import Build
+from pelican.plugins.consent_banner.languages import (
+    BUILT_IN,
+    TEXT_NAMES,
+    LanguageError,
+    placeholders,
+)
+from pelican.plugins.consent_banner.providers import BUILT_IN as PROVIDERS
+
+from tests.conftest import ROOT, build_fails, copy_content, text
 
 ANALYTICS_COOKIE = {
     "name": "_ga",

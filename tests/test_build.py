@@ -12,9 +12,9 @@ import xml.etree.ElementTree as ET
 import brotli
 import pytest
 from bs4 import BeautifulSoup
-from conftest import ROOT, build_fails, build_or_fail, build_site, copy_content, html_pages
 
 from backend.words import consent_text
+from tests.conftest import ROOT, build_fails, build_or_fail, build_site, copy_content, html_pages
 
 STABLE_URLS = [
     "index.html",
@@ -337,30 +337,27 @@ def test_a_link_to_a_policy_version_file_points_at_its_permanent_page(tmp_path):
 
 
 def test_a_plugin_that_fails_to_load_fails_the_build(tmp_path):
-    plugins = ["refusals", "consent_banner", "no_such_plugin"]
+    plugins = ["pelican.plugins.refusals", "pelican.plugins.consent_banner", "no_such_plugin"]
     message = build_fails(tmp_path / "out", PLUGINS=plugins)
     assert "no_such_plugin" in message
 
 
 @pytest.mark.parametrize(
-    "script",
+    "module",
     [
-        "tests/benchmarks.py",
-        "tests/lighthouse.py",
-        "tests/screenshots.py",
-        "theme/artwork/make_images.py",
+        "tests.benchmarks",
+        "tests.lighthouse",
+        "tests.screenshots",
+        "backend.audit",
+        "theme.artwork.make_images",
     ],
 )
-def test_the_make_targets_scripts_load_outside_pytest(script):
-    """`make bench`, `lighthouse`, `screenshots` and `images` run these as plain scripts,
-    without pytest's pythonpath: each must find its imports on its own."""
+def test_the_make_targets_scripts_load_outside_pytest(module):
+    """`make bench`, `lighthouse`, `screenshots`, `audit` and `images` run these with
+    `python -m` from the checkout, without pytest: each finds its imports as installed."""
     loaded = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            f"import runpy; runpy.run_path({str(ROOT / script)!r}, run_name='loaded')",
-        ],
-        cwd="/",
+        [sys.executable, "-c", f"import runpy; runpy.run_module({module!r}, run_name='loaded')"],
+        cwd=ROOT,
         capture_output=True,
         text=True,
         env={"PATH": os.environ["PATH"]},
@@ -393,7 +390,7 @@ def test_a_bug_in_a_plugin_keeps_its_traceback(tmp_path):
     result = build_site(
         tmp_path / "out",
         PLUGIN_PATHS=["plugins", str(plugin.parent)],
-        PLUGINS=["refusals", "buggy"],
+        PLUGINS=["pelican.plugins.refusals", "buggy"],
     )
     said = result.stdout + result.stderr
     assert result.returncode != 0

@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import (
+from pelican.plugins.consent_banner.config import ConsentConfigError, check_config
+from pelican.plugins.consent_banner.consent_banner import Build, InjectionError
+from pelican.plugins.consent_banner.gate_google_tags import gate_google_tags
+from pelican.plugins.consent_banner.languages import BUILT_IN as LANGUAGES
+from pelican.plugins.policy_versions.declaration import read_declaration
+
+from tests.conftest import (
     PINNED_DAY,
     ROOT,
     build_fails,
@@ -23,11 +29,6 @@ from conftest import (
     revision_of,
     text,
 )
-from consent_banner.config import ConsentConfigError, check_config
-from consent_banner.consent_banner import Build, InjectionError
-from consent_banner.gate_google_tags import gate_google_tags
-from consent_banner.languages import BUILT_IN as LANGUAGES
-from policy_versions.declaration import read_declaration
 
 HEAD = re.compile(r'<link rel="stylesheet" href="/consent/consent\.[0-9a-f]{10}\.css"><script ')
 
@@ -58,8 +59,8 @@ def test_assets_are_minified_and_named_by_their_content(site):
 def pelican_in_process(tmp_path, monkeypatch):
     """Pelican on the real content, run in this process as `make serve`'s autoreload does,
     its pages written in batches of 5 (the real site has fewer than 64)."""
-    from consent_banner import consent_banner
     from pelican import Pelican
+    from pelican.plugins.consent_banner import consent_banner
     from pelican.settings import read_settings
 
     monkeypatch.setattr(consent_banner, "BATCH", 5)

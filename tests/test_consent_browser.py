@@ -3,7 +3,9 @@
 import datetime as dt
 
 import pytest
-from conftest import (
+
+from cookie_audit.crawl import GPC_ON
+from tests.conftest import (
     CONSENT_ID,
     LAYOUT_SHIFTS,
     OVERFLOWING,
@@ -19,8 +21,6 @@ from conftest import (
     text,
     wait_until,
 )
-
-from cookie_audit.crawl import GPC_ON
 
 # The banner's words as the build renders them (pelicanconf.py overrides none).
 ACCEPT, REJECT = text("accept"), text("reject")

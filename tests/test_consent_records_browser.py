@@ -9,10 +9,10 @@ import json
 import time
 
 import pytest
-from backend_parts import backend_cli
-from conftest import RECEIPTS_PATH, manifest_of, text
 
 from backend.storage import Database
+from tests.backend_parts import backend_cli
+from tests.conftest import RECEIPTS_PATH, manifest_of, text
 
 COOKIE = "cloud7_consent"
 WEBINAR = "/news/watch-the-recording-of-our-managed-kubernetes-webinar/"

@@ -13,9 +13,7 @@ from xml.etree import ElementTree
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import DUTCH_PAGES, ROOT, build_or_fail, copy_content
-from policy_versions.declaration import not_declared_remedy
-from test_privacy_check import EMBED_CODE
+from pelican.plugins.policy_versions.declaration import not_declared_remedy
 
 from backend.audit import backend_for
 from cookie_audit import audit as audit_module
@@ -28,6 +26,8 @@ from cookie_audit.inventory import DeclaredCookie, find_declared, read_declarati
 from cookie_audit.kinds import SiteFiles
 from cookie_audit.report import write_reports
 from cookie_audit.sandbox import SiteServer
+from tests.conftest import DUTCH_PAGES, ROOT, build_or_fail, copy_content
+from tests.test_privacy_check import EMBED_CODE
 
 DAY = 86400
 REPORT_KEYS = {

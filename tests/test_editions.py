@@ -6,7 +6,9 @@ import xml.etree.ElementTree as ET
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import (
+
+from pelicanconf import LANGUAGES
+from tests.conftest import (
     DUTCH_PAGES,
     ROOT,
     build_fails,
@@ -15,8 +17,6 @@ from conftest import (
     copy_content,
     html_pages,
 )
-
-from pelicanconf import LANGUAGES
 
 # Each English page with a Dutch translation, and the translation.
 TRANSLATED = {

@@ -1,8 +1,7 @@
 """The language switch in Chromium: by keyboard to the same page in the other edition."""
 
-from conftest import axe_violations, tab_to
-
 from pelicanconf import LANGUAGES
+from tests.conftest import axe_violations, tab_to
 
 
 def test_the_switch_works_by_keyboard_both_ways(visitor):

@@ -5,7 +5,10 @@ from urllib.parse import urlsplit
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import (
+from pelican.plugins.consent_banner.providers import BUILT_IN
+
+from cookie_audit.crawl import GPC_ON
+from tests.conftest import (
     LAYOUT_SHIFTS,
     Server,
     axe_violations,
@@ -16,10 +19,7 @@ from conftest import (
     text,
     wait_until,
 )
-from consent_banner.providers import BUILT_IN
-from test_privacy_check import LOADS, embeds_content
-
-from cookie_audit.crawl import GPC_ON
+from tests.test_privacy_check import LOADS, embeds_content
 
 STATES = ["no-choice", "rejected", "accepted-analytics", "gpc"]
 LOADED = "document.querySelector('.c7c-embed iframe') !== null"

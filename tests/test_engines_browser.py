@@ -11,13 +11,13 @@ import json
 import os
 import shutil
 
-import journeys
 import pytest
-from conftest import Server
 
 from cookie_audit.__main__ import main as audit_main
 from cookie_audit.engines import ENGINES, launched, missing
 from cookie_audit.engines.playwright import for_browser, own_build
+from tests import journeys
+from tests.conftest import Server
 
 PLANTED_REQUEST = "/planted/request/"
 PLANTED_COOKIE = "/planted/cookie/"

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import axe_violations
 
 from cookie_audit.__main__ import main
 from cookie_audit.audit import find_pages, run_audit
 from cookie_audit.evidence import LAYERS, MANIFEST, VIEWPORTS, Manifest, language_homes
 from cookie_audit.report import write_reports
 from cookie_audit.sandbox import SiteServer
+from tests.conftest import axe_violations
 
 # The English and the Dutch edition: each home, and a page more of each.
 PAGES = {"index.html", "about/index.html", "nl/index.html", "nl/about/index.html"}

@@ -2,9 +2,10 @@
 
 import datetime as dt
 
-from conftest import consent_value, text
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from tests.conftest import consent_value, text
 
 ACCEPT = text("accept")
 

@@ -1,10 +1,9 @@
 """Property-based tests of the banner injection over arbitrary and malformed HTML."""
 
 import pytest
-from conftest import ROOT  # noqa: F401  (puts plugins/ on the import path)
-from consent_banner.consent_banner import Build, InjectionError
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pelican.plugins.consent_banner.consent_banner import Build, InjectionError
 
 # Text that must never be mistaken for the end of <head> or the start of <body>.
 DECOYS = [

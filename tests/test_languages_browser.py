@@ -3,7 +3,8 @@
 import re
 
 import pytest
-from conftest import axe_violations, html_pages, text
+
+from tests.conftest import axe_violations, html_pages, text
 
 SITE = "Cloud 7"
 

@@ -13,7 +13,18 @@ from xml.etree import ElementTree as ET
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import (
+from pelican.plugins.policy_versions.declaration import (
+    additions,
+    declaration_text,
+    disagreements,
+    held_to,
+    read_declaration,
+    unused,
+)
+from pelican.plugins.policy_versions.model import Declaration, PolicyError
+
+from cookie_audit.inventory import read_declarations
+from tests.conftest import (
     ROOT,
     Server,
     axe_violations,
@@ -27,17 +38,6 @@ from conftest import (
     policy_version_or_fail,
     revision_of,
 )
-from policy_versions.declaration import (
-    additions,
-    declaration_text,
-    disagreements,
-    held_to,
-    read_declaration,
-    unused,
-)
-from policy_versions.model import Declaration, PolicyError
-
-from cookie_audit.inventory import read_declarations
 
 POLICIES = "policies/privacy-policy"
 ATOM = "{http://www.w3.org/2005/Atom}"

@@ -15,7 +15,9 @@ from xml.etree import ElementTree as ET
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import (
+
+import pelicanconf
+from tests.conftest import (
     CONTENTS,
     OVERFLOWING,
     ROOT,
@@ -30,8 +32,6 @@ from conftest import (
     policy_version_or_fail,
     revision_of,
 )
-
-import pelicanconf
 
 POLICIES = "policies/privacy-policy"
 LANGUAGES = {"en": "English", "nl": "Nederlands", "de": "Deutsch"}

@@ -8,7 +8,13 @@ import tomllib
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import (
+from pelican.plugins.policy_versions.model import PolicyVersion, consent_revision, long_date
+from pelican.plugins.policy_versions.reading import assign_periods
+from pelican.plugins.policy_versions.redline import redline
+
+import pelicanconf
+from backend.settings import Retention
+from tests.conftest import (
     ROOT,
     build_fails,
     build_or_fail,
@@ -16,12 +22,6 @@ from conftest import (
     policy_days,
     policy_version_or_fail,
 )
-from policy_versions.model import PolicyVersion, consent_revision, long_date
-from policy_versions.reading import assign_periods
-from policy_versions.redline import redline
-
-import pelicanconf
-from backend.settings import Retention
 
 # The policy exactly as Cloud 7 published it on 8 December 2022, kept as the record.
 SEED = ROOT / "tests/data/privacy-policy-2022-12-08-as-published.txt"

@@ -4,7 +4,14 @@ import re
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import (
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pelican.plugins.consent_banner.config import ConsentConfigError, check_config
+from pelican.plugins.consent_banner.consent_banner import Build
+from pelican.plugins.consent_banner.providers import BUILT_IN
+from pelican.plugins.consent_banner.third_party import foreign, may_load_from_elsewhere, resources
+
+from tests.conftest import (
     build_fails,
     build_or_fail,
     build_output,
@@ -14,12 +21,6 @@ from conftest import (
     policy_version_or_fail,
     text,
 )
-from consent_banner.config import ConsentConfigError, check_config
-from consent_banner.consent_banner import Build
-from consent_banner.providers import BUILT_IN
-from consent_banner.third_party import foreign, may_load_from_elsewhere, resources
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 # Each provider's own embed code, as its share dialog gives it.
 EMBED_CODE = {

@@ -10,7 +10,10 @@ import runpy
 import time
 
 import pytest
-from conftest import (
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+from cookie_audit.crawl import GPC_ON
+from tests.conftest import (
     CONSENT_ID,
     RECEIPTS_PATH,
     ROOT,
@@ -24,9 +27,6 @@ from conftest import (
     text,
     wait_until,
 )
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
-
-from cookie_audit.crawl import GPC_ON
 
 COOKIE = "cloud7_consent"
 WEBINAR = "/news/watch-the-recording-of-our-managed-kubernetes-webinar/"

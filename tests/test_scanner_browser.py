@@ -9,8 +9,7 @@ a finding).
 """
 
 import pytest
-from conftest import ROOT  # noqa: F401  (puts plugins/ on the import path)
-from consent_banner.third_party import foreign, resources
+from pelican.plugins.consent_banner.third_party import foreign, resources
 
 FETCHES, QUIET, FLAGGED = "fetches", "quiet", "flagged"
 EVIL = "evil.test"

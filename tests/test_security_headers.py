@@ -3,7 +3,16 @@
 import re
 
 import pytest
-from conftest import (
+from pelican.plugins.consent_banner.config import check_config, cookie_inventory
+from pelican.plugins.consent_banner.consent_banner import consent_providers
+from pelican.plugins.consent_banner.providers import BUILT_IN
+from pelican.plugins.security_headers.security_headers import (
+    content_security_policy,
+    security_headers,
+)
+
+from cookie_audit.crawl import GPC_ON
+from tests.conftest import (
     DUTCH_PAGES,
     PAGE_TYPES,
     PASTED_TAG_CONFIGURED,
@@ -13,12 +22,6 @@ from conftest import (
     text,
     wait_until,
 )
-from consent_banner.config import check_config, cookie_inventory
-from consent_banner.consent_banner import consent_providers
-from consent_banner.providers import BUILT_IN
-from security_headers.security_headers import content_security_policy, security_headers
-
-from cookie_audit.crawl import GPC_ON
 
 RECORD_VIOLATIONS = (
     "window.violations = []; document.addEventListener('securitypolicyviolation',"

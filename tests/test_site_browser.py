@@ -1,7 +1,8 @@
 """Every page type in real Chromium: loads cleanly, stays on our host, passes axe."""
 
 import pytest
-from conftest import CONTENTS, DUTCH_PAGES, OVERFLOWING, PAGE_TYPES, axe_violations, text
+
+from tests.conftest import CONTENTS, DUTCH_PAGES, OVERFLOWING, PAGE_TYPES, axe_violations, text
 
 
 @pytest.mark.parametrize("path", [*PAGE_TYPES, *DUTCH_PAGES])

@@ -1,9 +1,3 @@
-def register() -> None:
-    """Pelican's entry point. The plugin loads only here, so that the audit can read its
-    settings (consent_banner.config) without importing Pelican."""
-    from .consent_banner import register as connect
-
-    connect()
-
+from .consent_banner import register
 
 __all__ = ["register"]

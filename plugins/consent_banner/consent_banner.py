@@ -15,6 +15,7 @@ import os
 import re
 from collections.abc import Callable
 from functools import cached_property, partial
+from importlib import resources
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -24,6 +25,7 @@ from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, selec
 from pelican import signals
 from pelican.writers import Writer
 
+from . import consent_js
 from .config import (
     SECONDS_PER_MONTH,
     ConsentConfigError,
@@ -51,7 +53,8 @@ from .third_party import (
 logger = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
-SOURCES = HERE.parent.parent / "consent_js"
+# consent.js and consent.css: consent_js/ in the checkout, a folder of the plugin in its wheel.
+SOURCES = resources.files(consent_js)
 ASSET_DIR = "consent"  # under the output folder
 SETTINGS_SLOT = "<!-- cookie-settings -->"
 # Pages injected in one go. Between two of Pelican's renders, the check's patterns and

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 
 from .providers import ANALYTICS_HOSTS
-from .third_party import TAG_REST, attribute_map, raw_end, raw_text
+from .third_party import RUNNABLE_SCRIPT_TYPES, TAG_REST, attribute_map, raw_end, raw_text
 
 # A script element as the tokeniser reads it: its start tag, its text, its end tag.
 SCRIPT = re.compile(
@@ -25,8 +25,6 @@ GOOGLE_CODE = re.compile(rf"\bgtag\s*\(|\bdataLayer\b|GoogleAnalyticsObject|{GOO
 NOSCRIPT_IFRAME = re.compile(
     r"<noscript\b[^>]*>\s*<iframe\b[^>]*googletagmanager\.com.*?</noscript\s*>", re.I | re.S
 )
-# Scripts the browser runs: no type, or a JavaScript one.
-RUNNABLE_TYPES = {"", "text/javascript", "application/javascript", "module"}
 # Every tag gated is a <script> or a <noscript>; most pages have neither. Only the
 # name ignores case: a pattern that starts with a plain "<" is searched twice as fast.
 ANY_SCRIPT = re.compile(r"<(?=[sSnN])(?i:(?:no)?script)")
@@ -48,7 +46,7 @@ def gate_google_tags(page: str, save_inline: Callable[[str], str]) -> tuple[str,
     def gate(match: re.Match) -> str:
         attrs = attribute_map(match.group(1))
         code = match.group(2)
-        if (attrs.get("type") or "").strip().lower() not in RUNNABLE_TYPES:
+        if (attrs.get("type") or "").strip().lower() not in RUNNABLE_SCRIPT_TYPES:
             return match.group(0)  # data blocks, templates, already gated
         src = attrs.pop("src", None)
         if src is not None:

@@ -88,9 +88,10 @@ FETCHING_RELS = {
 # Every element that fetches through an attribute of its own; <base> moves every
 # relative URL of the page to its host.
 FETCHING_TAGS = {*URL_ATTRIBUTES, *SRCSET_ELEMENTS, "input", "link", "meta", "base"}
-# Where nothing is raw text until their end tag (see resources()).
-FOREIGN = ("svg", "math")
-FOREIGN_NAMES = "|".join(FOREIGN)
+# The HTML standard's "foreign elements": inside them nothing is raw text until their
+# end tag (see resources()).
+SVG_AND_MATH = ("svg", "math")
+SVG_AND_MATH_NAMES = "|".join(SVG_AND_MATH)
 # Attributes that fetch on any element: style's url(), and background (body, tables).
 ANY_TAG_FETCHES = re.compile("style|background", re.I)
 # The rest of a tag with neither of those words in it (compiled ignoring case): each
@@ -102,15 +103,15 @@ QUIET_REST = _tag_rest(lambda chars: rf"(?:{chars[:-1]}sb]++|s(?!tyle)|b(?!ackgr
 # the next match starts where it ends.
 TOKENS = re.compile(
     rf"(?:[^<]++|<(?:{COMMENT}|{BOGUS_COMMENT}|{END_TAG}"
-    rf"|(?!(?:{'|'.join((*RAW, *FOREIGN, *sorted(FETCHING_TAGS)))})(?=[\s/>]))"
+    rf"|(?!(?:{'|'.join((*RAW, *SVG_AND_MATH, *sorted(FETCHING_TAGS)))})(?=[\s/>]))"
     rf"[a-z][^\s/>]*+{QUIET_REST}))*+"
     rf"(?:(?P<token><(?:{RAW_ELEMENT}|{START_TAG}))|<|\Z)",
     re.I | re.S,
 )
 # Inside <svg> or <math>: no raw text, and every tag is a token, as is the end of either.
-FOREIGN_TOKENS = re.compile(
-    rf"(?:[^<]++|<(?:{COMMENT}|{BOGUS_COMMENT}|(?!/(?:{FOREIGN_NAMES})(?=[\s/>])){END_TAG}))*+"
-    rf"(?:(?P<token><(?:{START_TAG}|/(?P<end>{FOREIGN_NAMES})(?=[\s/>]){TAG_REST}))|<|\Z)",
+SVG_AND_MATH_TOKENS = re.compile(
+    rf"(?:[^<]++|<(?:{COMMENT}|{BOGUS_COMMENT}|(?!/(?:{SVG_AND_MATH_NAMES})(?=[\s/>])){END_TAG}))*+"
+    rf"(?:(?P<token><(?:{START_TAG}|/(?P<end>{SVG_AND_MATH_NAMES})(?=[\s/>]){TAG_REST}))|<|\Z)",
     re.I | re.S,
 )
 # SVG's <style>: markup to the tokeniser, CSS all the same.
@@ -128,6 +129,7 @@ IMAGE_SET = re.compile(r"""image-set\(((?:[^()]|\([^()]*\))*)\)""", re.I)
 CSS_STRING = re.compile(r"""(["'])(.*?)\1""", re.S)
 CSS_ESCAPE = re.compile(r"\\(?:([0-9a-fA-F]{1,6})[ \t\n\r\f]?|(.))", re.S)
 REFRESH_URL = re.compile(r"""url\s*=\s*["']?([^"']*)""", re.I)
+# Scripts the browser runs: no type, or a JavaScript one (gate_google_tags gates these).
 RUNNABLE_SCRIPT_TYPES = {"", "text/javascript", "application/javascript", "module"}
 URL_WHITESPACE = re.compile(r"[\t\n\r]")
 # The quick look that spares most pages the tokeniser. It looks at each authority
@@ -245,7 +247,7 @@ def resources(page: str) -> Iterator[Resource]:
     """Every URL a browser fetches from the page without a click, relative ones included."""
     position, inside = 0, 0  # how deep in <svg> or <math>, where nothing is raw text
     while position < len(page):
-        token = (FOREIGN_TOKENS if inside else TOKENS).match(page, position)
+        token = (SVG_AND_MATH_TOKENS if inside else TOKENS).match(page, position)
         position = token.end()
         found = token.groupdict()
         if not found["token"]:
@@ -254,19 +256,19 @@ def resources(page: str) -> Iterator[Resource]:
             yield from _raw_element(token)
             continue
         tag = found["tag"] and found["tag"].lower()
-        if tag in FOREIGN:
+        if tag in SVG_AND_MATH:
             inside += 1
         elif found.get("end"):
             inside -= 1
         elif inside and tag in BREAKOUT:
             inside = 0
         if inside and tag:  # SVG's presentation attributes take url() too
-            yield from _foreign_tag(page, tag, attributes(found["attrs"]), token)
+            yield from _svg_or_math_tag(page, tag, attributes(found["attrs"]), token)
         elif tag and (tag in FETCHING_TAGS or ANY_TAG_FETCHES.search(found["attrs"])):
             yield from _tag(tag, attributes(found["attrs"]), token)
 
 
-def _foreign_tag(page: str, tag: str, attrs, token: re.Match) -> Iterator[Resource]:
+def _svg_or_math_tag(page: str, tag: str, attrs, token: re.Match) -> Iterator[Resource]:
     yield from _tag(tag, attrs, token)
     for name, value in attrs:
         if name != "style" and value and "url(" in value.lower():

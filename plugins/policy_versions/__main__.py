@@ -1,7 +1,7 @@
 """`make policy-version`: start a new policy version, or lock one.
 
-    python -m policy_versions new 2027-03-01 [--document privacy-policy]
-    python -m policy_versions lock 2027-03-01 [--document privacy-policy]
+    python -m pelican.plugins.policy_versions new 2027-03-01 [--document privacy-policy]
+    python -m pelican.plugins.policy_versions lock 2027-03-01 [--document privacy-policy]
 
 ``new`` copies the newest version to the new date with the site's declaration of today
 (cookies and third parties, from the settings) beside it: a draft, which previews show

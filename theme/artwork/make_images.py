@@ -11,17 +11,15 @@ from __future__ import annotations
 
 import html
 import struct
-import sys
 import tempfile
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path[:0] = [str(ROOT)]
+from cookie_audit.chromium import CHROMIUM_ARGS, chromium_executable
+from pelicanconf import SITE_DESCRIPTION, SITENAME
 
-from cookie_audit.chromium import CHROMIUM_ARGS, chromium_executable  # noqa: E402
-from pelicanconf import SITE_DESCRIPTION, SITENAME  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
 
 FAVICON = ROOT / "content/extra/favicon.svg"
 HOME = ROOT / "content/pages/home.md"
