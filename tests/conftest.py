@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
-from consent_banner.config import DEFAULTS as CONSENT_DEFAULTS
 from consent_banner.languages import BUILT_IN as LANGUAGES
+from pelican.settings import read_settings
 from policy_versions.declaration import read_declaration
 
 from cookie_audit.crawl import FRAMES_AND_A_TASK
@@ -288,7 +288,7 @@ def fake_provider(route) -> None:
         route.fulfill(status=204, body="")
 
 
-RECEIPTS_PATH = CONSENT_DEFAULTS["receipts_url"]
+RECEIPTS_PATH = read_settings(str(ROOT / "pelicanconf.py"))["CONSENT"]["receipts_url"]
 
 
 def take_receipt(route) -> None:

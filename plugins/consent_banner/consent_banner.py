@@ -26,9 +26,9 @@ from pelican.writers import Writer
 
 from .config import (
     SECONDS_PER_MONTH,
-    ConsentConfigError,
     check_config,
     consent_cookie_purposes,
+    consent_policy,
     cookie_inventory,
     embed_providers,
     texts_in_force,
@@ -175,13 +175,8 @@ class Build:
 
     def render(self, context: dict) -> None:
         """Prepare the markup every page shares; each language's banner comes on first use."""
-        # The policy_versions plugin decides the revision and, by default, the policy URL.
-        revision = context.get("CONSENT_REVISION")
-        if not revision:
-            raise ConsentConfigError(
-                "consent_banner: no consent revision; enable the policy_versions plugin"
-            )
-        policy_url = self.config["policy_url"] or context["POLICY_URL"]
+        policy = consent_policy(self.config, context)
+        revision, policy_url = policy.revision, policy.url
         self.policy_url = policy_url if policy_url.startswith("https://") else self.url(policy_url)
         self.env = Environment(
             loader=FileSystemLoader(HERE),
@@ -233,7 +228,7 @@ class Build:
     def seal(self, context: dict) -> None:
         """The banner version, from every language the site publishes (prepare() has
         rendered each), and the head tag that names it: before the first page is written."""
-        in_force = context["POLICY_IN_FORCE"]  # the policy_versions plugin's
+        in_force = context.get("POLICY_IN_FORCE")  # the policy_versions plugin's, if enabled
         self.manifest = banner_manifest(
             site_url=self.site_url,
             revision=self.revision,
@@ -241,7 +236,9 @@ class Build:
                 version=in_force.effective.isoformat(),
                 url=self.url(in_force.url),
                 sha256=in_force.sha256,
-            ),
+            )
+            if in_force
+            else None,
             cookie={
                 "name": self.config["cookie_name"],
                 "max_age": self.max_age,
