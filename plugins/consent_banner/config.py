@@ -181,6 +181,14 @@ def _check_provider(index: int, raw: Any) -> Provider:
     )
 
 
+def uses_analytics(config: dict[str, Any]) -> bool:
+    """Whether the site runs Google Analytics after consent: its own tag (measurement_id),
+    or a tag pasted into a page or template, whose cookies the site declares."""
+    return bool(config["measurement_id"]) or any(
+        c["category"] == "analytics" for c in config["cookies"]
+    )
+
+
 def embed_providers(config: dict[str, Any]) -> list[Provider]:
     """The built-in embed providers and the configured ones."""
     return [*BUILT_IN.values(), *config["providers"]]

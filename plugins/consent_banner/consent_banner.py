@@ -32,6 +32,7 @@ from .config import (
     cookie_inventory,
     embed_providers,
     texts_in_force,
+    uses_analytics,
 )
 from .embeds import Embed, check_page
 from .gate_google_tags import gate_google_tags, inline_file_name
@@ -306,7 +307,7 @@ class Build:
                     "analytics": texts["analytics_title"],
                     "external-media": texts["external_title"],
                 },
-                analytics=analytics_provider(cookies) if self.config["measurement_id"] else None,
+                analytics=analytics_provider(cookies) if uses_analytics(self.config) else None,
                 embeds=self.embed_providers,
                 declared_hosts=sorted(self.declared_hosts),
                 policy_url=self.policy_url,
@@ -575,7 +576,7 @@ def consent_providers(
 ) -> list[dict]:
     """The third parties, as the ``CONSENT_PROVIDERS`` setting tells other plugins; an
     embed provider with where it is embedded (`places`), for messages about it."""
-    analytics = [analytics_provider(inventory)] if config["measurement_id"] else []
+    analytics = [analytics_provider(inventory)] if uses_analytics(config) else []
     return [
         {
             "id": p.id,
