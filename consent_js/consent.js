@@ -1,4 +1,4 @@
-// Cloud 7 cookie consent. Loaded synchronously in <head>: before the first paint it
+// The cookie-consent banner. Loaded synchronously in <head>: before the first paint it
 // decides whether to ask (no flash, no layout shift), and it loads Google Analytics
 // only for a visitor who accepted. Embeds (videos, maps) load on a click, or at once for
 // a provider the visitor always allows. Settings arrive as data-* attributes on this tag.

@@ -101,7 +101,7 @@ def check_config(raw: dict | None) -> dict[str, Any]:
         raise _fail("declared_hosts", "must be a dict of {host: reason}")
     for host, reason in hosts.items():
         if not (isinstance(host, str) and HOST.match(host)):
-            raise _fail(f"declared_hosts.{host}", "is not a host name like 'cdn.cloud7.example'")
+            raise _fail(f"declared_hosts.{host}", "is not a host name like 'cdn.example.com'")
         if not (isinstance(reason, str) and reason.strip()):
             raise _fail(f"declared_hosts.{host}", "needs a reason: why may every visitor load it?")
     if not isinstance(config["texts"], dict):
