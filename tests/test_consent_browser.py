@@ -454,3 +454,26 @@ def test_a_pasted_google_snippet_stays_inert_until_consent(new_visitor, pasted_o
     assert any("id=G-PASTED123" in url for url in visitor.google_requests)
     assert visitor.errors == []
     served.close()
+
+
+# The theme's accent, as the browser computes it, beside the banner's button and link.
+ACCENTS = """(() => {
+  const probe = document.createElement("span");
+  probe.style.color = "var(--accent)";
+  document.body.append(probe);
+  const theme = getComputedStyle(probe).color;
+  probe.remove();
+  const button = getComputedStyle(document.querySelector("#c7c .c7c-button"));
+  const link = getComputedStyle(document.querySelector("#c7c .c7c-links a"));
+  return [theme, button.backgroundColor, link.color];
+})()"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_banner_takes_the_themes_accent(new_visitor, scheme):
+    """consent.css is neutral; the theme's accent colours the banner's buttons and links."""
+    visitor = new_visitor(color_scheme=scheme)
+    visitor.open("/")
+    theme, button, link = visitor.page.evaluate(ACCENTS)
+    assert button == link == theme
+    assert theme == {"light": "rgb(29, 78, 216)", "dark": "rgb(147, 197, 253)"}[scheme]
