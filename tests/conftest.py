@@ -354,7 +354,7 @@ class Visitor:
         return response
 
     def banner_visible(self) -> bool:
-        return self.page.locator("#c7c-banner").is_visible()
+        return self.page.locator("#cb-banner").is_visible()
 
     def storage(self) -> list[str]:
         """Keys in localStorage and sessionStorage."""

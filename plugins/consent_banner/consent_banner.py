@@ -362,7 +362,7 @@ class Build:
         slot = page.rfind(SETTINGS_SLOT, body)  # the footer's: the last, near the end
         after = slot + len(SETTINGS_SLOT)
         if slot == -1:  # a theme without the footer slot still gets the control
-            banner += f'<p class="c7c-fallback">{button}</p>'
+            banner += f'<p class="cb-fallback">{button}</p>'
             slot = after = len(page)
             button = ""
         # One copy of the page, however many pieces go in.
