@@ -178,9 +178,12 @@ LOAD_CONTENT_CACHE = True
 CONSENT = {
     # Cloud 7's Google Analytics 4 property.
     "measurement_id": "G-C7SITE2026",
+    # Kept as it was, so that visitors keep their choice.
     "cookie_name": "cloud7_consent",
     "lifetime_months": 6,
     "honour_gpc": True,
+    # The backend's (backend/), which records each choice.
+    "receipts_url": "/api/consent",
     # The cookies the site may set besides the consent cookie itself. This list
     # feeds the banner's details, the policy's cookie table and the checks.
     "cookies": [

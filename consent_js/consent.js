@@ -1,4 +1,4 @@
-// Cloud 7 cookie consent. Loaded synchronously in <head>: before the first paint it
+// The cookie-consent banner. Loaded synchronously in <head>: before the first paint it
 // decides whether to ask (no flash, no layout shift), and it loads Google Analytics
 // only for a visitor who accepted. Embeds (videos, maps) load on a click, or at once for
 // a provider the visitor always allows. Settings arrive as data-* attributes on this tag.
@@ -200,30 +200,30 @@
   }
 
   let openSettings = () => {};
-  // For tag authors: read the choice, open the settings, or listen for "cloud7:consent".
-  window.cloud7Consent = { choice, open: () => whenReady(() => openSettings()) };
+  // For tag authors: read the choice, open the settings, or listen for "consent-banner:choice".
+  window.consentBanner = { choice, open: () => whenReady(() => openSettings()) };
 
   // Before the first paint, so that showing the controls that need this script (Cookie
   // settings, the embeds' buttons) moves nothing.
-  html.classList.add("c7c-js");
-  if (gpc) html.classList.add("c7c-gpc");
+  html.classList.add("cb-js");
+  if (gpc) html.classList.add("cb-gpc");
 
   const stored = readChoice();
   if (receipts && stored?.action) sendReceipt(stored);
   if (stored?.analytics) startAnalytics();
   else deleteAnalyticsCookies();
-  if (stored?.analytics == null && !gpc) html.classList.add("c7c-asking");
+  if (stored?.analytics == null && !gpc) html.classList.add("cb-asking");
 
   whenReady(() => {
-    const root = document.getElementById("c7c");
-    const banner = document.getElementById("c7c-banner");
-    const dialog = document.getElementById("c7c-details");
+    const root = document.getElementById("cb");
+    const banner = document.getElementById("cb-banner");
+    const dialog = document.getElementById("cb-details");
     if (!root || !banner || !dialog) return;
     const lang = root.lang; // the banner's language
-    const ask = banner.querySelector(".c7c-ask");
-    const done = banner.querySelector(".c7c-done");
-    const analyticsBox = dialog.querySelector("#c7c-analytics");
-    const idLine = dialog.querySelector(".c7c-consent-id");
+    const ask = banner.querySelector(".cb-ask");
+    const done = banner.querySelector(".cb-done");
+    const analyticsBox = dialog.querySelector("#cb-analytics");
+    const idLine = dialog.querySelector(".cb-consent-id");
     const providerBoxes = [...dialog.querySelectorAll("[data-embed-allow]")];
     const placeholders = [...document.querySelectorAll("[data-embed][data-src]")];
 
@@ -246,7 +246,7 @@
       storeChoice(analytics, embeds, action, lang);
       if (analytics) startAnalytics();
       else stopAnalytics();
-      html.classList.remove("c7c-asking");
+      html.classList.remove("cb-asking");
       ask.hidden = true;
       for (const message of done.querySelectorAll("[data-consent-message]")) {
         message.hidden = message.dataset.consentMessage !== (analytics ? "accept" : "reject");
@@ -255,7 +255,7 @@
       banner.hidden = false;
       showEmbeds();
       done.focus();
-      window.dispatchEvent(new CustomEvent("cloud7:consent", { detail: choice() }));
+      window.dispatchEvent(new CustomEvent("consent-banner:choice", { detail: choice() }));
     }
 
     openSettings = () => {
@@ -265,7 +265,7 @@
         box.checked = !!current?.embeds.includes(box.dataset.embedAllow);
         box.disabled = gpc;
       }
-      dialog.querySelector(".c7c-gpc").hidden = current?.source !== "gpc";
+      dialog.querySelector(".cb-gpc").hidden = current?.source !== "gpc";
       const id = receipts && recorded()?.id; // an ID only where a record answers for it
       idLine.hidden = !id;
       idLine.querySelector("code").textContent = id || "";
@@ -284,7 +284,7 @@
     }
     showEmbeds();
 
-    banner.hidden = !html.classList.contains("c7c-asking");
+    banner.hidden = !html.classList.contains("cb-asking");
     for (const button of banner.querySelectorAll("[data-consent-choice]")) {
       const action = button.dataset.consentChoice;
       button.addEventListener("click", () => decide(action === "accept", action));

@@ -147,13 +147,13 @@ Deciding = Callable[[], None]
 async def _reject(page: Page, deciding: Deciding) -> None:
     deciding()
     await page.locator("[data-consent-choice=reject]").click()
-    await page.locator("#c7c-banner [data-consent-message=reject]").wait_for()
+    await page.locator("#cb-banner [data-consent-message=reject]").wait_for()
 
 
 async def _accept(page: Page, deciding: Deciding) -> None:
     deciding()
     await page.locator("[data-consent-choice=accept]").click()
-    await page.locator("#c7c-banner [data-consent-message=accept]").wait_for()
+    await page.locator("#cb-banner [data-consent-message=accept]").wait_for()
 
 
 async def _withdraw(page: Page, deciding: Deciding) -> None:
@@ -166,11 +166,11 @@ async def _withdraw(page: Page, deciding: Deciding) -> None:
     else:
         await _accept(page, lambda: None)
     await page.locator("[data-consent-open]").filter(visible=True).first.click()
-    await page.locator("#c7c-analytics").set_checked(False)
+    await page.locator("#cb-analytics").set_checked(False)
     deciding()
-    await page.locator("#c7c-details button[value=save]").click()
+    await page.locator("#cb-details button[value=save]").click()
     # The dialog closes asynchronously; the confirmation says the choice is stored.
-    await page.locator("#c7c-banner [data-consent-message=reject]").wait_for()
+    await page.locator("#cb-banner [data-consent-message=reject]").wait_for()
 
 
 def _page_view(request: Request) -> bool:

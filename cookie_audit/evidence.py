@@ -224,10 +224,10 @@ async def _shoot(
         await stub_google(context)
         page = await context.new_page()
         await page.goto(server.url(path))
-        banner = page.locator("#c7c-banner")
+        banner = page.locator("#cb-banner")
         first = await shot("banner", banner)
         await banner.locator("[data-consent-open]").click()
-        return first, await shot("settings", page.locator("#c7c-details"))
+        return first, await shot("settings", page.locator("#cb-details"))
     finally:
         await context.close()
 

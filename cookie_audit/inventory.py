@@ -17,9 +17,9 @@ from cookie_audit.durations import parse_duration
 
 # The banner's details dialog and the consent script's tag: all a page declares.
 DECLARING_PARTS = re.compile(
-    r"<dialog\b[^>]*\bid=\"c7c-details\".*?</dialog\s*>"
+    r"<dialog\b[^>]*\bid=\"cb-details\".*?</dialog\s*>"
     r"|<script\b[^>]*\bdata-cookie\b[^>]*>.*?</script\s*>"
-    r"|<div\b[^>]*\bid=\"c7c\"[^>]*>"  # the banner's root: the declared hosts
+    r"|<div\b[^>]*\bid=\"cb\"[^>]*>"  # the banner's root: the declared hosts
     r"|<section\b[^>]*\bdata-embed=[^>]*>",  # each click-to-load placeholder
     re.IGNORECASE | re.DOTALL,
 )
@@ -71,7 +71,7 @@ def read_declarations(html: str) -> PageDeclarations:
 def _parse_declarations(html: str) -> PageDeclarations:
     soup = BeautifulSoup(html, "html.parser")
     # find() and find_all(), not CSS selectors: compiling those costs a fifth of a second.
-    details = soup.find(id="c7c-details") or BeautifulSoup("", "html.parser")
+    details = soup.find(id="cb-details") or BeautifulSoup("", "html.parser")
     cookies = []
     for row in (row for body in details.find_all("tbody") for row in body.find_all("tr")):
         cells = [cell.get_text(" ", strip=True) for cell in row.find_all("td")]
@@ -81,8 +81,8 @@ def _parse_declarations(html: str) -> PageDeclarations:
             cookies.append(DeclaredCookie(str(name), cells[1], cells[2], str(duration)))
     script = soup.find("script", attrs={"data-cookie": True})
     max_age = script.get("data-max-age", "") if script else ""
-    analytics = soup.find(id="c7c-analytics", attrs={"data-hosts": True})
-    root = soup.find(id="c7c", attrs={"data-declared-hosts": True})
+    analytics = soup.find(id="cb-analytics", attrs={"data-hosts": True})
+    root = soup.find(id="cb", attrs={"data-declared-hosts": True})
     allows = details.find_all(attrs={"data-embed-allow": True, "data-hosts": True})
     placeholders = soup.find_all("section", attrs={"data-embed": True, "data-src": True})
     return PageDeclarations(

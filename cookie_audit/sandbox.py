@@ -25,10 +25,10 @@ from cookie_audit.chromium import CHROMIUM_ARGS, chromium_executable
 
 logger = logging.getLogger(__name__)
 
-SITE_HOST = "www.cloud7.test"
-# *.cloud7.test resolves to this machine, so parent-domain cookies are real; every
+SITE_HOST = "www.example.test"
+# *.example.test resolves to this machine, so parent-domain cookies are real; every
 # other name fails to resolve, so nothing can reach the outside world.
-HOST_RULES = "MAP *.cloud7.test 127.0.0.1, MAP * ~NOTFOUND"
+HOST_RULES = "MAP *.example.test 127.0.0.1, MAP * ~NOTFOUND"
 # Google's names, whatever the subdomain and country: every match of its hosts is built from it.
 GOOGLE_NAMES = (
     "google",
@@ -287,7 +287,7 @@ class _QuietServer(ThreadingHTTPServer):
 
 
 class SiteServer:
-    """Serves a folder on a free loopback port, reached as http(s)://www.cloud7.test:<port>.
+    """Serves a folder on a free loopback port, reached as http(s)://www.example.test:<port>.
 
     The audit, the tests and the benchmarks all serve through it; `headers` are sent
     with every response (as a static host would from `_headers`), `tls` serves HTTPS
@@ -411,7 +411,7 @@ def _proxy_tls() -> ssl.SSLContext:
     import trustme
 
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    trustme.CA().issue_cert("proxy.cloud7.test").configure_cert(context)
+    trustme.CA().issue_cert("proxy.example.test").configure_cert(context)
     return context
 
 
@@ -435,8 +435,8 @@ class ObservingProxy:
         self.httpd = _QuietServer(("127.0.0.1", 0), handler)
         self.port = self.httpd.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        # For Chromium, whose host rules leave no address but *.cloud7.test reachable.
-        self.named_url = f"http://proxy.cloud7.test:{self.port}"
+        # For Chromium, whose host rules leave no address but *.example.test reachable.
+        self.named_url = f"http://proxy.example.test:{self.port}"
         self.httpd.serve_in_background()
 
     def record(self, request: SeenRequest) -> None:

@@ -170,7 +170,7 @@ def backend_env(database_url: str, smtp_url: str = "", **extra: str) -> dict[str
         "BACKEND_DATABASE_URL": database_url,
         "BACKEND_SMTP_URL": smtp_url,
         "BACKEND_SECRET": SECRET,
-        "BACKEND_SITE_URL": "http://www.cloud7.test",
+        "BACKEND_SITE_URL": "http://www.example.test",
         "BACKEND_NOTIFY_TO": "customer-service@cloud7.example",
         "BACKEND_FORM_MIN_SECONDS": "0",
         "BACKEND_MAIL_POLL_SECONDS": "0.2",
@@ -214,7 +214,7 @@ class Backend:
             return False
 
     def url(self, path: str = "/", host: str = "127.0.0.1") -> str:
-        """A URL of the backend; browser tests pass the site's host (www.cloud7.test)."""
+        """A URL of the backend; browser tests pass the site's host (www.example.test)."""
         return f"http://{host}:{self.port}{path}"
 
     @property
@@ -310,11 +310,11 @@ def consent_manifest(folder: Path, **changes) -> Path:
     }
     manifest = {
         "built_at": "2026-12-15T12:00:00Z",
-        "site_url": "http://www.cloud7.test",
+        "site_url": "http://www.example.test",
         "revision": "2026-12-01",
         "policy": {
             "version": "2026-12-01",
-            "url": "http://www.cloud7.test/privacy-policy/2026-12-01/",
+            "url": "http://www.example.test/privacy-policy/2026-12-01/",
             "sha256": hashlib.sha256(b"the policy of 2026-12-01").hexdigest(),
         },
         "cookie": {"name": "cloud7_consent", "max_age": 15778800, "pattern": CONSENT_PATTERN},

@@ -220,9 +220,9 @@ def download_sizes(site: Path) -> dict:
     page = (site / "index.html").read_text()
     start = page.index('<link rel="stylesheet" href="/consent/')
     head_end = page.index("</script>", start) + len("</script>")
-    banner_start = page.index('<div id="c7c"')
+    banner_start = page.index('<div id="cb"')
     banner_end = page.index("</dialog>\n</div>", banner_start) + len("</dialog>\n</div>")
-    button = page[page.index('<button type="button" class="c7c-link c7c-scripted"') :]
+    button = page[page.index('<button type="button" class="cb-link cb-scripted"') :]
     button = button[: button.index("</button>") + len("</button>")]
     bare = (page[:start] + page[head_end:banner_start] + page[banner_end:]).replace(
         button, "<!-- cookie-settings -->"
@@ -238,7 +238,7 @@ def download_sizes(site: Path) -> dict:
 PAINT_PROBE = (
     """window.bannerShownAt = null;
 (function check() {
-  const banner = document.getElementById("c7c-banner");
+  const banner = document.getElementById("cb-banner");
   if (banner && getComputedStyle(banner).display !== "none" && window.bannerShownAt === null)
     window.bannerShownAt = performance.now();
   requestAnimationFrame(check);

@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 
 import pytest
-from pelican.plugins.consent_banner.config import DEFAULTS as CONSENT_DEFAULTS
 from pelican.plugins.consent_banner.languages import BUILT_IN as LANGUAGES
 from pelican.plugins.policy_versions.declaration import read_declaration
+from pelican.settings import read_settings
 
 from cookie_audit.crawl import FRAMES_AND_A_TASK
 from cookie_audit.sandbox import (
@@ -298,7 +298,7 @@ def fake_provider(route) -> None:
         route.fulfill(status=204, body="")
 
 
-RECEIPTS_PATH = CONSENT_DEFAULTS["receipts_url"]
+RECEIPTS_PATH = read_settings(str(ROOT / "pelicanconf.py"))["CONSENT"]["receipts_url"]
 
 
 def take_receipt(route) -> None:
@@ -364,7 +364,7 @@ class Visitor:
         return response
 
     def banner_visible(self) -> bool:
-        return self.page.locator("#c7c-banner").is_visible()
+        return self.page.locator("#cb-banner").is_visible()
 
     def storage(self) -> list[str]:
         """Keys in localStorage and sessionStorage."""

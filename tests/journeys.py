@@ -19,9 +19,9 @@ CONSENT_COOKIE = "cloud7_consent"
 ANALYTICS = ("_ga", "_gid", "_gat")
 ACCEPT, REJECT = "[data-consent-choice=accept]", "[data-consent-choice=reject]"
 SETTINGS = "[data-consent-open]"
-DIALOG = "#c7c-details"
-ANALYTICS_SWITCH = "#c7c-analytics"
-SAVE = "#c7c-details button[value=save]"
+DIALOG = "#cb-details"
+ANALYTICS_SWITCH = "#cb-analytics"
+SAVE = "#cb-details button[value=save]"
 HIDE = "[data-consent-hide]"
 CONFIRMED = {True: "[data-consent-message=accept]", False: "[data-consent-message=reject]"}
 NEXT_PAGE = "/services/"
@@ -70,7 +70,7 @@ def storage(engine: Engine) -> list[str]:
 
 def asks(engine: Engine) -> None:
     """The banner is on screen with both of its choices."""
-    check(engine, engine.evaluate(visible("#c7c-banner")), "the banner is not visible")
+    check(engine, engine.evaluate(visible("#cb-banner")), "the banner is not visible")
     for button in (ACCEPT, REJECT):
         check(engine, engine.evaluate(visible(button)), f"{button} is not visible")
 
@@ -104,9 +104,9 @@ def reject(engine: Engine) -> None:
     choose(engine, REJECT)
     only_the_consent_cookie(engine, "after reject")
     engine.click(HIDE)
-    check(engine, not engine.evaluate(visible("#c7c-banner")), "the banner did not hide")
+    check(engine, not engine.evaluate(visible("#cb-banner")), "the banner did not hide")
     engine.goto(NEXT_PAGE)
-    check(engine, not engine.evaluate(visible("#c7c-banner")), "the banner asks again")
+    check(engine, not engine.evaluate(visible("#cb-banner")), "the banner asks again")
     only_the_consent_cookie(engine, "on the next page after reject")
     sent = elsewhere(engine.requests())
     check(engine, sent == [], f"requests to other hosts after reject: {sent}")
@@ -120,7 +120,7 @@ def accept(engine: Engine) -> None:
     loaded = [url for url in elsewhere(engine.requests()) if "/gtag/js?id=" in url]
     check(engine, bool(loaded), "gtag.js was not requested after accept")
     parent = [c for c in settled_cookies(engine) if c.name == "_ga"]
-    check(engine, [c.domain for c in parent] == [".cloud7.test"], f"_ga cookies: {parent}")
+    check(engine, [c.domain for c in parent] == [".example.test"], f"_ga cookies: {parent}")
 
 
 def withdrawal(engine: Engine, next_page: str = NEXT_PAGE) -> None:
@@ -131,7 +131,7 @@ def withdrawal(engine: Engine, next_page: str = NEXT_PAGE) -> None:
         "document.querySelector('script[data-analytics-cookies]').dataset.analyticsCookies"
     )
     for name in (n.replace("*", "PLANTED") for n in declared.split()):
-        for scope in ("", "; domain=.cloud7.test"):
+        for scope in ("", "; domain=.example.test"):
             engine.evaluate(f"document.cookie = '{name}=x; path=/{scope}'")
     wait_for(engine, "document.readyState === 'complete'", "the page's load")
     _page_view_answered(engine)
@@ -164,9 +164,9 @@ def global_privacy_control(engine: Engine) -> None:
     """A visitor whose browser sends GPC is not asked and gets no cookie."""
     engine.goto("/")
     check(engine, engine.evaluate("navigator.globalPrivacyControl") is True, "no GPC signal")
-    check(engine, not engine.evaluate(visible("#c7c-banner")), "the banner asks despite GPC")
+    check(engine, not engine.evaluate(visible("#cb-banner")), "the banner asks despite GPC")
     engine.goto(NEXT_PAGE)
-    check(engine, not engine.evaluate(visible("#c7c-banner")), "the banner asks despite GPC")
+    check(engine, not engine.evaluate(visible("#cb-banner")), "the banner asks despite GPC")
     sets_nothing(engine)
 
 
@@ -178,10 +178,10 @@ def embed(engine: Engine) -> None:
         u for u in elsewhere(engine.requests()) if urlsplit(u).hostname.endswith(EMBED_HOSTS)
     ]
     check(engine, provider == [], f"requests to the provider before the click: {provider}")
-    check(engine, not engine.evaluate(visible(".c7c-embed iframe")), "the player before the click")
+    check(engine, not engine.evaluate(visible(".cb-embed iframe")), "the player before the click")
     sets_nothing(engine)
     engine.click("[data-embed-load]")
-    wait_for(engine, visible(".c7c-embed iframe"), "the player")
+    wait_for(engine, visible(".cb-embed iframe"), "the player")
 
     def players() -> list[str]:
         return [r.url for r in engine.requests() if "youtube-nocookie.com/embed/" in r.url]
@@ -197,10 +197,10 @@ def keyboard(engine: Engine) -> None:
     tab_to(engine, REJECT)
     engine.press("Enter")
     wait_for(engine, visible(CONFIRMED[False]), "the confirmation")
-    check(engine, engine.evaluate(focused(".c7c-done")), "focus did not move to the confirmation")
+    check(engine, engine.evaluate(focused(".cb-done")), "focus did not move to the confirmation")
     tab_to(engine, HIDE)
     engine.press("Enter")
-    check(engine, not engine.evaluate(visible("#c7c-banner")), "the banner did not hide")
+    check(engine, not engine.evaluate(visible("#cb-banner")), "the banner did not hide")
     tab_to(engine, SETTINGS)
     engine.press("Enter")
     wait_for(engine, f"document.querySelector('{DIALOG}').open", "the dialog")

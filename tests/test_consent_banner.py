@@ -40,11 +40,11 @@ def test_every_html_page_gets_the_banner_exactly_once(site):
         html = page.read_text()
         lang = re.search(r'<html lang="([a-z]+)"', html).group(1)
         assert len(HEAD.findall(html)) == 1, page
-        assert html.count('id="c7c-banner"') == 1, page
-        settings = f'c7c-scripted" data-consent-open>{text("settings", lang)}</button>'
+        assert html.count('id="cb-banner"') == 1, page
+        settings = f'cb-scripted" data-consent-open>{text("settings", lang)}</button>'
         assert html.count(settings) == 1, page
         # Early in the page: the banner comes straight after <body>.
-        assert re.search(r"<body[^>]*><div id=\"c7c\"", html), page
+        assert re.search(r"<body[^>]*><div id=\"cb\"", html), page
 
 
 def test_assets_are_minified_and_named_by_their_content(site):

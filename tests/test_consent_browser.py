@@ -51,7 +51,7 @@ def data_layer(page) -> list[list]:
 
 
 def consent_cookie(value: str) -> dict:
-    return {"name": CONSENT_COOKIE, "value": value, "domain": "www.cloud7.test", "path": "/"}
+    return {"name": CONSENT_COOKIE, "value": value, "domain": "www.example.test", "path": "/"}
 
 
 @pytest.mark.parametrize("path", PAGE_TYPES)
@@ -79,7 +79,7 @@ def test_ignoring_the_banner_and_browsing_is_not_consent(visitor):
 def test_reject_keeps_only_the_consent_cookie(visitor, revision, site):
     visitor.open("/")
     visitor.click(REJECT)
-    assert text("rejected") in visitor.page.locator("#c7c-banner").inner_text()
+    assert text("rejected") in visitor.page.locator("#cb-banner").inner_text()
     visitor.click(text("hide"))
     assert not visitor.banner_visible()
     visitor.page.reload()
@@ -100,7 +100,7 @@ def test_reject_keeps_only_the_consent_cookie(visitor, revision, site):
 
 def test_accept_loads_analytics_with_consent_mode_in_order(visitor, revision, site):
     accept(visitor)
-    assert text("accepted") in visitor.page.locator("#c7c-banner").inner_text()
+    assert text("accepted") in visitor.page.locator("#cb-banner").inner_text()
     assert any("/gtag/js?id=G-C7SITE2026" in url for url in visitor.google_requests)
     commands = data_layer(visitor.page)
     assert [c[0] for c in commands[:4]] == ["consent", "consent", "js", "config"]
@@ -110,7 +110,7 @@ def test_accept_loads_analytics_with_consent_mode_in_order(visitor, revision, si
     denied = visitor.page.evaluate("Array.from(dataLayer[0])[2]")
     assert set(denied.values()) == {"denied"} and "ad_user_data" in denied
     ga = visitor.cookies()["_ga"]
-    assert ga["domain"] == ".cloud7.test"
+    assert ga["domain"] == ".example.test"
     record = consent_record(site, visitor.cookies()[CONSENT_COOKIE]["value"])
     assert (record["revision"], record["analytics"], record["action"]) == (revision, "1", None)
 
@@ -146,7 +146,7 @@ def test_withdrawal_from_cookie_settings_deletes_analytics_cookies(visitor):
     planted = [name.replace("*", "PLANTED") for name in declared.split()]
     visitor.context.add_cookies(
         [{"name": name, "value": "x", "url": visitor.server.url("/")} for name in planted]
-        + [{"name": name, "value": "x", "domain": ".cloud7.test", "path": "/"} for name in planted]
+        + [{"name": name, "value": "x", "domain": ".example.test", "path": "/"} for name in planted]
     )
     with visitor.page.expect_request("**/collect*"):  # this page's view is sent before we withdraw
         visitor.open("/services/")
@@ -164,7 +164,7 @@ def test_withdrawal_from_cookie_settings_deletes_analytics_cookies(visitor):
 
 
 def test_a_new_consent_revision_asks_again_and_clears_old_analytics_cookies(visitor):
-    stale = {"value": "GA1.1.1.1", "domain": ".cloud7.test", "path": "/"}
+    stale = {"value": "GA1.1.1.1", "domain": ".example.test", "path": "/"}
     visitor.context.add_cookies(
         [
             consent_cookie(consent_value("2022-12-08", "1")),
@@ -197,7 +197,7 @@ def test_global_privacy_control_counts_as_reject(new_visitor):
         visitor.open(path)
         assert not visitor.banner_visible()
     assert visitor.google_requests == [] and visitor.context.cookies() == []
-    assert visitor.page.evaluate("cloud7Consent.choice().source") == "gpc"
+    assert visitor.page.evaluate("consentBanner.choice().source") == "gpc"
     visitor.click(text("settings"))
     dialog = visitor.page.get_by_role("dialog")
     assert "Global Privacy Control" in dialog.inner_text()
@@ -241,7 +241,7 @@ def test_forged_consent_cookie_counts_as_no_choice(visitor, case, revision):
     assert visitor.banner_visible()
     assert visitor.google_requests == []
     assert visitor.errors == []
-    assert visitor.page.evaluate("cloud7Consent.choice()") is None
+    assert visitor.page.evaluate("consentBanner.choice()") is None
 
 
 def test_no_javascript_means_no_banner_and_no_analytics(new_visitor, revision):
@@ -257,7 +257,7 @@ def test_no_javascript_means_no_banner_and_no_analytics(new_visitor, revision):
 
 PAINT_PROBE = """window.bannerPainted = false;
 (function check() {
-  const banner = document.getElementById("c7c-banner");
+  const banner = document.getElementById("cb-banner");
   if (banner && getComputedStyle(banner).display !== "none") window.bannerPainted = true;
   requestAnimationFrame(check);
 })();"""
@@ -295,7 +295,7 @@ def test_keyboard_only_accept_reject_and_withdraw(visitor):
     visitor.open("/")
     tab_to(page, REJECT)
     page.keyboard.press("Enter")
-    assert page.evaluate("document.activeElement.classList.contains('c7c-done')")
+    assert page.evaluate("document.activeElement.classList.contains('cb-done')")
     assert axe_violations(page) == []
     tab_to(page, text("hide"))
     page.keyboard.press("Enter")
@@ -362,7 +362,7 @@ def test_the_details_dialog_never_scrolls_sideways(new_visitor, path, lang, widt
     # The whole cookie table is in view across: every cell inside the dialog's width.
     dialog = visitor.page.get_by_role("dialog").bounding_box()
     cells = visitor.page.eval_on_selector_all(
-        "#c7c-details td", "cs => cs.map(c => c.getBoundingClientRect().right)"
+        "#cb-details td", "cs => cs.map(c => c.getBoundingClientRect().right)"
     )
     assert max(cells) <= dialog["x"] + dialog["width"]
     assert axe_violations(visitor.page) == []
@@ -386,7 +386,7 @@ def test_the_dialog_buttons_keep_the_banners_look_not_the_themes(visitor):
     accept = look(page, "[data-consent-choice=accept]")
     reject = look(page, "[data-consent-choice=reject]")
     visitor.click(text("details"))
-    save, close = look(page, "#c7c-details [value=save]"), look(page, "#c7c-details [value=close]")
+    save, close = look(page, "#cb-details [value=save]"), look(page, "#cb-details [value=close]")
     theme = page.evaluate(
         """() => {
         const probe = Object.assign(document.createElement("button"), {type: "submit"});
@@ -408,19 +408,19 @@ def test_the_dialog_buttons_keep_the_banners_look_not_the_themes(visitor):
 # It leaves their containers alone: the page's font is the banner's by design.
 HOSTILE_THEME = """
 html body :is(button, button[type=submit], input, label, table, caption, th, td, h2, h3, p, a,
-  code, dialog, form, div, section, img):not(:has(.c7c, .c7c-embed)) {
+  code, dialog, form, div, section, img):not(:has(.cb, .cb-embed)) {
   border-radius: 999px; padding: 3rem; margin: 2rem; border: 5px dotted lime;
   background: red; color: lime; font: italic 30px/3 serif; letter-spacing: 0.5em;
   text-transform: uppercase; text-align: center; box-shadow: 0 0 9px red; width: 50%;
   display: inline-block; float: right;
 }
 """
-SNAPSHOT = """() => [...document.querySelectorAll('#c7c, #c7c *, .c7c-embed, .c7c-embed *')]
+SNAPSHOT = """() => [...document.querySelectorAll('#cb, #cb *, .cb-embed, .cb-embed *')]
   .filter(e => e.getClientRects().length)
   .map(e => {
     const s = getComputedStyle(e), r = e.getBoundingClientRect();
     // An embed's size is the page's column, which the theme may change; the banner's is not.
-    const size = e.closest('#c7c') ? [Math.round(r.width), Math.round(r.height)] : [];
+    const size = e.closest('#cb') ? [Math.round(r.width), Math.round(r.height)] : [];
     return [e.tagName, e.className, ...size, s.borderRadius,
             s.padding, s.margin, s.border, s.backgroundColor, s.color, s.font, s.letterSpacing,
             s.textTransform, s.textAlign, s.boxShadow, s.display, s.float].join(" | ");
@@ -454,3 +454,26 @@ def test_a_pasted_google_snippet_stays_inert_until_consent(new_visitor, pasted_o
     assert any("id=G-PASTED123" in url for url in visitor.google_requests)
     assert visitor.errors == []
     served.close()
+
+
+# The theme's accent, as the browser computes it, beside the banner's button and link.
+ACCENTS = """(() => {
+  const probe = document.createElement("span");
+  probe.style.color = "var(--accent)";
+  document.body.append(probe);
+  const theme = getComputedStyle(probe).color;
+  probe.remove();
+  const button = getComputedStyle(document.querySelector("#cb .cb-button"));
+  const link = getComputedStyle(document.querySelector("#cb .cb-links a"));
+  return [theme, button.backgroundColor, link.color];
+})()"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_banner_takes_the_themes_accent(new_visitor, scheme):
+    """consent.css is neutral; the theme's accent colours the banner's buttons and links."""
+    visitor = new_visitor(color_scheme=scheme)
+    visitor.open("/")
+    theme, button, link = visitor.page.evaluate(ACCENTS)
+    assert button == link == theme
+    assert theme == {"light": "rgb(29, 78, 216)", "dark": "rgb(147, 197, 253)"}[scheme]

@@ -71,7 +71,7 @@ SUMMARY = re.compile(
 # Each problem goes into its own page of a copy of the built site.
 SETS_A_COOKIE = 'document.cookie = "planted_tracker=1; max-age=86400; path=/";\n'
 # A tag that listens for consent but never hears it withdrawn.
-LEAKS_AFTER_WITHDRAWAL = """addEventListener("cloud7:consent", (event) => {
+LEAKS_AFTER_WITHDRAWAL = """addEventListener("consent-banner:choice", (event) => {
   if (event.detail.analytics) {
     setInterval(() => navigator.sendBeacon(
       "https://region1.google-analytics.com/g/collect?v=2&en=leak"), 100);

@@ -7,7 +7,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
-PAGES = [ROOT / "README.md", *sorted(DOCS.glob("*.md"))]
+# The plugins' and the audit's READMEs, which hold their settings, are checked as well.
+READMES = [*sorted(ROOT.glob("plugins/*/README.md")), ROOT / "cookie_audit/README.md"]
+PAGES = [ROOT / "README.md", *sorted(DOCS.glob("*.md")), *READMES]
 PICTURES = sorted(p for p in DOCS.iterdir() if p.suffix in {".png", ".jpg", ".jpeg", ".svg"})
 
 FENCE = re.compile(r"^```.*?^```[ \t]*$", re.M | re.S)
@@ -127,3 +129,12 @@ def test_the_slug_rule_is_githubs():
         "sitemap-and-search-meta-plugins-we-compared"
     )
     assert slug("Publishing a page (marketing)") == "publishing-a-page-marketing"
+
+
+def test_each_plugin_readme_describes_every_setting_once():
+    from pelican.plugins.consent_banner.config import DEFAULTS as CONSENT
+    from pelican.plugins.policy_versions.policy_versions import DEFAULT_CONFIG as POLICY_VERSIONS
+
+    for readme, keys in (("consent_banner", CONSENT), ("policy_versions", POLICY_VERSIONS)):
+        table = (ROOT / "plugins" / readme / "README.md").read_text(encoding="utf-8")
+        assert {key: table.count(f"| `{key}` |") for key in keys} == dict.fromkeys(keys, 1)

@@ -22,7 +22,7 @@ from tests.conftest import (
 from tests.test_privacy_check import LOADS, embeds_content
 
 STATES = ["no-choice", "rejected", "accepted-analytics", "gpc"]
-LOADED = "document.querySelector('.c7c-embed iframe') !== null"
+LOADED = "document.querySelector('.cb-embed iframe') !== null"
 
 
 @pytest.fixture
@@ -92,7 +92,7 @@ def test_nothing_reaches_the_provider_before_the_click_and_the_click_loads_it(
     assert not visitor.page.evaluate(LOADED)
     with visitor.page.expect_request(LOADS[provider]):
         load_button(visitor).click()
-    assert visitor.page.locator(".c7c-embed iframe").get_attribute("src") == LOADS[provider]
+    assert visitor.page.locator(".cb-embed iframe").get_attribute("src") == LOADS[provider]
     requested = provider_requests(visitor, provider)
     assert requested[0] == LOADS[provider]
     # Vimeo's embed code brings player.js, which waits for the embed; nothing else comes.
@@ -186,14 +186,14 @@ def test_loading_an_embed_shifts_nothing(new_visitor, embeds_server, provider):
     visitor.context.add_init_script(LAYOUT_SHIFTS)
     visitor.open(f"/media-{provider}/")
     assert layout_shift(visitor.page) == 0  # the buttons showing move nothing
-    placeholder = visitor.page.locator(".c7c-embed")
+    placeholder = visitor.page.locator(".cb-embed")
     after = visitor.page.get_by_text("After.", exact=True)
     load_button(visitor).scroll_into_view_if_needed()
     box, below = placeholder.bounding_box(), after.bounding_box()
     load_button(visitor).click()
-    visitor.page.locator(".c7c-embed iframe").wait_for()
+    visitor.page.locator(".cb-embed iframe").wait_for()
     assert placeholder.bounding_box() == box and after.bounding_box() == below
-    frame = visitor.page.locator(".c7c-embed iframe").bounding_box()
+    frame = visitor.page.locator(".cb-embed iframe").bounding_box()
     assert (frame["width"], frame["height"]) == (box["width"] - 2, box["height"] - 2)
     ratio = {"youtube": 315 / 560, "vimeo": 0.5625, "google-maps": 450 / 600}[provider]
     assert abs((box["height"] - 2) / (box["width"] - 2) - ratio) < 0.02
@@ -240,5 +240,5 @@ def test_a_choice_stored_in_the_earlier_record_format_asks_again(new_visitor, em
         )
         visitor.open("/media-youtube/")
         assert visitor.banner_visible()
-        assert visitor.page.evaluate("cloud7Consent.choice()") is None
+        assert visitor.page.evaluate("consentBanner.choice()") is None
         assert not visitor.page.evaluate(LOADED)

@@ -23,7 +23,7 @@ PLANTED_REQUEST = "/planted/request/"
 PLANTED_COOKIE = "/planted/cookie/"
 PLANTS = {
     PLANTED_REQUEST: '<img src="https://tracker.example/pixel.gif" alt="">',
-    PLANTED_COOKIE: "<script>document.cookie = '_ga=GA1.1.planted; path=/; domain=.cloud7.test';"
+    PLANTED_COOKIE: "<script>document.cookie = '_ga=GA1.1.planted; path=/; domain=.example.test';"
     "</script>",
 }
 

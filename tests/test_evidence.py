@@ -23,7 +23,7 @@ from tests.conftest import axe_violations
 PAGES = {"index.html", "about/index.html", "nl/index.html", "nl/about/index.html"}
 LANGUAGES = ("en", "nl")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-BANNER_MARKUP = re.compile(r'<div id="c7c".*?</dialog>\s*</div>', re.DOTALL)
+BANNER_MARKUP = re.compile(r'<div id="cb".*?</dialog>\s*</div>', re.DOTALL)
 
 
 def sha256(data: bytes) -> str:
@@ -195,7 +195,7 @@ def test_a_build_without_a_manifest_takes_no_evidence_and_says_so_once(
 
 def test_each_languages_evidence_is_taken_on_its_editions_home(site):
     files = find_pages(site)
-    with_banner = {path for path, file in files.items() if "c7c-banner" in file.read_text()}
+    with_banner = {path for path, file in files.items() if "cb-banner" in file.read_text()}
     manifest = Manifest(b"{}", "0123456789ab", LANGUAGES)
     # Not /404.html nor /nl/404.html, which are as near the root.
     assert language_homes(manifest, site, files, with_banner) == {"en": "/", "nl": "/nl/"}

@@ -16,7 +16,7 @@ def record_check(visitor, value: str):
         """value => {
             document.cookie = "cloud7_consent=; Max-Age=0; Path=/";
             document.cookie = "cloud7_consent=" + value + "; Path=/";
-            return cloud7Consent.choice();
+            return consentBanner.choice();
         }""",
         value,
     )
@@ -80,7 +80,7 @@ def test_blocked_cookies_and_storage_break_nothing(visitor):
     visitor.open("/")
     assert visitor.banner_visible()
     visitor.click(ACCEPT)
-    assert visitor.page.evaluate("cloud7Consent.choice().analytics") is True
+    assert visitor.page.evaluate("consentBanner.choice().analytics") is True
     visitor.page.wait_for_function("window.dataLayer && window.dataLayer.stubbed")
     visitor.open("/services/")  # nothing could be stored: ask again, send nothing
     assert visitor.banner_visible()

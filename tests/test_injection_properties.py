@@ -40,7 +40,7 @@ def built(tmp_path_factory):
 def injected_banner(built: Build) -> str:
     """The banner as a page without the footer slot gets it: cookie settings included."""
     banner, button = built.markup_in("en")
-    return banner + f'<p class="c7c-fallback">{button}</p>'
+    return banner + f'<p class="cb-fallback">{button}</p>'
 
 
 def without_injection(built: Build, page: str) -> str:

@@ -24,7 +24,7 @@ def test_every_built_page_has_the_banner_of_its_language(site, lang):
 def test_a_dutch_page_asks_in_dutch_and_says_the_policy_is_in_english(visitor):
     visitor.open("/nl/")
     assert visitor.banner_visible()
-    banner = visitor.page.locator("#c7c-banner")
+    banner = visitor.page.locator("#cb-banner")
     assert banner.get_by_role("heading").inner_text() == text("title", "nl", site=SITE)
     for name in ("accept", "reject", "details"):
         assert banner.get_by_role("button", name=text(name, "nl"), exact=True).is_visible()

@@ -85,7 +85,7 @@ def test_pasted_embed_code_becomes_a_placeholder_that_fetches_nothing(embeds_sit
     doc = page(embeds_site, f"media-{provider}")
     main = doc.find("main")
     assert main.find("iframe") is None and "style=" not in str(main)
-    placeholder = main.find("section", class_="c7c-embed")
+    placeholder = main.find("section", class_="cb-embed")
     assert placeholder["data-embed"] == provider
     assert placeholder["data-src"] == LOADS[provider]
     assert placeholder.find("svg")["viewbox"] == RATIO[provider]
@@ -167,7 +167,7 @@ def test_an_embed_that_names_its_content_gets_no_advice(embeds_site, tmp_path):
 
 
 def test_each_provider_used_is_in_the_cookie_table_settings_and_csp(embeds_site, site):
-    table = page(site, "").select_one("#c7c-details table").get_text(" ")
+    table = page(site, "").select_one("#cb-details table").get_text(" ")
     assert "YouTube" in table and "Google Maps" in table and "Vimeo" not in table
     assert "VISITOR_INFO1_LIVE" in table and "NID" in table
     switches = [i["data-embed-allow"] for i in page(site, "").select("[data-embed-allow]")]
@@ -323,7 +323,7 @@ def test_a_declared_host_is_allowed_and_reaches_the_csp_and_the_audit(tmp_path):
     csp = headers_file(out)["Content-Security-Policy"]
     assert "img-src 'self' https://*.google-analytics.com" in csp
     assert "https://cdn.cloud7.example" in csp.split("img-src")[1].split(";")[0]
-    root = page(out, "partners").find(id="c7c")
+    root = page(out, "partners").find(id="cb")
     assert root["data-declared-hosts"] == "cdn.cloud7.example"
 
 
@@ -382,7 +382,7 @@ def test_a_configured_provider_gets_placeholders_table_rows_and_a_switch(tmp_pat
     assert (
         doc.select_one('[data-embed-allow="acme"]')["data-hosts"] == "acme.example acmecdn.example"
     )
-    assert "acme_session" in doc.select_one("#c7c-details table").get_text()
+    assert "acme_session" in doc.select_one("#cb-details table").get_text()
     assert "https://player.acme.example" in headers_file(out)["Content-Security-Policy"]
 
 

@@ -32,7 +32,7 @@ COOKIE = "cloud7_consent"
 WEBINAR = "/news/watch-the-recording-of-our-managed-kubernetes-webinar/"
 # The cookie as the page reads it still holds a receipt not yet recorded.
 UNSENT = rf"/(^|; ){COOKIE}=[^;]*\.p[a-z]+_/.test(document.cookie)"
-CONSENT_ID_LINE = "#c7c-details .c7c-consent-id"
+CONSENT_ID_LINE = "#cb-details .cb-consent-id"
 
 
 class Backend:
@@ -249,7 +249,7 @@ def test_a_backend_that_fails_leaves_the_choice_working_and_the_receipt_comes_ag
     visitor.open("/")
     visitor.click(text("accept"))
     visitor.page.get_by_text(text("accepted")).wait_for()
-    assert visitor.page.evaluate("cloud7Consent.choice().analytics") is True
+    assert visitor.page.evaluate("consentBanner.choice().analytics") is True
     wait_until(visitor.page, "document.cookie.includes('_ga=')")  # analytics started
     (first,) = backend.wait_for(1)
     assert visitor.page.evaluate(UNSENT) and stored_value(visitor) == first["cookie"]
@@ -352,7 +352,7 @@ def test_a_choice_made_before_records_holds_and_the_next_one_gets_an_id_of_its_o
     revision = manifest_of(receipts_site)["revision"]
     value = consent_value(revision, "1").replace(CONSENT_ID, "0" * 32)
     value = value[: -len(".1")] + ".3"
-    cookie = {"name": COOKIE, "value": value, "domain": "www.cloud7.test", "path": "/"}
+    cookie = {"name": COOKIE, "value": value, "domain": "www.example.test", "path": "/"}
     visitor.context.add_cookies([cookie])
     visitor.open("/")
     assert not visitor.banner_visible()

@@ -48,7 +48,7 @@ def test_pages_read_without_javascript(browser, server):
     page = context.new_page()
     page.goto(server.url("/privacy-policy/"))
     assert page.get_by_role("heading", level=1).inner_text() == "Privacy Policy"
-    assert not page.locator("#c7c-banner").is_visible()
+    assert not page.locator("#cb-banner").is_visible()
     context.close()
 
 
@@ -182,8 +182,8 @@ def test_the_home_services_fill_their_rows_and_break_no_word(new_visitor, path, 
 def test_the_webinar_poster_shows_above_the_placeholder_text(new_visitor, width):
     visitor = new_visitor(viewport={"width": width, "height": 800})
     visitor.open("/news/watch-the-recording-of-our-managed-kubernetes-webinar/")
-    poster = visitor.page.locator(".c7c-embed-poster").bounding_box()
-    ask = visitor.page.locator(".c7c-embed-ask").bounding_box()
+    poster = visitor.page.locator(".cb-embed-poster").bounding_box()
+    ask = visitor.page.locator(".cb-embed-ask").bounding_box()
     assert poster["height"] >= 100
     assert ask["y"] >= poster["y"] + poster["height"] - 1
 
@@ -192,7 +192,7 @@ def test_the_webinar_poster_shows_above_the_placeholder_text(new_visitor, width)
 def test_the_map_placeholder_is_drawn_like_a_map_from_our_host(new_visitor, scheme):
     visitor = new_visitor(color_scheme=scheme)
     visitor.open("/contact/")
-    backdrop = visitor.page.locator('.c7c-embed[data-embed="google-maps"]').evaluate(
+    backdrop = visitor.page.locator('.cb-embed[data-embed="google-maps"]').evaluate(
         "e => getComputedStyle(e).backgroundImage"
     )
     assert backdrop.count("gradient(") >= 4 and "url(" not in backdrop

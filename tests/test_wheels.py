@@ -1,6 +1,7 @@
 """The plugins and the audit as another Pelican site gets them: each built as its own
 wheel, installed with Pelican into a fresh virtual environment (wheel_venv), and used by a
-small site on Pelican's own `simple` theme, away from this checkout."""
+small site on Pelican's own `simple` theme, away from this checkout. consent_banner alone
+on such a site, in a browser and under the audit, is tests/test_any_site.py."""
 
 from __future__ import annotations
 
@@ -21,8 +22,6 @@ PLUGINS = ["pelican.plugins.consent_banner", "pelican.plugins.policy_versions"]
 ARTICLE_EXCLUDES = ["policies"]
 # The simple theme has no page for a policy version: the site gives the three templates.
 THEME_TEMPLATES_OVERRIDES = ["templates"]
-# No consent records: the policy below does not declare them.
-CONSENT = {"cookie_name": "consent", "receipts_url": ""}
 """
 POLICY = """\
 Title: Privacy policy

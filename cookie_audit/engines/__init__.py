@@ -38,7 +38,7 @@ class JarCookie:
     """A cookie in the browser's jar, as every engine reports it."""
 
     name: str
-    domain: str  # ".cloud7.test" for the parent domain, "www.cloud7.test" for the host
+    domain: str  # ".example.test" for the parent domain, "www.example.test" for the host
     path: str
     expires: float | None  # Unix time; None for a session cookie
     secure: bool

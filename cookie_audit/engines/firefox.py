@@ -54,7 +54,7 @@ class FirefoxProcess:
     """One Firefox with a throwaway profile, and the BiDi session that drives it."""
 
     def __init__(self, proxy: ObservingProxy, gpc: bool) -> None:
-        self.profile = tempfile.mkdtemp(prefix="cloud7-firefox-")
+        self.profile = tempfile.mkdtemp(prefix="cookie-audit-firefox-")
         prefs = {
             **PROXY_PREFS,
             "network.proxy.http": "127.0.0.1",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from .languages import BUILT_IN as BUILT_IN_LANGUAGES
@@ -19,11 +20,14 @@ from .providers import BUILT_IN, Provider
 
 DEFAULTS: dict[str, Any] = {
     "measurement_id": None,
-    "cookie_name": "cloud7_consent",
+    "cookie_name": "consent",
     "lifetime_months": 6,
     "honour_gpc": True,
-    "policy_url": None,  # None: the privacy policy of the policy_versions plugin
-    "receipts_url": "/api/consent",  # where consent.js sends each choice's receipt; "": none
+    # The policy a visitor consents to. None: policy_versions' (its consent revision, its
+    # privacy policy); a site without that plugin sets both.
+    "revision": None,
+    "policy_url": None,
+    "receipts_url": "",  # where consent.js sends each choice's receipt; "": none
     "cookies": [],
     "providers": [],  # embed providers besides the built-in YouTube, Vimeo and Google Maps
     "declared_hosts": {},  # other hosts the site loads from as it is: {host: reason}
@@ -37,6 +41,7 @@ MEASUREMENT_ID = re.compile(r"^G-[A-Z0-9]{4,16}$")
 POLICY_URL = re.compile(r"^(https://[^\s\"'<>]+|[\w\-.][\w\-./]*)$")  # relative to SITEURL
 # A path on the site's own host: the backend must answer there (Safari keeps its cookie).
 RECEIPTS_URL = re.compile(r"^(/[\w\-./]*)?$")
+REVISION = re.compile(r"^\d{4}-\d\d-\d\d$")  # consent.js's RECORD reads it so
 COOKIE_NAME = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 COOKIE_KEYS = {"name", "provider", "purpose", "duration", "category"}
 CATEGORIES = {"necessary", "analytics"}
@@ -73,6 +78,11 @@ def check_config(raw: dict | None) -> dict[str, Any]:
         raise _fail("lifetime_months", f"{months} is more than {MAX_LIFETIME_MONTHS} months")
     if not isinstance(config["honour_gpc"], bool):
         raise _fail("honour_gpc", "must be True or False")
+    revision = config["revision"]
+    if revision is not None and not (isinstance(revision, str) and REVISION.match(revision)):
+        raise _fail(
+            "revision", f"{revision!r} is not a date like '2026-12-01' (the policy's version)"
+        )
     url = config["policy_url"]
     if url is not None and not (isinstance(url, str) and POLICY_URL.match(url)):
         raise _fail("policy_url", f"{url!r} is not a path like 'privacy-policy/' or an https URL")
@@ -91,7 +101,7 @@ def check_config(raw: dict | None) -> dict[str, Any]:
         raise _fail("declared_hosts", "must be a dict of {host: reason}")
     for host, reason in hosts.items():
         if not (isinstance(host, str) and HOST.match(host)):
-            raise _fail(f"declared_hosts.{host}", "is not a host name like 'cdn.cloud7.example'")
+            raise _fail(f"declared_hosts.{host}", "is not a host name like 'cdn.example.com'")
         if not (isinstance(reason, str) and reason.strip()):
             raise _fail(f"declared_hosts.{host}", "needs a reason: why may every visitor load it?")
     if not isinstance(config["texts"], dict):
@@ -99,6 +109,35 @@ def check_config(raw: dict | None) -> dict[str, Any]:
     for lang, words in config["texts"].items():
         _check_words(lang, words)
     return config
+
+
+@dataclass(frozen=True)
+class ConsentPolicy:
+    """The policy a visitor consents to: its revision (a new one asks everyone again) and
+    the address of the page the banner links to."""
+
+    revision: str
+    url: str
+
+
+def consent_policy(config: dict[str, Any], context: dict) -> ConsentPolicy:
+    """From the policy_versions plugin when it is enabled (it publishes CONSENT_REVISION and
+    POLICY_URL; ``policy_url`` may point elsewhere), else from ``revision`` and
+    ``policy_url``: facts only the site knows, so there is no default."""
+    versioned = context.get("CONSENT_REVISION")
+    if versioned and config["revision"]:
+        raise _fail("revision", "policy_versions decides the revision from its versions; remove it")
+    revision = versioned or config["revision"]
+    url = config["policy_url"] or context.get("POLICY_URL")
+    for key, value in (("revision", revision), ("policy_url", url)):
+        if not value:
+            raise ConsentConfigError(
+                f"consent_banner: CONSENT[{key!r}] is not set: set 'revision' to the date of "
+                "the privacy policy visitors consent to (like '2026-12-01'; a later date asks "
+                "everyone again) and 'policy_url' to its page (like 'privacy-policy/'), or "
+                "enable the policy_versions plugin, which gives both"
+            )
+    return ConsentPolicy(revision=revision, url=url)
 
 
 def _check_provider(index: int, raw: Any) -> Provider:
@@ -139,6 +178,14 @@ def _check_provider(index: int, raw: Any) -> Provider:
         cookies=tuple(cookies),
         embeds=tuple(raw["embeds"]),
         verb=raw["verb"],
+    )
+
+
+def uses_analytics(config: dict[str, Any]) -> bool:
+    """Whether the site runs Google Analytics after consent: its own tag (measurement_id),
+    or a tag pasted into a page or template, whose cookies the site declares."""
+    return bool(config["measurement_id"]) or any(
+        c["category"] == "analytics" for c in config["cookies"]
     )
 
 

@@ -28,12 +28,13 @@ from pelican.writers import Writer
 from . import consent_js
 from .config import (
     SECONDS_PER_MONTH,
-    ConsentConfigError,
     check_config,
     consent_cookie_purposes,
+    consent_policy,
     cookie_inventory,
     embed_providers,
     texts_in_force,
+    uses_analytics,
 )
 from .embeds import Embed, check_page
 from .gate_google_tags import gate_google_tags, inline_file_name
@@ -178,13 +179,8 @@ class Build:
 
     def render(self, context: dict) -> None:
         """Prepare the markup every page shares; each language's banner comes on first use."""
-        # The policy_versions plugin decides the revision and, by default, the policy URL.
-        revision = context.get("CONSENT_REVISION")
-        if not revision:
-            raise ConsentConfigError(
-                "consent_banner: no consent revision; enable the policy_versions plugin"
-            )
-        policy_url = self.config["policy_url"] or context["POLICY_URL"]
+        policy = consent_policy(self.config, context)
+        revision, policy_url = policy.revision, policy.url
         self.policy_url = policy_url if policy_url.startswith("https://") else self.url(policy_url)
         self.env = Environment(
             loader=FileSystemLoader(HERE),
@@ -236,7 +232,7 @@ class Build:
     def seal(self, context: dict) -> None:
         """The banner version, from every language the site publishes (prepare() has
         rendered each), and the head tag that names it: before the first page is written."""
-        in_force = context["POLICY_IN_FORCE"]  # the policy_versions plugin's
+        in_force = context.get("POLICY_IN_FORCE")  # the policy_versions plugin's, if enabled
         self.manifest = banner_manifest(
             site_url=self.site_url,
             revision=self.revision,
@@ -244,7 +240,9 @@ class Build:
                 version=in_force.effective.isoformat(),
                 url=self.url(in_force.url),
                 sha256=in_force.sha256,
-            ),
+            )
+            if in_force
+            else None,
             cookie={
                 "name": self.config["cookie_name"],
                 "max_age": self.max_age,
@@ -312,7 +310,7 @@ class Build:
                     "analytics": texts["analytics_title"],
                     "external-media": texts["external_title"],
                 },
-                analytics=analytics_provider(cookies) if self.config["measurement_id"] else None,
+                analytics=analytics_provider(cookies) if uses_analytics(self.config) else None,
                 embeds=self.embed_providers,
                 declared_hosts=sorted(self.declared_hosts),
                 policy_url=self.policy_url,
@@ -367,7 +365,7 @@ class Build:
         slot = page.rfind(SETTINGS_SLOT, body)  # the footer's: the last, near the end
         after = slot + len(SETTINGS_SLOT)
         if slot == -1:  # a theme without the footer slot still gets the control
-            banner += f'<p class="c7c-fallback">{button}</p>'
+            banner += f'<p class="cb-fallback">{button}</p>'
             slot = after = len(page)
             button = ""
         # One copy of the page, however many pieces go in.
@@ -581,7 +579,7 @@ def consent_providers(
 ) -> list[dict]:
     """The third parties, as the ``CONSENT_PROVIDERS`` setting tells other plugins; an
     embed provider with where it is embedded (`places`), for messages about it."""
-    analytics = [analytics_provider(inventory)] if config["measurement_id"] else []
+    analytics = [analytics_provider(inventory)] if uses_analytics(config) else []
     return [
         {
             "id": p.id,

@@ -41,7 +41,7 @@ def built_at() -> str:
 
 @dataclass(frozen=True)
 class Policy:
-    """The privacy policy version in force when the banner was built."""
+    """The privacy policy version in force when the banner was built (policy_versions')."""
 
     version: str
     url: str
@@ -62,7 +62,7 @@ def banner_manifest(
     *,
     site_url: str,
     revision: str,
-    policy: Policy,
+    policy: Policy | None,
     cookie: dict,
     providers: list[str],
     shipped: dict[str, str],
@@ -73,7 +73,7 @@ def banner_manifest(
     settings = {
         "site_url": site_url,
         "revision": revision,
-        "policy": vars(policy),
+        "policy": policy and vars(policy),  # None without the policy_versions plugin
         "cookie": cookie,
         "languages": sorted(markup),
         "providers": providers,
