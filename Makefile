@@ -98,7 +98,7 @@ test: $(VENV)/.test browser engines postgresql
 # ENGINE=webkit walks every page's first visit in that engine instead. The real backend
 # (throwaway database) answers the site's /api/, so receipts get its Set-Cookie.
 audit: build browser $(if $(ENGINE),engines)
-	$(PY) -m tests.audit_with_backend output --report audit-report --settings $(SETTINGS) $(if $(ENGINE),--engine $(ENGINE))
+	$(PY) -m backend audit output --report audit-report --settings $(SETTINGS) $(if $(ENGINE),--engine $(ENGINE))
 
 # Build cost of the plugins, what the banner costs a visitor; a table and bench-results.json.
 bench: $(VENV)/.test browser

@@ -252,10 +252,22 @@ def parser() -> argparse.ArgumentParser:
     consent.set_defaults(run=_consent)
 
     commands.add_parser("prune", help="delete what outlived its retention").set_defaults(run=_prune)
+
+    # Listed for --help only: main() hands `audit`'s arguments to backend/audit.py unread.
+    commands.add_parser(
+        "audit",
+        help="make audit: python -m cookie_audit's arguments, with a throwaway backend "
+        "answering the site's /api/",
+    )
     return top
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["audit"]:  # the rest are the cookie audit's arguments, read by it
+        from backend import audit
+
+        return audit.main(argv[1:])
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:

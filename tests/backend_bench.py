@@ -15,6 +15,7 @@ import tempfile
 import threading
 import time
 import urllib.parse
+from collections.abc import Callable
 from pathlib import Path
 
 from backend import contact, guard, outbox
@@ -51,39 +52,35 @@ def fields(number: int) -> bytes:
     ).encode()
 
 
-def load(port: int, seconds: float) -> dict:
-    """CLIENTS keep-alive connections posting as fast as they are answered."""
+def load(
+    port: int, path: str, content_type: str, body: Callable[[int], str | bytes], ok: int
+) -> dict:
+    """CLIENTS keep-alive connections posting to `path` for SECONDS, as fast as they are
+    answered, each post `body(n)` for a new n; `ok` is the status that acknowledges one."""
     latencies: list[float] = []
     acknowledged = 0
     lock = threading.Lock()
-    deadline = time.monotonic() + seconds
+    deadline = time.monotonic() + SECONDS
     counter = iter(range(10**9))
+    headers = {"Content-Type": content_type, "Origin": f"http://127.0.0.1:{port}"}
 
     def client() -> None:
         nonlocal acknowledged
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         mine: list[float] = []
-        ok = 0
+        acknowledged_here = 0
         while time.monotonic() < deadline:
-            body = fields(next(counter))
+            data = body(next(counter))
             started = time.perf_counter()
-            connection.request(
-                "POST",
-                "/api/contact",
-                body,
-                {
-                    "Content-Type": "application/x-www-form-urlencoded",
-                    "Origin": f"http://127.0.0.1:{port}",
-                },
-            )
+            connection.request("POST", path, data, headers)
             answer = connection.getresponse()
             answer.read()
             mine.append(time.perf_counter() - started)
-            ok += answer.status == 303
+            acknowledged_here += answer.status == ok
         connection.close()
         with lock:
             latencies.extend(mine)
-            acknowledged += ok
+            acknowledged += acknowledged_here
 
     threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
     started = time.perf_counter()
@@ -94,9 +91,9 @@ def load(port: int, seconds: float) -> dict:
     elapsed = time.perf_counter() - started
     latencies.sort()
     return {
-        "posts": len(latencies),
+        "requests": len(latencies),
         "acknowledged": acknowledged,
-        "posts_per_second": acknowledged / elapsed,
+        "per_second": acknowledged / elapsed,
         "p50_ms": 1000 * statistics.median(latencies),
         "p99_ms": 1000 * latencies[int(0.99 * (len(latencies) - 1))],
     }
@@ -117,10 +114,10 @@ def rss_mb(pid: int) -> dict:
     }
 
 
-def stored(url: str) -> int:
+def stored(url: str, table: str) -> int:
     db = Database(url)
     with db.transaction() as tx:
-        count = tx.query("SELECT COUNT(*) AS n FROM contact_requests")[0]["n"]
+        count = tx.query(f"SELECT COUNT(*) AS n FROM {table}")[0]["n"]
     db.close()
     return count
 
@@ -130,14 +127,15 @@ def posts(url: str, sink: SmtpSink) -> dict:
     served = Backend(env)
     try:
         before = cpu_seconds(served.process.pid)
-        figures = load(served.port, SECONDS)
+        form = "application/x-www-form-urlencoded"
+        figures = load(served.port, "/api/contact", form, fields, 303)
         # The server's own CPU per post moves less with a busy machine than the rate does.
         used = cpu_seconds(served.process.pid) - before
-        figures["server_cpu_ms_per_post"] = 1000 * used / max(1, figures["posts"])
+        figures["server_cpu_ms_per_post"] = 1000 * used / max(1, figures["requests"])
         figures |= rss_mb(served.process.pid)
     finally:
         served.close()
-    figures["durable"] = stored(url) == figures["acknowledged"]
+    figures["durable"] = stored(url, "contact_requests") == figures["acknowledged"]
     return figures
 
 
@@ -162,51 +160,16 @@ def queued_mails(url: str, sink: SmtpSink) -> dict:
     return {"mails": MAILS, "seconds": seconds, "received": len(sink.messages)}
 
 
-def receipt_load(port: int, seconds: float, manifest: dict) -> dict:
-    """CLIENTS keep-alive connections sending consent receipts, each for a new consent ID."""
-    latencies: list[float] = []
-    acknowledged = 0
-    lock = threading.Lock()
-    deadline = time.monotonic() + seconds
-    counter = iter(range(10**9))
+def receipt(manifest: dict) -> Callable[[int], str]:
+    """The body of a consent receipt as consent.js sends it, the nth for a new consent ID."""
     start = f"v2.{manifest['revision']}.a1"
     end = f"1.paccept_en_{manifest['banner_version']}"
-    headers = {"Content-Type": "application/json", "Origin": f"http://127.0.0.1:{port}"}
 
-    def client() -> None:
-        nonlocal acknowledged
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        mine: list[float] = []
-        ok = 0
-        while time.monotonic() < deadline:
-            value = f"{start}.{int(time.time())}.{next(counter):032x}.{end}"
-            body = json.dumps({"cookie": value, "path": "/", "gpc": False})
-            started = time.perf_counter()
-            connection.request("POST", "/api/consent", body, headers)
-            answer = connection.getresponse()
-            answer.read()
-            mine.append(time.perf_counter() - started)
-            ok += answer.status == 200
-        connection.close()
-        with lock:
-            latencies.extend(mine)
-            acknowledged += ok
+    def body(number: int) -> str:
+        value = f"{start}.{int(time.time())}.{number:032x}.{end}"
+        return json.dumps({"cookie": value, "path": "/", "gpc": False})
 
-    threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
-    latencies.sort()
-    return {
-        "receipts": len(latencies),
-        "acknowledged": acknowledged,
-        "receipts_per_second": acknowledged / elapsed,
-        "p50_ms": 1000 * statistics.median(latencies),
-        "p99_ms": 1000 * latencies[int(0.99 * (len(latencies) - 1))],
-    }
+    return body
 
 
 def receipts(url: str, folder: Path) -> dict:
@@ -215,15 +178,14 @@ def receipts(url: str, folder: Path) -> dict:
     db = Database(url)
     db.migrate()
     manifests.learn(db, manifests.read(path))
+    db.close()
     served = Backend(backend_env(url, BACKEND_CONSENT_RATE_LIMIT="100000000"))
     try:
-        figures = receipt_load(served.port, SECONDS, json.loads(path.read_text()))
+        body = receipt(json.loads(path.read_text()))
+        figures = load(served.port, "/api/consent", "application/json", body, 200)
     finally:
         served.close()
-    with db.transaction() as tx:
-        count = tx.query("SELECT COUNT(*) AS n FROM consent_receipts")[0]["n"]
-    db.close()
-    figures["durable"] = count == figures["acknowledged"]
+    figures["durable"] = stored(url, "consent_receipts") == figures["acknowledged"]
     return figures
 
 
@@ -238,7 +200,7 @@ def receipt_rows(results: dict) -> list[tuple[str, str, str]]:
     return [
         (
             f"backend consent receipts, {name} ({CLIENTS} clients, {SECONDS:.0f} s)",
-            f"{r['receipts_per_second']:.0f} receipts/s, p50 {r['p50_ms']:.1f} ms, p99 "
+            f"{r['per_second']:.0f} receipts/s, p50 {r['p50_ms']:.1f} ms, p99 "
             f"{r['p99_ms']:.1f} ms; {'every' if r['durable'] else 'NOT every'} "
             "acknowledged receipt stored",
             "≥ 1,000 receipts/s, p99 ≤ 50 ms",
@@ -279,7 +241,7 @@ def rows(results: dict) -> list[tuple[str, str, str]]:
         found.append(
             (
                 f"backend form posts, {name} ({CLIENTS} clients, {SECONDS:.0f} s)",
-                f"{r['posts_per_second']:.0f} posts/s, p50 {r['p50_ms']:.1f} ms, p99 "
+                f"{r['per_second']:.0f} posts/s, p50 {r['p50_ms']:.1f} ms, p99 "
                 f"{r['p99_ms']:.1f} ms, server {r['server_cpu_ms_per_post']:.2f} CPU ms a post; "
                 f"{'every' if r['durable'] else 'NOT every'} acknowledged post stored",
                 "≥ 300 posts/s, p99 ≤ 50 ms",

@@ -1,4 +1,5 @@
-"""Real parts for the backend's tests: a PostgreSQL cluster, an SMTP server, the backend.
+"""Real parts for the backend's tests: a PostgreSQL cluster, an SMTP server, the backend,
+and the fixtures that start them (tests/conftest.py offers them to every test module).
 
 Each is started on the loopback interface for the tests and stopped after them; waits
 are on events (a port that answers, a mail that arrived), never fixed sleeps.
@@ -10,6 +11,7 @@ import contextlib
 import email
 import email.policy
 import glob
+import http.client
 import os
 import pwd
 import shutil
@@ -22,10 +24,14 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from email.message import EmailMessage
 from pathlib import Path
 
+import pytest
 from pelican.plugins.consent_banner.manifest import record_pattern
+
+from cookie_audit.sandbox import SITE_HOST
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "test-secret-" + "x" * 40
@@ -230,6 +236,55 @@ class Backend:
             self.process.stdout.close()
 
 
+def killed_under_load(
+    served: Backend, send: Callable[[int, int], str | None], enough: int, what: str
+) -> list[str]:
+    """Four clients send to `served` until `enough` are acknowledged; then it is killed
+    (SIGKILL) in mid-load and started again on the same database. `send(client, n)` sends
+    a client's nth and returns its key if acknowledged (None if not); returns the keys of
+    all that were acknowledged."""
+    acknowledged: list[str] = []
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def client(number: int) -> None:
+        sent = 0
+        while not stop.is_set():
+            try:
+                key = send(number, sent)
+            except (OSError, http.client.HTTPException):
+                return  # the backend is gone
+            sent += 1
+            if key is not None:
+                with lock:
+                    acknowledged.append(key)
+
+    clients = [threading.Thread(target=client, args=(n,)) for n in range(4)]
+    try:
+        for thread in clients:
+            thread.start()
+        wait_for(lambda: len(acknowledged) >= enough, 60, f"{enough} acknowledged {what}")
+        served.kill()
+    finally:
+        stop.set()
+        for thread in clients:
+            thread.join(20)
+    served.start()
+    return acknowledged
+
+
+def backend_cli(database_url: str, *args: str, **extra: str) -> subprocess.CompletedProcess:
+    """`python -m backend ARGS` as staff run it, against `database_url`; `extra` changes
+    its environment (backend_env). Its output as text, whatever its exit code."""
+    return subprocess.run(
+        [sys.executable, "-m", "backend", *args],
+        cwd=ROOT,
+        env=backend_env(database_url, **extra),
+        capture_output=True,
+        text=True,
+    )
+
+
 # The consent cookie's grammar, read from consent.js as the build reads it.
 CONSENT_PATTERN = record_pattern((ROOT / "consent_js" / "consent.js").read_text(encoding="utf-8"))
 
@@ -338,3 +393,54 @@ def consent_evidence(folder: Path, manifest_path: Path) -> Path:
     }
     (here / "evidence.json").write_text(json.dumps(evidence, indent=2), encoding="utf-8")
     return here
+
+
+# Fixtures
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    cluster = Postgres()
+    yield cluster
+    cluster.close()
+
+
+@pytest.fixture(scope="module")
+def smtp():
+    sink = SmtpSink()
+    yield sink
+    sink.stop()
+
+
+DATABASES = ["sqlite", "postgresql"]
+
+
+def fresh_database(request: pytest.FixtureRequest, folder: Path) -> str:
+    """A new empty database of the kind the fixture's parameter names (DATABASES): its URL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{folder}/backend.sqlite3"
+    return request.getfixturevalue("postgres").fresh_database()
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request, tmp_path):
+    return fresh_database(request, tmp_path)
+
+
+@pytest.fixture(scope="module")
+def served_site(site):
+    """The built site `served` serves; a test module overrides it to serve another build."""
+    return site
+
+
+@pytest.fixture(scope="module", params=DATABASES)
+def served(request, served_site, smtp, tmp_path_factory):
+    """The backend serving `served_site` as the browser tests reach it (the site's host),
+    on each database, its mail going to `smtp`; `.database_url` is its database."""
+    url = fresh_database(request, tmp_path_factory.mktemp("db"))
+    backend = Backend(backend_env(url, smtp.url), "--static", str(served_site))
+    backend.database_url = url
+    plain_url = backend.url
+    backend.url = lambda path="/", host=SITE_HOST: plain_url(path, host)
+    yield backend
+    backend.close()

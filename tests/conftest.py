@@ -29,6 +29,9 @@ from cookie_audit.sandbox import (
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# The backend's fixtures (postgres, smtp, database_url, served), for every test module.
+pytest_plugins = ["tests.backend_parts"]
+
 # One page of each type the site has.
 PAGE_TYPES = [
     "/",

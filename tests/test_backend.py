@@ -5,8 +5,6 @@ from __future__ import annotations
 import email
 import email.policy
 import json
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.parse
@@ -18,30 +16,18 @@ from backend import guard, rights
 from backend.settings import load as load_settings
 from backend.storage import Database
 from backend.words import consent_text, say
-from tests.backend_parts import ROOT, SECRET, Backend, Postgres, SmtpSink, backend_env, wait_for
+from tests.backend_parts import (
+    SECRET,
+    Backend,
+    Postgres,
+    SmtpSink,
+    backend_cli,
+    backend_env,
+    killed_under_load,
+    wait_for,
+)
 
 CUSTOMER_SERVICE = "customer-service@cloud7.example"
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    cluster = Postgres()
-    yield cluster
-    cluster.close()
-
-
-@pytest.fixture(scope="module")
-def smtp():
-    sink = SmtpSink()
-    yield sink
-    sink.stop()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/backend.sqlite3"
-    return request.getfixturevalue("postgres").fresh_database()
 
 
 @pytest.fixture
@@ -368,25 +354,14 @@ def test_a_sqlite_database_held_by_another_writer_gives_a_503_and_nothing_half_w
     assert len(rows(url, "SELECT id FROM outbox")) == 2
 
 
-def cli(database_url: str, *args: str) -> subprocess.CompletedProcess:
-    env = backend_env(database_url)
-    return subprocess.run(
-        [sys.executable, "-m", "backend", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-
-
 def test_subject_export_and_erase_cover_exactly_the_addresses_records(backend, database_url, smtp):
     post(backend, good(email="Ada@Example.org"))
     post(backend, good(email="grace@example.org", name="Grace Hopper"))
     wait_for(lambda: len(smtp.messages) == 4, what="all four mails")
-    exported = json.loads(cli(database_url, "subject", "export", "ada@example.org").stdout)
+    exported = json.loads(backend_cli(database_url, "subject", "export", "ada@example.org").stdout)
     assert [r["name"] for r in exported["contact_requests"]] == ["Ada Lovelace"]
     assert {m["kind"] for m in exported["mails"]} == {"contact-notify", "contact-confirm"}
-    erased = cli(database_url, "subject", "erase", "ADA@example.org")
+    erased = backend_cli(database_url, "subject", "erase", "ADA@example.org")
     assert erased.returncode == 0
     assert "Erased 1 requests, 0 newsletter subscriptions and 2 mails" in erased.stdout
     left = rows(database_url, "SELECT email FROM contact_requests")
@@ -397,75 +372,33 @@ def test_subject_export_and_erase_cover_exactly_the_addresses_records(backend, d
 def test_staff_read_requests_and_the_outbox_from_the_command_line(backend, database_url, smtp):
     post(backend, good())
     wait_for(lambda: len(smtp.messages) == 2, what="both mails")
-    listed = cli(database_url, "requests")
+    listed = backend_cli(database_url, "requests")
     assert "Ada Lovelace <ada@example.org>" in listed.stdout and "1 requests" in listed.stdout
-    assert "0 mails wait to be sent." in cli(database_url, "mail").stdout
+    assert "0 mails wait to be sent." in backend_cli(database_url, "mail").stdout
 
 
 def test_a_bad_setting_is_named_with_its_fix_and_no_traceback(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "-m", "backend", "serve"],
-        cwd=ROOT,
-        env={**backend_env("mysql://x"), "BACKEND_SECRET": SECRET},
-        capture_output=True,
-        text=True,
-    )
+    result = backend_cli("mysql://x", "serve")
     assert result.returncode == 2
     assert "BACKEND_DATABASE_URL='mysql://x'" in result.stderr
     assert "Traceback" not in result.stderr
-    unset = subprocess.run(
-        [sys.executable, "-m", "backend", "serve"],
-        cwd=ROOT,
-        env={**backend_env(f"sqlite:///{tmp_path}/x.db"), "BACKEND_SECRET": ""},
-        capture_output=True,
-        text=True,
-    )
+    unset = backend_cli(f"sqlite:///{tmp_path}/x.db", "serve", BACKEND_SECRET="")
     assert unset.returncode == 2 and "BACKEND_SECRET is not set" in unset.stderr
-    no_url = subprocess.run(
-        [sys.executable, "-m", "backend", "newsletter", "export"],
-        cwd=ROOT,
-        env={**backend_env(f"sqlite:///{tmp_path}/x.db"), "BACKEND_SITE_URL": ""},
-        capture_output=True,
-        text=True,
-    )
+    no_url = backend_cli(f"sqlite:///{tmp_path}/x.db", "newsletter", "export", BACKEND_SITE_URL="")
     assert no_url.returncode == 2 and "BACKEND_SITE_URL is not set" in no_url.stderr
 
 
-def test_sigkill_under_load_loses_no_acknowledged_request_and_no_mail(
-    database_url,
-):
-    import threading
-
+def test_sigkill_under_load_loses_no_acknowledged_request_and_no_mail(database_url):
     sink = SmtpSink()
-    env = backend_env(database_url, sink.url, BACKEND_RATE_LIMIT="100000")
-    served = Backend(env)
-    acknowledged: list[str] = []
-    lock = threading.Lock()
-    stop = threading.Event()
+    served = Backend(backend_env(database_url, sink.url, BACKEND_RATE_LIMIT="100000"))
 
-    def client(number: int) -> None:
-        sent = 0
-        while not stop.is_set():
-            address = f"load-{number}-{sent}@example.org"
-            sent += 1
-            try:
-                status, _, _ = post(served, good(email=address))
-            except OSError:
-                return  # the backend is gone
-            if status == 303:
-                with lock:
-                    acknowledged.append(address)
+    def send(client: int, n: int) -> str | None:
+        address = f"load-{client}-{n}@example.org"
+        return address if post(served, good(email=address))[0] == 303 else None
 
-    clients = [threading.Thread(target=client, args=(n,)) for n in range(4)]
     try:
-        for thread in clients:
-            thread.start()
-        wait_for(lambda: len(acknowledged) >= 60, 60, "60 acknowledged posts")
-        served.kill()
-        stop.set()
-        for thread in clients:
-            thread.join(20)
-        served.start()  # the same database: the worker sends what was left
+        # Started again on the same database: the worker sends what was left.
+        acknowledged = killed_under_load(served, send, 60, "posts")
         stored = {r["email"] for r in rows(database_url, "SELECT email FROM contact_requests")}
         assert set(acknowledged) <= stored
         wait_for(
@@ -494,7 +427,6 @@ def test_sigkill_under_load_loses_no_acknowledged_request_and_no_mail(
         notified = {str(m["Reply-To"]) for m in received if m["To"] == CUSTOMER_SERVICE}
         assert set(acknowledged) <= confirmed and set(acknowledged) <= notified
     finally:
-        stop.set()
         served.close()
         sink.stop()
 
@@ -535,7 +467,7 @@ def test_newsletter_double_opt_in_keeps_the_proof_and_one_click_unsubscribe_keep
     assert (status, headers["location"]) == (303, "/api/newsletter/sent?lang=nl")
     pending = rows(database_url, "SELECT * FROM newsletter_subscribers")
     assert [(r["email"], r["confirmed_at"]) for r in pending] == [("ada@example.org", None)]
-    assert cli(database_url, "newsletter", "export").stdout.count("\n") == 1  # the header
+    assert backend_cli(database_url, "newsletter", "export").stdout.count("\n") == 1  # the header
     mail = wait_for(lambda: smtp.to("ada@example.org"), what="the confirmation mail")[0]
     assert mail["Subject"] == "Bevestig uw aanmelding voor de nieuwsbrief van Cloud 7"
     assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -555,9 +487,10 @@ def test_newsletter_double_opt_in_keeps_the_proof_and_one_click_unsubscribe_keep
     assert proof["asked_text"] == consent_text("nl") != subscription()["consent_text"]
     assert proof["lang"] == "nl"
 
-    exported = json.loads(cli(database_url, "newsletter", "export", "--format", "json").stdout)
+    exported = backend_cli(database_url, "newsletter", "export", "--format", "json").stdout
+    exported = json.loads(exported)
     assert [(r["email"], r["lang"]) for r in exported] == [("ada@example.org", "nl")]
-    csv_text = cli(database_url, "newsletter", "export").stdout
+    csv_text = backend_cli(database_url, "newsletter", "export").stdout
     assert csv_text.splitlines()[0].startswith("email,name,lang,asked_at")
 
     # RFC 8058: the mail platform POSTs List-Unsubscribe=One-Click to the header's URL.
@@ -570,7 +503,8 @@ def test_newsletter_double_opt_in_keeps_the_proof_and_one_click_unsubscribe_keep
     assert rows(database_url, "SELECT * FROM newsletter_subscribers") == []
     kept = rows(database_url, "SELECT * FROM newsletter_unsubscribed")
     assert len(kept) == 1 and "ada" not in json.dumps(kept)
-    assert json.loads(cli(database_url, "newsletter", "export", "--format", "json").stdout) == []
+    exported = backend_cli(database_url, "newsletter", "export", "--format", "json").stdout
+    assert json.loads(exported) == []
     # The link again: nothing left to remove, and it says so.
     status, page = get(backend, unsubscribe)
     assert status == 200 and "afgemeld" in page
@@ -616,11 +550,11 @@ def test_newsletter_sign_up_refuses_bad_input_and_says_nothing_about_who_is_subs
 def test_erase_removes_the_subscription_and_keeps_only_the_hash(backend, database_url, smtp):
     post(backend, subscription(), path="/api/newsletter")
     post(backend, good())
-    result = cli(database_url, "subject", "erase", "ada@example.org")
+    result = backend_cli(database_url, "subject", "erase", "ada@example.org")
     assert "Erased 1 requests, 1 newsletter subscriptions" in result.stdout
     for table in ("contact_requests", "newsletter_subscribers", "outbox"):
         assert rows(database_url, f"SELECT * FROM {table}") == [], table
     assert len(rows(database_url, "SELECT * FROM newsletter_unsubscribed")) == 1
-    exported = json.loads(cli(database_url, "subject", "export", "ada@example.org").stdout)
+    exported = json.loads(backend_cli(database_url, "subject", "export", "ada@example.org").stdout)
     assert exported["contact_requests"] == [] and exported["newsletter"] is None
     assert exported["newsletter_unsubscribed_at"]

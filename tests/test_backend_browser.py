@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 
 from backend.storage import Database
-from cookie_audit.sandbox import SITE_HOST
-from tests.backend_parts import Backend, Postgres, SmtpSink, backend_env, wait_for
+from tests.backend_parts import wait_for
 
 WORDS = {
     "en": {
@@ -37,31 +36,6 @@ WORDS = {
         "missing_name": "Vul uw naam in.",
     },
 }
-
-
-@pytest.fixture(scope="module")
-def smtp():
-    sink = SmtpSink()
-    yield sink
-    sink.stop()
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def served(request, site, smtp, tmp_path_factory):
-    cluster = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('db')}/backend.sqlite3"
-    else:
-        cluster = Postgres()
-        url = cluster.fresh_database()
-    backend = Backend(backend_env(url, smtp.url), "--static", str(site))
-    backend.database_url = url
-    plain_url = backend.url
-    backend.url = lambda path="/", host=SITE_HOST: plain_url(path, host)  # the site's host
-    yield backend
-    backend.close()
-    if cluster:
-        cluster.close()
 
 
 def stored(url: str, email: str) -> list[dict]:

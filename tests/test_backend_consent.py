@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import csv
-import http.client
 import json
-import subprocess
-import sys
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -21,30 +17,15 @@ from backend.consent import manifests
 from backend.settings import load as load_settings
 from backend.storage import Database
 from tests.backend_parts import (
-    ROOT,
     Backend,
-    Postgres,
+    backend_cli,
     backend_env,
     consent_evidence,
     consent_manifest,
-    wait_for,
+    killed_under_load,
 )
 
 FIRST = "0123456789abcdef0123456789abcdef"
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    cluster = Postgres()
-    yield cluster
-    cluster.close()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/backend.sqlite3"
-    return request.getfixturevalue("postgres").fresh_database()
 
 
 @pytest.fixture
@@ -134,16 +115,6 @@ def rows(url: str, sql: str = "SELECT * FROM consent_receipts ORDER BY consent_i
             return tx.query(sql)
     finally:
         db.close()
-
-
-def cli(database_url: str, *args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "backend", "consent", *args],
-        cwd=cwd,
-        env=backend_env(database_url),
-        capture_output=True,
-        text=True,
-    )
 
 
 def test_a_receipt_is_stored_and_answered_with_the_consent_cookie(backend, database_url, manifest):
@@ -290,61 +261,45 @@ def test_a_thousand_concurrent_receipts_are_a_thousand_rows(backend, database_ur
 def test_sigkill_under_load_loses_no_acknowledged_receipt(database_url, manifest_path, manifest):
     learn(database_url, manifest_path)
     served = serve(database_url)
-    acknowledged: list[str] = []
-    lock = threading.Lock()
-    stop = threading.Event()
 
-    def client(number: int) -> None:
-        sent = 0
-        while not stop.is_set():
-            consent_id = f"{number:08x}{sent:024x}"
-            sent += 1
-            try:
-                status, _, _ = send(served, cookie(manifest, consent_id=consent_id))
-            except (OSError, http.client.HTTPException):
-                return  # the backend is gone
-            if status == 200:
-                with lock:
-                    acknowledged.append(consent_id)
+    def receipt(client: int, n: int) -> str | None:
+        consent_id = f"{client:08x}{n:024x}"
+        status, _, _ = send(served, cookie(manifest, consent_id=consent_id))
+        return consent_id if status == 200 else None
 
-    clients = [threading.Thread(target=client, args=(n,)) for n in range(4)]
     try:
-        for thread in clients:
-            thread.start()
-        wait_for(lambda: len(acknowledged) >= 200, 60, "200 acknowledged receipts")
-        served.kill()
-        stop.set()
-        for thread in clients:
-            thread.join(20)
-        served.start()
+        acknowledged = killed_under_load(served, receipt, 200, "receipts")
         stored = {
             r["consent_id"] for r in rows(database_url, "SELECT consent_id FROM consent_receipts")
         }
         assert set(acknowledged) <= stored
     finally:
-        stop.set()
         served.close()
 
 
 def test_learning_is_idempotent_and_a_bad_manifest_is_named(database_url, manifest_path, tmp_path):
     evidence = consent_evidence(tmp_path / "audit", manifest_path)
-    first = cli(database_url, "learn", str(manifest_path), "--evidence", str(evidence))
+    first = backend_cli(
+        database_url, "consent", "learn", str(manifest_path), "--evidence", str(evidence)
+    )
     assert first.returncode == 0 and "with 8 screenshots" in first.stdout
-    again = cli(database_url, "learn", str(manifest_path))
+    again = backend_cli(database_url, "consent", "learn", str(manifest_path))
     assert again.returncode == 0 and "Already knew" in again.stdout
     assert len(rows(database_url, "SELECT banner_version FROM consent_banners")) == 1
     assert len(rows(database_url, "SELECT file FROM consent_screenshots")) == 8
     broken = tmp_path / "broken.json"
     for text in ("{not json", '{"banner_version": "abc"}', json.dumps({"cookie": 1})):
         broken.write_text(text, encoding="utf-8")
-        result = cli(database_url, "learn", str(broken))
+        result = backend_cli(database_url, "consent", "learn", str(broken))
         assert result.returncode == 2 and str(broken) in result.stderr, result.stderr
         assert "Traceback" not in result.stderr
     other = consent_manifest(tmp_path / "other", revision="2027-01-01")
-    result = cli(database_url, "learn", str(other), "--evidence", str(evidence))
+    result = backend_cli(database_url, "consent", "learn", str(other), "--evidence", str(evidence))
     assert result.returncode == 2 and "the evidence of banner" in result.stderr
     (evidence / "en-banner-390.png").write_bytes(b"another picture")
-    result = cli(database_url, "learn", str(manifest_path), "--evidence", str(evidence))
+    result = backend_cli(
+        database_url, "consent", "learn", str(manifest_path), "--evidence", str(evidence)
+    )
     assert result.returncode == 2 and "en-banner-390.png" in result.stderr
     assert "SHA-256" in result.stderr and "Traceback" not in result.stderr
 
@@ -377,7 +332,7 @@ def test_a_proof_shows_every_receipt_in_order_with_the_words_and_screenshots(
     finally:
         served.close()
     out = tmp_path / "proof"
-    result = cli(database_url, "proof", FIRST, "--out", str(out))
+    result = backend_cli(database_url, "consent", "proof", FIRST, "--out", str(out))
     assert result.returncode == 0, result.stderr
     data = json.loads((out / f"consent-proof-{FIRST}.json").read_text(encoding="utf-8"))
     assert [(r["seq"], r["action"]) for r in data["receipts"]] == [
@@ -405,7 +360,7 @@ def test_a_proof_shows_every_receipt_in_order_with_the_words_and_screenshots(
     assert 'src="http' not in page and "<link" not in page and "<script" not in page
     assert "Analytische cookies accepteren" in page and "number 2" in page
     assert "f" * 32 not in page
-    unknown = cli(database_url, "proof", "e" * 32)
+    unknown = backend_cli(database_url, "consent", "proof", "e" * 32)
     assert unknown.returncode == 1 and "no consent receipts with the ID" in unknown.stderr
     assert "Traceback" not in unknown.stderr
 
@@ -425,7 +380,7 @@ def test_export_stats_and_prune(database_url, manifest_path, manifest, tmp_path)
         served.close()
     today = time.strftime("%Y-%m-%d", time.gmtime())
     out = tmp_path / "export"
-    result = cli(database_url, "export", "--since", today, "--out", str(out))
+    result = backend_cli(database_url, "consent", "export", "--since", today, "--out", str(out))
     assert result.returncode == 0 and "Wrote 5 receipts" in result.stdout
     with open(out / f"consent-receipts-since-{today}.csv", encoding="utf-8") as file:
         exported = list(csv.DictReader(file))
@@ -438,13 +393,15 @@ def test_export_stats_and_prune(database_url, manifest_path, manifest, tmp_path)
     ]
     as_json = json.loads((out / f"consent-receipts-since-{today}.json").read_text())
     assert len(as_json) == 5 and set(as_json[0]) == set(exported[0])
-    later = cli(database_url, "export", "--since", "2999-01-01", "--out", str(out))
+    later = backend_cli(
+        database_url, "consent", "export", "--since", "2999-01-01", "--out", str(out)
+    )
     assert "Wrote 0 receipts" in later.stdout
-    bad = cli(database_url, "export", "--since", "yesterday")
+    bad = backend_cli(database_url, "consent", "export", "--since", "yesterday")
     assert bad.returncode == 2 and "'yesterday' is not a day" in bad.stderr
 
     page = tmp_path / "stats.html"
-    result = cli(database_url, "stats", "--out", str(page))
+    result = backend_cli(database_url, "consent", "stats", "--out", str(page))
     assert result.returncode == 0
     table = [line.split() for line in result.stdout.splitlines()[:3]]
     assert table == [

@@ -348,7 +348,7 @@ def test_a_plugin_that_fails_to_load_fails_the_build(tmp_path):
         "tests.benchmarks",
         "tests.lighthouse",
         "tests.screenshots",
-        "tests.audit_with_backend",
+        "backend.audit",
         "theme.artwork.make_images",
     ],
 )

@@ -6,37 +6,22 @@ lifetime; the proof shows what the visitor saw and the statistics count it."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 
 import pytest
 
 from backend.storage import Database
-from cookie_audit.sandbox import SITE_HOST
-from tests.backend_parts import Backend, Postgres, backend_env
-from tests.conftest import RECEIPTS_PATH, ROOT, manifest_of, text
+from tests.backend_parts import backend_cli
+from tests.conftest import RECEIPTS_PATH, manifest_of, text
 
 COOKIE = "cloud7_consent"
 WEBINAR = "/news/watch-the-recording-of-our-managed-kubernetes-webinar/"
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def served(request, receipts_site, tmp_path_factory):
-    cluster = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('db')}/backend.sqlite3"
-    else:
-        cluster = Postgres()
-        url = cluster.fresh_database()
-    backend = Backend(backend_env(url), "--static", str(receipts_site))
-    backend.database_url = url
-    plain_url = backend.url
-    backend.url = lambda path="/", host=SITE_HOST: plain_url(path, host)  # the site's host
-    yield backend
-    backend.close()
-    if cluster:
-        cluster.close()
+@pytest.fixture(scope="module")
+def served_site(receipts_site):
+    """The backend serves the site built on a day its policy declares consent records."""
+    return receipts_site
 
 
 def receipts_of(url: str, consent_id: str) -> list[dict]:
@@ -48,17 +33,6 @@ def receipts_of(url: str, consent_id: str) -> list[dict]:
             )
     finally:
         db.close()
-
-
-def consent(args: list[str], url: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "backend", "consent", *args],
-        cwd=ROOT,
-        env=backend_env(url),
-        capture_output=True,
-        text=True,
-        check=True,
-    )
 
 
 def choose(visitor, do) -> dict:
@@ -119,7 +93,8 @@ def test_each_choice_is_stored_in_order_and_the_backend_sets_the_cookie(
     assert visitor.errors == []
 
     # The proof holds every receipt with the words the visitor saw and the policy in force.
-    consent(["proof", consent_id, "--out", str(tmp_path)], served.database_url)
+    proof = backend_cli(served.database_url, "consent", "proof", consent_id, "--out", str(tmp_path))
+    assert proof.returncode == 0, proof.stderr
     data = json.loads((tmp_path / f"consent-proof-{consent_id}.json").read_text())
     assert [r["action"] for r in data["receipts"]] == ["accept", "always", "withdraw"]
     page = (tmp_path / f"consent-proof-{consent_id}.html").read_text()
@@ -141,6 +116,6 @@ def test_a_rejection_in_dutch_is_stored_and_counted(new_visitor, served, receipt
         "/nl/",
     )
     stats = tmp_path / "stats.html"
-    printed = consent(["stats", "--out", str(stats)], served.database_url).stdout
+    printed = backend_cli(served.database_url, "consent", "stats", "--out", str(stats)).stdout
     assert "reject" in printed and consent_id not in printed
     assert consent_id not in stats.read_text()

@@ -15,6 +15,7 @@ import pytest
 from bs4 import BeautifulSoup
 from pelican.plugins.policy_versions.declaration import not_declared_remedy
 
+from backend.audit import backend_for
 from cookie_audit import audit as audit_module
 from cookie_audit import cache as audit_cache
 from cookie_audit.__main__ import main
@@ -25,7 +26,6 @@ from cookie_audit.inventory import DeclaredCookie, find_declared, read_declarati
 from cookie_audit.kinds import SiteFiles
 from cookie_audit.report import write_reports
 from cookie_audit.sandbox import SiteServer
-from tests.audit_with_backend import backend_for
 from tests.conftest import DUTCH_PAGES, ROOT, build_or_fail, copy_content
 from tests.test_privacy_check import EMBED_CODE
 

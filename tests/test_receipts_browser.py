@@ -10,6 +10,7 @@ import runpy
 import time
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from cookie_audit.crawl import GPC_ON
 from tests.conftest import (
@@ -43,13 +44,22 @@ class Backend:
         self.answer = answer
         self.receipts: list[dict] = []
         self.held: list = []
+        # Kept as the page sends them: this listener runs before any wait_for's on the event.
+        visitor.page.on("request", self.keep)
         visitor.page.route(f"**{RECEIPTS_PATH}", self.take)
+
+    @staticmethod
+    def is_receipt(request) -> bool:
+        return request.url.endswith(RECEIPTS_PATH)
+
+    def keep(self, request) -> None:
+        if self.is_receipt(request):
+            self.receipts.append(request.post_data_json)
 
     def take(self, route) -> None:
         request = route.request
         assert request.method == "POST"
         assert request.headers["content-type"] == "application/json"
-        self.receipts.append(request.post_data_json)
         if self.answer == "stored":
             value = re.sub(r"\.p[^.]+$", "", request.post_data_json["cookie"])
             cookie = f"{COOKIE}={value}; Max-Age=15778800; Path=/; SameSite=Lax"
@@ -66,14 +76,16 @@ class Backend:
             self.held.append(route)
 
     def wait_for(self, count: int, seconds: float = 10) -> list[dict]:
-        """The first `count` receipts, once they have been sent."""
-        deadline = time.monotonic() + seconds
+        """The first `count` receipts, once they have been sent: each one not sent yet is
+        waited for as the page's request event."""
+        page = self.visitor.page
         while len(self.receipts) < count:
-            if time.monotonic() > deadline:
+            try:
+                page.wait_for_event("request", self.is_receipt, timeout=seconds * 1000)
+            except PlaywrightTimeoutError:
                 raise AssertionError(
-                    f"{len(self.receipts)} receipts, not {count}, within {seconds} s"
-                )
-            self.visitor.page.wait_for_timeout(50)
+                    f"{len(self.receipts)} receipts, not {count}: none more within {seconds} s"
+                ) from None
         return self.receipts[:count]
 
     def settled(self) -> list[dict]:

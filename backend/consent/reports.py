@@ -383,29 +383,32 @@ def stats_page(columns: list[str], table: list[dict[str, Any]], written_at: str)
 # The command line
 
 
+def write(folder: str, name: str, data: Any, **views: str) -> Path:
+    """A report in `folder`: `name`.json holding `data`, and `name`.<suffix> for each
+    view of it (html=…, csv=…). Returns `folder`/`name`."""
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    for suffix, text in views.items():
+        (out / f"{name}.{suffix}").write_text(text, encoding="utf-8")
+    (out / f"{name}.json").write_text(
+        json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    return out / name
+
+
 def run(args: argparse.Namespace, db: Database) -> int:
     """`python -m backend consent proof|export|stats` (cli.py reads the arguments)."""
     if args.action == "proof":
         data = proof(db, args.consent_id)
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
         name = f"consent-proof-{args.consent_id}"
-        (out / f"{name}.html").write_text(proof_page(data), encoding="utf-8")
-        (out / f"{name}.json").write_text(
-            json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
-        print(f"Wrote {len(data['receipts'])} receipts to {out / name}.html and .json")
+        written = write(args.out, name, data, html=proof_page(data))
+        print(f"Wrote {len(data['receipts'])} receipts to {written}.html and .json")
         return 0
     if args.action == "export":
         rows = export(db, args.since)
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
         name = f"consent-receipts-since-{args.since}"
-        (out / f"{name}.csv").write_text(csv_text(rows), encoding="utf-8")
-        (out / f"{name}.json").write_text(
-            json.dumps(rows, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
-        print(f"Wrote {len(rows)} receipts since {args.since} to {out / name}.csv and .json")
+        written = write(args.out, name, rows, csv=csv_text(rows))
+        print(f"Wrote {len(rows)} receipts since {args.since} to {written}.csv and .json")
         return 0
     columns, table = stats(db)
     print(stats_text(columns, table))
