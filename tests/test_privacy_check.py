@@ -15,7 +15,7 @@ from conftest import (
     text,
 )
 from consent_banner.config import ConsentConfigError, check_config
-from consent_banner.consent_banner import Build
+from consent_banner.build import Build
 from consent_banner.providers import BUILT_IN
 from consent_banner.third_party import foreign, may_load_from_elsewhere, resources
 from hypothesis import given, settings
@@ -258,13 +258,12 @@ ALLOWED = [
 def built(tmp_path, **consent):
     settings_ = {
         "CONSENT": {"measurement_id": "G-TEST1234", **consent},
-        "COOKIE_INVENTORY": [],
         "OUTPUT_PATH": str(tmp_path),
         "SITENAME": "Cloud 7",
         "SITEURL": "https://www.cloud7.example",
-        "CONSENT_PROVIDERS": [{"id": provider} for provider in BUILT_IN],  # as if all are used
     }
     build = Build(settings_)
+    build.use_embeds({provider: [] for provider in BUILT_IN})  # as if all are used
     build.render({"CONSENT_REVISION": "2026-12-01", "POLICY_URL": "privacy-policy/"})
     return build
 
