@@ -69,6 +69,11 @@ class Provider:
         return self.csp or {"frame-src": self.frame_origins}
 
 
+def within(host: str, domains) -> bool:
+    """Whether a host is one of the domains or a subdomain of one."""
+    return any(host == d or host.endswith(f".{d}") for d in domains)
+
+
 def _cookies(provider: str, *rows: tuple[str, str, str]) -> tuple[dict[str, str], ...]:
     """An embed provider's cookies: (name, purpose, duration) each."""
     return tuple(
