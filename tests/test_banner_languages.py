@@ -8,8 +8,8 @@ import shutil
 
 import pytest
 from conftest import ROOT, build_fails, copy_content, text
-from consent_banner.config import check_config
 from consent_banner.build import Build
+from consent_banner.config import check_config
 from consent_banner.languages import BUILT_IN, TEXT_NAMES, LanguageError, placeholders
 from consent_banner.providers import BUILT_IN as PROVIDERS
 

@@ -23,8 +23,8 @@ from conftest import (
     revision_of,
     text,
 )
-from consent_banner.config import ConsentConfigError, check_config
 from consent_banner.build import Build
+from consent_banner.config import ConsentConfigError, check_config
 from consent_banner.gate_google_tags import gate_google_tags
 from consent_banner.languages import BUILT_IN as LANGUAGES
 from consent_banner.markup import InjectionError

@@ -14,8 +14,8 @@ from conftest import (
     policy_version_or_fail,
     text,
 )
-from consent_banner.config import ConsentConfigError, check_config
 from consent_banner.build import Build
+from consent_banner.config import ConsentConfigError, check_config
 from consent_banner.providers import BUILT_IN
 from consent_banner.third_party import foreign, may_load_from_elsewhere, resources
 from hypothesis import given, settings

@@ -35,6 +35,7 @@ from .privacy_check import (
     source_file,
 )
 from .providers import Provider, analytics_provider
+from .third_party import may_load_from_elsewhere
 
 # Pelican's lists of content, and policy_versions' versions: checked before any write.
 CONTENT_LISTS = (
@@ -163,6 +164,8 @@ class Build:
         for item in items:
             # The HTML as read: Pelican fills in its links only as it writes.
             html = getattr(item, "_content", None) or item.content
+            if not may_load_from_elsewhere(html, self.check.own_hosts):
+                continue  # gating Google's tags only takes fetches away
             # Pelican works save_as out anew on every read: only a refusal asks for it.
             name = lambda item=item: named(self.settings, item.save_as, item.source_path)  # noqa: E731
             refused += self.check.page(html, name, placeholder=None).refused
@@ -214,7 +217,11 @@ class Build:
                 "pattern": record_pattern(self.assets.script),
             },
             providers=[p.id for p in self.embeds],
-            shipped={"consent.js": files[".js"], "consent.css": files[".css"], "head": self.markup.head},
+            shipped={
+                "consent.js": files[".js"],
+                "consent.css": files[".css"],
+                "head": self.markup.head,
+            },
             markup={lang: self.markup.banner_in(lang) for lang in self.published_languages},
         )
         self.markup.head = self.markup.head_tag(banner=self.manifest.version)

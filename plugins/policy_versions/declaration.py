@@ -7,9 +7,10 @@ settings later changes what the site does, never what a version said.
 
 The site's side comes from the consent_banner plugin: ``COOKIE_INVENTORY`` (dicts with
 ``name, provider, purpose, duration, category``), ``CONSENT_PROVIDERS`` (its provider
-objects: ``name, category, hosts, policy_url, embedded_in``), ``CONSENT_RECORDS`` (whether it keeps a record of
-each cookie choice) and ``CONSENT_COOKIE`` (the consent cookie's ``name`` and the
-``purposes`` the banner can describe it by), read when the build needs them.
+objects: ``name, category, hosts, policy_url, embedded_in``), ``CONSENT_RECORDS``
+(whether it keeps a record of each cookie choice) and ``CONSENT_COOKIE`` (the consent
+cookie's ``name`` and the ``purposes`` the banner can describe it by), read when the
+build needs them.
 """
 
 from __future__ import annotations
