@@ -33,11 +33,16 @@ SETTINGS_SLOT = "<!-- cookie-settings -->"
 # and the attribute values of any other tag, all read as third_party reads them. One
 # match walks the page up to the <body> tag after the real </head>, all inside the
 # regex engine: a page costs no Python loop.
-BODY_TAG = rf"<body(?=[\s/>]){TAG_REST}"
+# A tag as themes write it: attributes apart, each name="value", name='value', name=value
+# or a bare name, no stray quote or "=". Its end is where the tokeniser's is; any other
+# tag fails it, and TAG_REST reads it. Tried first: a turn per attribute, not three.
+PLAIN_TAG_REST = r"""(?:\s++[^\s"'/>=]++(?:="[^"]*+"|='[^']*+'|=[^\s"'=<>`]++)?)*+\s*+/?>"""
+REST = f"(?:{PLAIN_TAG_REST}|{TAG_REST})"
+BODY_TAG = rf"<body(?=[\s/>]){REST}"
 # After a "<": a comment, or a raw-text element with its text. No capturing
 # group: Python 3.11's regex engine mistakes spans of groups inside a possessive repeat.
 NOT_MARKUP = f"{COMMENT}|{BOGUS_COMMENT}" + "".join(
-    rf"|{raw}(?=[\s/>]){TAG_REST}{raw_text(raw)}{raw_end(raw)}"
+    rf"|{raw}(?=[\s/>]){REST}{raw_text(raw)}{raw_end(raw)}"
     for raw in ("script", "style", "title", "textarea")
 )
 # The page's language, as its theme declares it; the banner speaks it.
@@ -47,10 +52,10 @@ HTML_LANG = r"""<html\b[^>]*?\slang\s*=\s*["']?(?P<lang>[A-Za-z0-9-]+)"""
 # It looks ahead first for the <html> tag that starts most pages, and its lang.
 HEAD_AND_BODY = re.compile(
     rf"(?:(?=(?:<!doctype\b[^>]*+>\s*+)?{HTML_LANG})|)"
-    rf"[^<]*+(?:<(?:(?![stb!/])[a-z][^\s/>]*{TAG_REST}|{NOT_MARKUP}|body(?=[\s/>]){TAG_REST}"
-    rf"|[a-z][^\s/>]*{TAG_REST}|(?!/head\s*>))[^<]*+)*+"
+    rf"[^<]*+(?:<(?:(?![stb!/])[a-z][^\s/>]*+{REST}|{NOT_MARKUP}|body(?=[\s/>]){REST}"
+    rf"|[a-z][^\s/>]*+{REST}|(?!/head\s*>))[^<]*+)*+"
     rf"(?P<head></head\s*>)"
-    rf"[^<]*+(?:(?!{BODY_TAG})<(?:{NOT_MARKUP}|/head\s*>|[a-z][^\s/>]*{TAG_REST}|)[^<]*+)*+"
+    rf"[^<]*+(?:(?!{BODY_TAG})<(?:{NOT_MARKUP}|/head\s*>|[a-z][^\s/>]*+{REST}|)[^<]*+)*+"
     rf"{BODY_TAG}",
     re.I | re.S,
 )
