@@ -26,6 +26,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pelican.plugins.consent_banner.providers import within
+
 from cookie_audit.crawl import ANALYTICS, BY_NAME, CONSENT_COOKIE, Cookie, ForeignRequest, Visit
 from cookie_audit.durations import describe_duration
 from cookie_audit.embeds import STATE as EMBED_STATE
@@ -188,11 +190,6 @@ def _request_allowed(state: str, request: ForeignRequest, declared: PageDeclarat
     if state in CONSENTED:
         return within(request.host, declared.analytics_hosts)
     return state in REFUSED and not request.after_choice
-
-
-def within(host: str, domains: tuple[str, ...]) -> bool:
-    """Whether a host is one of the domains or a subdomain of one."""
-    return any(host == d or host.endswith(f".{d}") for d in domains)
 
 
 def _longer_than_declared(lifetime: float, declared: DeclaredCookie) -> bool:

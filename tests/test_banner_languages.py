@@ -7,8 +7,8 @@ import re
 import shutil
 
 import pytest
+from pelican.plugins.consent_banner.build import Build
 from pelican.plugins.consent_banner.config import check_config
-from pelican.plugins.consent_banner.consent_banner import Build
 from pelican.plugins.consent_banner.languages import (
     BUILT_IN,
     TEXT_NAMES,
@@ -56,14 +56,13 @@ def build(tmp_path, texts=None) -> Build:
         **{lang: {**GA_WORDS.get(lang, {}), **t} for lang, t in (texts or {}).items()},
     }
     settings = {
-        "CONSENT": {"measurement_id": "G-TEST1234", "texts": texts},
-        "COOKIE_INVENTORY": [ANALYTICS_COOKIE, *PROVIDERS["youtube"].cookies],
-        "CONSENT_PROVIDERS": [{"id": "youtube"}],
+        "CONSENT": {"measurement_id": "G-TEST1234", "texts": texts, "cookies": [ANALYTICS_COOKIE]},
         "OUTPUT_PATH": str(tmp_path),
         "SITENAME": "Cloud 7",
         "DEFAULT_LANG": "en",
     }
     built = Build(settings)
+    built.use_embeds({"youtube": []})
     built.render({"CONSENT_REVISION": "2026-12-01", "POLICY_URL": "privacy-policy/"})
     return built
 

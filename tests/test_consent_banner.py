@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
+from pelican.plugins.consent_banner.build import Build
 from pelican.plugins.consent_banner.config import ConsentConfigError, check_config
-from pelican.plugins.consent_banner.consent_banner import Build, InjectionError
 from pelican.plugins.consent_banner.gate_google_tags import gate_google_tags
 from pelican.plugins.consent_banner.languages import BUILT_IN as LANGUAGES
+from pelican.plugins.consent_banner.markup import InjectionError
 from pelican.plugins.policy_versions.declaration import read_declaration
 
 from tests.conftest import (
@@ -56,14 +57,10 @@ def test_assets_are_minified_and_named_by_their_content(site):
         assert "\n\n" not in asset.read_text()
 
 
-def pelican_in_process(tmp_path, monkeypatch):
-    """Pelican on the real content, run in this process as `make serve`'s autoreload does,
-    its pages written in batches of 5 (the real site has fewer than 64)."""
+def pelican_in_process(tmp_path):
+    """Pelican on the real content, run in this process as `make serve`'s autoreload does."""
     from pelican import Pelican
-    from pelican.plugins.consent_banner import consent_banner
     from pelican.settings import read_settings
-
-    monkeypatch.setattr(consent_banner, "BATCH", 5)
 
     settings = read_settings(
         str(ROOT / "pelicanconf.py"),
@@ -77,8 +74,8 @@ def pelican_in_process(tmp_path, monkeypatch):
     return Pelican(settings)
 
 
-def test_the_banner_survives_the_content_cache_and_autoreload(tmp_path, monkeypatch):
-    site = pelican_in_process(tmp_path, monkeypatch)
+def test_the_banner_survives_the_content_cache_and_autoreload(tmp_path):
+    site = pelican_in_process(tmp_path)
     for _ in range(3):  # a cold build, then two rebuilds from the cache, as autoreload does
         site.run()
         pages = html_pages(tmp_path / "out")
@@ -86,9 +83,9 @@ def test_the_banner_survives_the_content_cache_and_autoreload(tmp_path, monkeypa
     assert (tmp_path / "cache").is_dir()
 
 
-def test_a_plugin_reading_each_page_as_it_is_written_finds_the_banner(tmp_path, monkeypatch):
-    """Pages wait in batches to be injected, unless another plugin listens for
-    content_written (pelican-image-process reads and rewrites each page there)."""
+def test_a_plugin_reading_each_page_as_it_is_written_finds_the_banner(tmp_path):
+    """A page gets the banner before it is written: a plugin listening for content_written
+    (pelican-image-process reads and rewrites each page there) finds it."""
     from pelican import signals
 
     seen = {}
@@ -99,7 +96,7 @@ def test_a_plugin_reading_each_page_as_it_is_written_finds_the_banner(tmp_path, 
 
     signals.content_written.connect(read)
     try:
-        pelican_in_process(tmp_path, monkeypatch).run()
+        pelican_in_process(tmp_path).run()
     finally:
         signals.content_written.disconnect(read)
     assert len(seen) == len(html_pages(tmp_path / "out")) > 20
@@ -109,11 +106,11 @@ def test_a_plugin_reading_each_page_as_it_is_written_finds_the_banner(tmp_path, 
 def build(tmp_path):
     settings = {
         "CONSENT": {"measurement_id": "G-TEST1234"},
-        "COOKIE_INVENTORY": [],
         "OUTPUT_PATH": str(tmp_path),
         "SITENAME": "Cloud 7",
     }
     built = Build(settings)
+    built.use_embeds({})
     built.render({"CONSENT_REVISION": "2026-12-01", "POLICY_URL": "privacy-policy/"})
     return built
 
@@ -128,15 +125,15 @@ def test_injection_is_idempotent_and_keeps_every_other_byte(tmp_path):
     built = build(tmp_path)
     once = built.inject(PAGE, "t.html")
     assert built.inject(once, "t.html") == once
-    banner, button = built.markup_in("en")
-    restored = once.replace(built.head, "").replace(banner, "")
-    assert restored.replace(button, "<!-- cookie-settings -->") == PAGE
+    markup = built.markup.banner_in("en")
+    restored = once.replace(built.markup.head, "").replace(markup.banner, "")
+    assert restored.replace(markup.control, "<!-- cookie-settings -->") == PAGE
 
 
 def test_a_theme_without_the_footer_slot_still_gets_cookie_settings(tmp_path):
     built = build(tmp_path)
     page = built.inject("<html><head></head><BODY><p>x</p></BODY></html>", "t.html")
-    assert built.markup_in("en")[1] in page
+    assert built.markup.banner_in("en").control in page
 
 
 @pytest.mark.parametrize("page", ["<html><body>no head</body></html>", "<head></head>"])

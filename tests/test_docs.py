@@ -135,6 +135,9 @@ def test_each_plugin_readme_describes_every_setting_once():
     from pelican.plugins.consent_banner.config import DEFAULTS as CONSENT
     from pelican.plugins.policy_versions.policy_versions import DEFAULT_CONFIG as POLICY_VERSIONS
 
-    for readme, keys in (("consent_banner", CONSENT), ("policy_versions", POLICY_VERSIONS)):
-        table = (ROOT / "plugins" / readme / "README.md").read_text(encoding="utf-8")
+    for readme, keys in (
+        ("consent_banner/README.md", CONSENT),
+        ("policy_versions/README.md", POLICY_VERSIONS),
+    ):
+        table = (ROOT / "plugins" / readme).read_text(encoding="utf-8")
         assert {key: table.count(f"| `{key}` |") for key in keys} == dict.fromkeys(keys, 1)

@@ -3,7 +3,8 @@
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pelican.plugins.consent_banner.consent_banner import Build, InjectionError
+from pelican.plugins.consent_banner.build import Build
+from pelican.plugins.consent_banner.markup import InjectionError
 
 # Text that must never be mistaken for the end of <head> or the start of <body>.
 DECOYS = [
@@ -28,24 +29,24 @@ newline = st.sampled_from(["\n", "\r\n", ""])
 def built(tmp_path_factory):
     settings_ = {
         "CONSENT": {"measurement_id": "G-TEST1234"},
-        "COOKIE_INVENTORY": [],
         "OUTPUT_PATH": str(tmp_path_factory.mktemp("out")),
         "SITENAME": "Cloud 7",
     }
     build = Build(settings_)
+    build.use_embeds({})
     build.render({"CONSENT_REVISION": "2026-12-01", "POLICY_URL": "privacy-policy/"})
     return build
 
 
 def injected_banner(built: Build) -> str:
     """The banner as a page without the footer slot gets it: cookie settings included."""
-    banner, button = built.markup_in("en")
-    return banner + f'<p class="cb-fallback">{button}</p>'
+    markup = built.markup.banner_in("en")
+    return markup.banner + f'<p class="cb-fallback">{markup.control}</p>'
 
 
 def without_injection(built: Build, page: str) -> str:
     banner = injected_banner(built)
-    return page.replace(built.head, "", 1).replace(banner, "", 1)
+    return page.replace(built.markup.head, "", 1).replace(banner, "", 1)
 
 
 @settings(max_examples=300, deadline=None)
@@ -67,7 +68,7 @@ def test_injection_finds_the_real_head_and_body(
     page = before_head + up_to_body + after_body
     injected = built.inject(page, "page.html")
     banner = injected_banner(built)
-    assert injected == before_head + built.head + up_to_body + banner + after_body
+    assert injected == before_head + built.markup.head + up_to_body + banner + after_body
     assert built.inject(injected, "page.html") == injected
 
 

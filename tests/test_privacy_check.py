@@ -6,8 +6,8 @@ import pytest
 from bs4 import BeautifulSoup
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pelican.plugins.consent_banner.build import Build
 from pelican.plugins.consent_banner.config import ConsentConfigError, check_config
-from pelican.plugins.consent_banner.consent_banner import Build
 from pelican.plugins.consent_banner.providers import BUILT_IN
 from pelican.plugins.consent_banner.third_party import foreign, may_load_from_elsewhere, resources
 
@@ -259,13 +259,12 @@ ALLOWED = [
 def built(tmp_path, **consent):
     settings_ = {
         "CONSENT": {"measurement_id": "G-TEST1234", **consent},
-        "COOKIE_INVENTORY": [],
         "OUTPUT_PATH": str(tmp_path),
         "SITENAME": "Cloud 7",
         "SITEURL": "https://www.cloud7.example",
-        "CONSENT_PROVIDERS": [{"id": provider} for provider in BUILT_IN],  # as if all are used
     }
     build = Build(settings_)
+    build.use_embeds({provider: [] for provider in BUILT_IN})  # as if all are used
     build.render({"CONSENT_REVISION": "2026-12-01", "POLICY_URL": "privacy-policy/"})
     return build
 

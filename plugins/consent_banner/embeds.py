@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .providers import Provider
+from .providers import Provider, within
 from .third_party import Resource, attribute_map, foreign, resources
 
 IFRAME_END = re.compile(r"\s*</iframe\s*>", re.I)
@@ -43,10 +43,6 @@ class Embed:
     provider: Provider
     attributes: dict[str, str | None]
     ratio: tuple[float, float]  # width, height
-
-
-def within(host: str, domains) -> bool:
-    return any(host == d or host.endswith(f".{d}") for d in domains)
 
 
 def check_page(

@@ -14,6 +14,10 @@ import json
 import os
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # markup.py needs Jinja; whoever reads a manifest does not
+    from .markup import BannerMarkup
 
 MANIFEST_NAME = "banner.json"  # in the banner's asset folder
 # The cookie's grammar lives once, in consent.js: `const RECORD = /…/;`.
@@ -66,7 +70,7 @@ def banner_manifest(
     cookie: dict,
     providers: list[str],
     shipped: dict[str, str],
-    markup: dict[str, tuple[str, str]],
+    markup: dict[str, BannerMarkup],
 ) -> Manifest:
     """The manifest of one banner version. `shipped` holds the files and the head tag as
     sent (by name), `markup` each language's (banner and dialog, settings control)."""
@@ -79,9 +83,9 @@ def banner_manifest(
         "providers": providers,
     }
     inputs = {name: sha256(text) for name, text in shipped.items()}
-    for lang, (banner, control) in markup.items():
-        inputs[f"banner.{lang}"] = sha256(banner)
-        inputs[f"settings_control.{lang}"] = sha256(control)
+    for lang, in_lang in markup.items():
+        inputs[f"banner.{lang}"] = sha256(in_lang.banner)
+        inputs[f"settings_control.{lang}"] = sha256(in_lang.control)
     inputs["settings"] = sha256(json.dumps(settings, sort_keys=True))
     version = sha256(json.dumps(inputs, sort_keys=True))[:12]
     document = {
@@ -89,6 +93,6 @@ def banner_manifest(
         "built_at": built_at(),
         **settings,
         "inputs": inputs,
-        "banner": {lang: banner for lang, (banner, _) in markup.items()},
+        "banner": {lang: in_lang.banner for lang, in_lang in markup.items()},
     }
     return Manifest(version=version, document=document)

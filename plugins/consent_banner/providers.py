@@ -45,6 +45,8 @@ class Provider:
     csp: dict[str, list[str]] = field(default_factory=dict)
     # The title its own embed code gives every embed: it names the player, not the content.
     generic_titles: tuple[str, ...] = ()
+    # Where this build's content and templates embed it, for messages about it.
+    embedded_in: tuple[str, ...] = ()
 
     def names_no_content(self, title: str) -> bool:
         """Whether an embed's title is the provider's generic one (or its bare name)."""
@@ -60,6 +62,16 @@ class Provider:
     @property
     def frame_origins(self) -> list[str]:
         return list(self.frames) or sorted({f"https://{e.split('/')[0]}" for e in self.embeds})
+
+    @property
+    def content_security_policy(self) -> dict[str, list[str]]:
+        """The sources it needs in the Content-Security-Policy: an embed, its frames."""
+        return self.csp or {"frame-src": self.frame_origins}
+
+
+def within(host: str, domains) -> bool:
+    """Whether a host is one of the domains or a subdomain of one."""
+    return any(host == d or host.endswith(f".{d}") for d in domains)
 
 
 def _cookies(provider: str, *rows: tuple[str, str, str]) -> tuple[dict[str, str], ...]:

@@ -147,7 +147,7 @@ def _embedded_in(site: Declaration, declared: Declaration, settings: dict) -> li
     """Where each embed provider the policy does not declare (or its cookies) is embedded."""
     lines = []
     for provider in settings.get("CONSENT_PROVIDERS") or []:
-        name, places = provider["name"], provider.get("embedded_in") or []
+        name, places = provider.name, provider.embedded_in
         own = Declaration(
             cookies=tuple(c for c in site.cookies if c["provider"] == name),
             providers=tuple(p for p in site.providers if p["name"] == name),

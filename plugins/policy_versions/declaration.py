@@ -6,10 +6,11 @@ version is created (``make policy-version``), and never recomputed: changing the
 settings later changes what the site does, never what a version said.
 
 The site's side comes from the consent_banner plugin: ``COOKIE_INVENTORY`` (dicts with
-``name, provider, purpose, duration, category``), ``CONSENT_PROVIDERS`` (dicts with
-``name, category, hosts, policy_url``), ``CONSENT_RECORDS`` (whether it keeps a record of
-each cookie choice) and ``CONSENT_COOKIE`` (the consent cookie's ``name`` and the
-``purposes`` the banner can describe it by), read when the build needs them.
+``name, provider, purpose, duration, category``), ``CONSENT_PROVIDERS`` (its provider
+objects: ``name, category, hosts, policy_url, embedded_in``), ``CONSENT_RECORDS``
+(whether it keeps a record of each cookie choice) and ``CONSENT_COOKIE`` (the consent
+cookie's ``name`` and the ``purposes`` the banner can describe it by), read when the
+build needs them.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def site_declaration(settings: dict) -> Declaration:
     """What the site may set and contact today, from the consent_banner plugin's settings."""
     return Declaration(
         cookies=tuple(_cookie(c) for c in settings.get("COOKIE_INVENTORY") or []),
-        providers=tuple(_provider(p) for p in settings.get("CONSENT_PROVIDERS") or []),
+        providers=tuple(_provider(vars(p)) for p in settings.get("CONSENT_PROVIDERS") or []),
         consent_records=bool(settings.get("CONSENT_RECORDS")),
     )
 

@@ -44,7 +44,7 @@ def content_security_policy(settings: dict) -> str:
         "frame-ancestors": ["'none'"],
     }
     for provider in settings.get("CONSENT_PROVIDERS", []):
-        for directive, sources in provider["csp"].items():
+        for directive, sources in provider.content_security_policy.items():
             policy[directive] += [s for s in sources if s not in policy[directive]]
     for host in (settings.get("CONSENT") or {}).get("declared_hosts", {}):
         for directive in DECLARED_HOST_DIRECTIVES:
