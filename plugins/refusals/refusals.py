@@ -6,8 +6,9 @@ exception class is raised on purpose, with a message that names the file and the
 that message is all a person needs. Any other exception is a bug and keeps its
 traceback, and `--debug` keeps every traceback.
 
-Pelican loads each plugin from its own path, so plugins cannot import a shared
-exception type; a refusal is recognised instead by where its class is defined.
+Each plugin works without the others (consent_banner and policy_versions are wheels of
+their own), so they share no exception type; a refusal is recognised instead by where its
+class is defined.
 """
 
 from __future__ import annotations
