@@ -2,7 +2,7 @@
 SQLite and PostgreSQL, one instance's memory, and the time to send 1,000 queued mails.
 
 The load generator talks only to 127.0.0.1 and stops by itself after a few seconds.
-Run alone with `python tests/backend_bench.py`.
+Run alone with `python -m tests.backend_bench`.
 """
 
 from __future__ import annotations

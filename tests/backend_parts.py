@@ -31,6 +31,7 @@ from pathlib import Path
 import pytest
 from pelican.plugins.consent_banner.manifest import record_pattern
 
+from backend.storage import Database
 from cookie_audit.sandbox import SITE_HOST
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -444,3 +445,13 @@ def served(request, served_site, smtp, tmp_path_factory):
     backend.url = lambda path="/", host=SITE_HOST: plain_url(path, host)
     yield backend
     backend.close()
+
+
+def rows(url: str, sql: str) -> list[dict]:
+    """The rows a query finds in the database at url, read in a connection of its own."""
+    db = Database(url)
+    try:
+        with db.transaction() as tx:
+            return tx.query(sql)
+    finally:
+        db.close()

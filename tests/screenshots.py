@@ -3,7 +3,7 @@
 Light and dark, with the cookie banner open (a first visit) and closed (a visitor who
 chose). Everything goes to screenshots/ (not committed) for a designer to look through;
 the few docs/design.md shows are written to docs/ as well. `make screenshots`, or
-`.venv/bin/python tests/screenshots.py /services/ /contact/` for some pages only.
+`.venv/bin/python -m tests.screenshots /services/ /contact/` for some pages only.
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ from tests.backend_parts import (
     backend_cli,
     backend_env,
     killed_under_load,
+    rows,
     wait_for,
 )
 
@@ -88,15 +89,6 @@ def good(**changes) -> dict[str, str]:
     }
     fields.update(changes)
     return fields
-
-
-def rows(url: str, sql: str) -> list[dict]:
-    db = Database(url)
-    try:
-        with db.transaction() as tx:
-            return tx.query(sql)
-    finally:
-        db.close()
 
 
 def test_a_callback_request_is_stored_and_mailed_to_customer_service_and_the_visitor(

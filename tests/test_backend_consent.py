@@ -16,6 +16,7 @@ from backend import rights
 from backend.consent import manifests
 from backend.settings import load as load_settings
 from backend.storage import Database
+from tests import backend_parts
 from tests.backend_parts import (
     Backend,
     backend_cli,
@@ -109,12 +110,8 @@ def send(
 
 
 def rows(url: str, sql: str = "SELECT * FROM consent_receipts ORDER BY consent_id, seq") -> list:
-    db = Database(url)
-    try:
-        with db.transaction() as tx:
-            return tx.query(sql)
-    finally:
-        db.close()
+    """The receipts stored, unless another query is given."""
+    return backend_parts.rows(url, sql)
 
 
 def test_a_receipt_is_stored_and_answered_with_the_consent_cookie(backend, database_url, manifest):

@@ -389,7 +389,7 @@ def test_a_bug_in_a_plugin_keeps_its_traceback(tmp_path):
     )
     result = build_site(
         tmp_path / "out",
-        PLUGIN_PATHS=["plugins", str(plugin.parent)],
+        PLUGIN_PATHS=[str(plugin.parent)],
         PLUGINS=["pelican.plugins.refusals", "buggy"],
     )
     said = result.stdout + result.stderr

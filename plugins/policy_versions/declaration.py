@@ -132,8 +132,10 @@ def _differences(kind: str, site: dict, declared: dict, fields: tuple[str, ...])
 
 
 def _covers(declared: str, host: str) -> bool:
-    """A declared domain covers itself and its subdomains (as the CSP and the audit read
-    it); a declared pattern with "*" covers what it matches."""
+    """A declared domain covers itself and its subdomains (as consent_banner's `within()`,
+    the CSP and the audit read it); a declared pattern with "*" covers what it matches.
+    Not `within()` itself: this plugin works without consent_banner, and a declaration
+    may hold patterns."""
     if "*" in declared:
         return fnmatchcase(host, declared)
     return host == declared or host.endswith(f".{declared}")
