@@ -114,7 +114,7 @@ def advise_on_titles(embeds: list[Embed], name: Callable[[], str]) -> None:
 def refusal_message(refused: list[str]) -> str:
     return (
         f"consent_banner: the privacy check refused {len(refused)} resource(s) from other "
-        "hosts; nothing was published:\n  " + "\n  ".join(refused)
+        "hosts; the build is refused:\n  " + "\n  ".join(refused)
     )
 
 
