@@ -18,12 +18,6 @@ import pytest
 
 from tests.conftest import Server, epoch, text, wait_until
 
-
-def plugin_settings() -> str:
-    """How a site enables the plugin: the lines its pelicanconf.py needs."""
-    return 'PLUGINS = ["pelican.plugins.consent_banner"]\n'
-
-
 MEASUREMENT_ID = "G-ANYSITE42"
 # Google's snippet for a GA4 property, as Google gives it.
 GTAG_SNIPPET = f"""<!-- Google tag (gtag.js) -->
@@ -36,23 +30,23 @@ GTAG_SNIPPET = f"""<!-- Google tag (gtag.js) -->
   gtag('config', '{MEASUREMENT_ID}');
 </script>
 """
-SETTINGS = f"""AUTHOR = "Ann"
+SETTINGS = """AUTHOR = "Ann"
 SITENAME = "Corner Bakery"
 SITEURL = ""
 THEME = "simple"
 TIMEZONE = "Europe/Amsterdam"
 DEFAULT_LANG = "en"
-{plugin_settings()}
-CONSENT = {{
+PLUGINS = ["pelican.plugins.consent_banner"]  # the plugin alone
+CONSENT = {
     "revision": "2026-01-01",
     "policy_url": "pages/privacy.html",
     "cookies": [
-        {{"name": "_ga", "provider": "Google Analytics", "purpose": "Counts visitors.",
-          "duration": "2 years", "category": "analytics"}},
-        {{"name": "_ga_*", "provider": "Google Analytics", "purpose": "Counts visits.",
-          "duration": "2 years", "category": "analytics"}},
+        {"name": "_ga", "provider": "Google Analytics", "purpose": "Counts visitors.",
+          "duration": "2 years", "category": "analytics"},
+        {"name": "_ga_*", "provider": "Google Analytics", "purpose": "Counts visits.",
+          "duration": "2 years", "category": "analytics"},
     ],
-}}
+}
 """
 PAGES = {
     "pages/about.md": "Title: About\n\nWe bake bread.\n",
