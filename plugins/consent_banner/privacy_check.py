@@ -12,7 +12,7 @@ import itertools
 import logging
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -132,25 +132,28 @@ def named(settings: dict, where: str, source: str) -> str:
     return f"{where} (from {source})" if source else where
 
 
+def _texts(settings: dict, items: list) -> Iterator[tuple[str, Callable[[], str]]]:
+    """Each content item's HTML, then each template's, with a way to name it: one at a
+    time, since thousands of them held at once only give the garbage collector work."""
+    for item in items:
+        yield (
+            getattr(item, "_content", None) or "",
+            lambda item=item: named(settings, item.save_as, item.source_path),
+        )
+    for base, _, names in os.walk(Path(settings.get("THEME", "")) / "templates"):
+        for name in names:
+            path = Path(base, name)
+            where = partial(source_file, settings, str(path.absolute()))
+            yield path.read_text(encoding="utf-8"), where
+
+
 def embedding_places(
     settings: dict, items: list, providers: list[Provider]
 ) -> dict[str, list[str]]:
     """Where the content read and the theme's templates embed each provider, by its id: a
     page as its output file and Markdown file, a template by its file."""
-    texts = [
-        (
-            getattr(item, "_content", None) or "",
-            lambda item=item: named(settings, item.save_as, item.source_path),
-        )
-        for item in items
-    ]
-    for base, _, names in os.walk(Path(settings.get("THEME", "")) / "templates"):
-        for name in names:
-            path = Path(base, name)
-            where = partial(source_file, settings, str(path.absolute()))
-            texts.append((path.read_text(encoding="utf-8"), where))
     found: dict[str, list[str]] = {}
-    for text, where in texts:
+    for text, where in _texts(settings, items):
         for match in IFRAME_SRC.finditer(text):
             url = match.group(1)
             url = f"https:{url}" if url.startswith("//") else url
