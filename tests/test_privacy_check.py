@@ -6,7 +6,7 @@ import pytest
 from bs4 import BeautifulSoup
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pelican.plugins.consent_banner.build import Build
+from pelican.plugins.consent_banner.build import Build, Gated
 from pelican.plugins.consent_banner.config import ConsentConfigError, check_config
 from pelican.plugins.consent_banner.providers import BUILT_IN
 from pelican.plugins.consent_banner.third_party import foreign, may_load_from_elsewhere, resources
@@ -105,7 +105,7 @@ def test_vimeo_player_script_is_removed_and_logged(tmp_path):
     result = build.inject(page_with(EMBED_CODE["vimeo"]), "media/index.html")
     assert "player.js" not in result and "<script" not in result.split("</head>")[1]
     assert build.gated == [
-        (
+        Gated(
             "media/index.html",
             "Vimeo's script https://player.vimeo.com/api/player.js removed: "
             "the placeholder loads the player",

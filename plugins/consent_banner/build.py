@@ -8,7 +8,7 @@ version. Then each HTML page as it is written.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -54,8 +54,25 @@ CONTENT_LISTS = (
 )
 
 
+@dataclass(frozen=True)
+class Gated:
+    """A tag gated or a provider's script taken out of a page, for the build's log."""
+
+    page: str
+    what: str
+
+
+@dataclass(frozen=True)
+class PolicyTerms:
+    """What the policy version in force lets the banner do and say."""
+
+    receipts_url: str  # "" when it does not declare consent records
+    texts: dict  # the banner's texts, the consent cookie in the policy's words
+
+
 class Build:
-    """What one build of the banner knows, from the settings to the last page."""
+    """What one build of the banner knows, from the settings to the last page. Every
+    part of it is named here; the signals fill them in, in Pelican's order."""
 
     def __init__(self, settings: dict) -> None:
         self.settings = settings
@@ -67,6 +84,19 @@ class Build:
         self.languages = {*BUILT_IN_LANGUAGES, *self.config["texts"]}
         self.page_languages: dict[str | None, str] = {}
         self.known_embeds = embed_providers(self.config)
+        # When the content is read (use_embeds):
+        self.embeds: list[Provider] = []  # the known providers the site embeds
+        self.inventory: list[dict[str, str]] = []  # every cookie, the consent cookie first
+        self.providers: list[Provider] = []  # analytics, if used, and the embeds
+        self.check: PrivacyCheck | None = None
+        # Before the first page is written (render, check_content, seal), anew each run:
+        self.markup: Markup | None = None
+        self.published_languages: list[str] = []
+        self.manifest: Manifest | None = None
+        # As pages are written (inject):
+        self.inline_scripts: dict[str, str] = {}  # file name: a Google tag's inline code
+        self.gated: list[Gated] = []
+        self.refused: list[str] = []  # a line for each resource refused, naming its page
 
     def url(self, path: str) -> str:
         return f"{self.site_url}/{path}"
@@ -94,7 +124,7 @@ class Build:
             save_inline=self.save_inline,
         )
         analytics = [analytics_provider(self.inventory)] if uses_analytics(config) else []
-        self.providers: list[Provider] = [*analytics, *self.embeds]
+        self.providers = [*analytics, *self.embeds]
         self.settings["COOKIE_INVENTORY"] = self.inventory
         self.settings["CONSENT_PROVIDERS"] = self.providers
         self.settings["CONSENT_RECORDS"] = bool(config["receipts_url"])
@@ -107,14 +137,14 @@ class Build:
         """Prepare the markup every page shares; each language's banner comes on first use."""
         policy = consent_policy(self.config, context)
         revision, policy_url = policy.revision, policy.url
-        receipts, texts = self.follow(context.get("POLICY_IN_FORCE"))
+        terms = self.follow(context.get("POLICY_IN_FORCE"))
         site = Site(
             url=self.site_url,
             name=self.site_name,
             default_lang=self.default_lang,
             config=self.config,
-            texts=texts,
-            receipts=receipts,
+            texts=terms.texts,
+            receipts=terms.receipts_url,
             revision=revision,
             policy_url=policy_url if policy_url.startswith("https://") else self.url(policy_url),
             inventory=self.inventory,
@@ -122,13 +152,10 @@ class Build:
             max_age=round(self.config["lifetime_months"] * SECONDS_PER_MONTH),
         )
         self.markup = Markup(site, self.assets, self.settings)
-        self.manifest: Manifest | None = None  # once seal() has the banner version
-        self.published_languages: list[str] = []
-        self.inline_scripts: dict[str, str] = {}
-        self.gated: list[tuple[str, str]] = []  # (page, what was gated on it)
-        self.refused: list[str] = []
+        self.published_languages, self.manifest = [], None
+        self.inline_scripts, self.gated, self.refused = {}, [], []
 
-    def follow(self, in_force) -> tuple[str, dict]:
+    def follow(self, in_force) -> PolicyTerms:
         """Where receipts go and the banner's texts, as the policy version in force
         declares: receipts (consent records) only if it declares them, the consent cookie
         in its words. Settings that a later version declares so take effect on that
@@ -137,14 +164,14 @@ class Build:
         declared = in_force.declaration if in_force else None
         receipts, texts = self.config["receipts_url"], self.config["texts"]
         if declared is None:
-            return receipts, texts
+            return PolicyTerms(receipts, texts)
         if not declared.consent_records:
             receipts = ""
         name = self.config["cookie_name"]
         purpose = next((c["purpose"] for c in declared.cookies if c["name"] == name), None)
         if purpose is not None:
             texts = texts_in_force(texts, purpose, self.default_lang, self.site_name)
-        return receipts, texts
+        return PolicyTerms(receipts, texts)
 
     def check_content(self, generators) -> None:
         """Every language checked, and pasted other-host resources refused, before a
@@ -249,7 +276,7 @@ class Build:
             lambda: named(self.settings, where, source),
             lambda embed, number: self.markup.placeholder(embed, number, lang),
         )
-        self.gated += [(where, tag) for tag in checked.gated]
+        self.gated += [Gated(where, what) for what in checked.gated]
         self.refused += checked.refused
         if checked.page is not page:  # a tag gated or an embed replaced: the points moved
             page = checked.page

@@ -93,8 +93,8 @@ def finalized(pelican) -> None:
     _build.write_assets()
     # A warning, so that it shows in every build log: whoever pasted the tag learns
     # that it now waits for consent.
-    for where, tag in _build.gated:
-        logger.warning("consent_banner: gated in %s: %s", where, tag)
+    for gated in _build.gated:
+        logger.warning("consent_banner: gated in %s: %s", gated.page, gated.what)
 
 
 def register() -> None:

@@ -26,13 +26,21 @@ WRAPPER_END = re.compile(r"\s*</div\s*>", re.I)
 DEFAULT_RATIO = (16, 9)
 
 
+@dataclass(frozen=True)
+class Dropped:
+    """A provider's own script, taken out of a page: its placeholder loads the player."""
+
+    resource: Resource
+    provider: Provider
+
+
 @dataclass
 class Checked:
     """One page after the check."""
 
     page: str
     embeds: list[Embed]
-    dropped: list[tuple[Resource, Provider]]  # provider scripts taken out
+    dropped: list[Dropped]
     refused: list[Resource]
 
 
@@ -64,7 +72,7 @@ def check_page(
     on_page = {e.provider.id: e.provider for _, _, e in embeds}
     edits: list[tuple[int, int, str]] = []
     refused: list[Resource] = []
-    dropped: list[tuple[Resource, Provider]] = []
+    dropped: list[Dropped] = []
     replaced = {start for start, _, _ in embeds}
     for start, end, embed in embeds:
         start, end = _extent(page, start, end)
@@ -77,7 +85,7 @@ def check_page(
         )
         if script_of:
             edits.append((r.start, r.end, ""))
-            dropped.append((r, script_of))
+            dropped.append(Dropped(r, script_of))
         else:
             refused.append(r)
     for start, end, text in sorted(edits, reverse=True):

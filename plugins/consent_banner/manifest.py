@@ -14,14 +14,19 @@ import json
 import os
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # markup.py needs Jinja; whoever reads a manifest does not
-    from .markup import BannerMarkup
 
 MANIFEST_NAME = "banner.json"  # in the banner's asset folder
 # The cookie's grammar lives once, in consent.js: `const RECORD = /…/;`.
 RECORD_SOURCE = re.compile(r"^\s*const RECORD = /(?P<source>.+)/;$", re.M)
+
+
+@dataclass(frozen=True)
+class BannerMarkup:
+    """The banner in one language: the banner (with its dialog) and the settings control.
+    Here, not in markup.py, so that reading a manifest needs no Jinja."""
+
+    banner: str
+    control: str
 
 
 def sha256(text: str) -> str:

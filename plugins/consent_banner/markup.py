@@ -22,6 +22,7 @@ from . import consent_js
 from .config import uses_analytics
 from .embeds import Embed
 from .languages import Words, words_for
+from .manifest import BannerMarkup
 from .providers import GTAG_URL, Provider, analytics_provider, direct_link, load_url
 from .third_party import BOGUS_COMMENT, COMMENT, TAG_REST, raw_end, raw_text
 
@@ -97,14 +98,6 @@ def one_byte(markup: str) -> str:
     """Markup with every character above U+00FF as a reference ("’" as "&#8217;"). A
     page of one-byte characters then stays one: injected, it is copied, not widened."""
     return WIDE.sub(lambda m: f"&#{ord(m.group())};", markup)
-
-
-@dataclass(frozen=True)
-class BannerMarkup:
-    """The banner in one language: the banner (with its dialog) and the settings control."""
-
-    banner: str
-    control: str
 
 
 def put_in(page: str, points: InsertionPoints, head: str, markup: BannerMarkup) -> str:

@@ -87,8 +87,8 @@ class PrivacyCheck:
                 for r in checked.refused
             ]
         gated += [
-            f"{provider.name}'s script {r.url} removed: the placeholder loads the player"
-            for r, provider in checked.dropped
+            f"{d.provider.name}'s script {d.resource.url} removed: the placeholder loads the player"
+            for d in checked.dropped
         ]
         return CheckedPage(checked.page, gated, lines)
 
