@@ -168,8 +168,17 @@ AUTHOR_FEED_ATOM = None
 AUTHOR_FEED_RSS = None
 
 # A local build previews what waits for an upcoming policy version (an embed its
-# declaration adds) with a warning; publishconf.py refuses to publish it.
-POLICY_VERSIONS = {"site_check": "warn"}
+# declaration adds) with a warning; publishconf.py refuses to publish it. Its messages
+# name this site's make targets.
+POLICY_VERSIONS = {
+    "site_check": "warn",
+    "commands": {
+        "new": "`make policy-version DATE={day}`",
+        "lock": "`make policy-version LOCK={day}`",
+        "publish": "`make publish`",
+        "preview": "`make build` and `make serve`",
+    },
+}
 
 # Rebuilds (make serve) read unchanged content from the cache in cache/.
 CACHE_CONTENT = True

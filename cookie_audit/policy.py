@@ -43,7 +43,7 @@ class PolicyInForce:
     def remedy(self, declares) -> str:
         """The build's advice, naming the first upcoming version that declares it."""
         later = next((v.effective for v in self.upcoming if declares(v)), None)
-        return not_declared_remedy(later)
+        return not_declared_remedy(upcoming=later)
 
 
 def read_policy_in_force(site: Path) -> PolicyInForce | None:

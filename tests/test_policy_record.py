@@ -23,6 +23,7 @@ from pelican.plugins.policy_versions.declaration import (
 )
 from pelican.plugins.policy_versions.model import Declaration, PolicyError
 
+import pelicanconf
 from cookie_audit.inventory import read_declarations
 from tests.conftest import (
     ROOT,
@@ -108,7 +109,7 @@ def test_changing_the_inventory_leaves_every_published_table_byte_for_byte(site,
     assert "_new_cookie" in tables(out, "2027-01-01")
 
 
-PUBLISHING = {"site_check": "fail"}  # as publishconf.py has it
+PUBLISHING = {**pelicanconf.POLICY_VERSIONS, "site_check": "fail"}  # as publishconf.py has it
 
 
 def test_a_cookie_the_policy_in_force_does_not_declare_fails_the_build_naming_it(tmp_path):

@@ -336,3 +336,20 @@ def test_the_upcoming_versions_state_the_backends_retention_periods_and_are_anno
             in_force.get_text().split()
         )
         assert f"/privacy-policy/{day}/changes/" in announced
+
+
+def test_a_site_without_its_own_commands_is_told_the_plugins_own(tmp_path):
+    content = copy_content(tmp_path / "content")
+    policy = content / POLICIES
+    draft = (policy / "2026-12-01.md").read_text().replace("2026-12-01", "2027-06-01")
+    (policy / "2027-06-01.md").write_text(draft)
+    shutil.copy(policy / "2026-12-01.toml", policy / "2027-06-01.toml")
+    said = build_fails(tmp_path / "out", content=content, POLICY_VERSIONS={})
+    assert "not locked: run `python -m pelican.plugins.policy_versions lock 2027-06-01`" in said
+    assert "make " not in said, said
+
+
+def test_a_command_with_a_placeholder_other_than_day_fails_naming_the_setting(tmp_path):
+    commands = {"lock": "make lock DAY={date}"}
+    said = build_fails(tmp_path / "out", POLICY_VERSIONS={"commands": commands})
+    assert "POLICY_VERSIONS['commands']['lock'] must be a string with no braces but {day}" in said

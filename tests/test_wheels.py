@@ -58,10 +58,11 @@ def small_site(root: Path) -> Path:
     return root
 
 
-def run(python: Path, *args: str, cwd: Path) -> str:
-    env = {"PATH": os.environ["PATH"], "SOURCE_DATE_EPOCH": epoch(PINNED_DAY)}
+def run(python: Path, *args: str, cwd: Path, fails: bool = False) -> str:
+    # A wide terminal: Pelican's log wraps its lines at the terminal's width.
+    env = {"PATH": os.environ["PATH"], "SOURCE_DATE_EPOCH": epoch(PINNED_DAY), "COLUMNS": "1000"}
     result = subprocess.run([str(python), *args], cwd=cwd, env=env, capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert (result.returncode != 0) == fails, result.stdout + result.stderr
     return result.stdout + result.stderr
 
 
@@ -90,6 +91,16 @@ def test_the_wheels_build_a_site_on_pelicans_simple_theme(wheel_venv, tmp_path):
     assert assets == {".js", ".css", ".json"}
     script = next((site / "output/consent").glob("consent.*.js"))
     assert f'src="/consent/{script.name}"' in (site / "output/index.html").read_text()
+    # A draft is refused in the plugin's own words: its commands, not this repository's.
+    draft = site / "content/policies/privacy-policy/2027-01-01"
+    draft.with_suffix(".md").write_text(POLICY.replace("2026-01-01", "2027-01-01"))
+    draft.with_suffix(".toml").write_text(DECLARATION)
+    refused = run(
+        wheel_venv, "-m", "pelican", "content", "-s", "pelicanconf.py", cwd=site, fails=True
+    )
+    assert (
+        "run `python -m pelican.plugins.policy_versions lock 2027-01-01` once approved" in refused
+    )
 
 
 def test_the_audit_wheel_runs_from_its_own_install(wheel_venv, tmp_path):

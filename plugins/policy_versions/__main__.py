@@ -1,4 +1,4 @@
-"""`make policy-version`: start a new policy version, or lock one.
+"""The plugin's command line: start a new policy version, or lock one.
 
     python -m pelican.plugins.policy_versions new 2027-03-01 [--document privacy-policy]
     python -m pelican.plugins.policy_versions lock 2027-03-01 [--document privacy-policy]
@@ -31,21 +31,32 @@ from pelican.settings import read_settings
 from .checks import open_questions
 from .declaration import additions, declaration_text, read_declaration, site_declaration
 from .lock import LOCK_FILE, declaration_path, read_lock, record, write_lock
-from .model import ISO_DATE, Lock, PolicyError, date_of, plain_text, sha256
+from .model import (
+    DEFAULT_COMMANDS,
+    ISO_DATE,
+    Commands,
+    Lock,
+    PolicyError,
+    date_of,
+    plain_text,
+    sha256,
+)
 from .policy_versions import build_date, read_config
 from .reading import FILE_NAME
 
 DECLARATION_HEADING = """\
 What version {day} of this document declares: every cookie the website may set and
 every third party it may contact while this version is in force. Written by
-`make policy-version` on {today} from the site's settings; never recomputed. The
+`{program}` on {today} from the site's settings; never recomputed. The
 build fails if the site sets or contacts anything the version in force does not declare."""
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="make policy-version", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog=DEFAULT_COMMANDS.program, description=__doc__.split("\n")[0]
+    )
     parser.add_argument("action", choices=["new", "lock"])
-    parser.add_argument("day", metavar="YYYY-MM-DD")
+    parser.add_argument("day", metavar="DATE", help="YYYY-MM-DD")
     parser.add_argument(
         "--document",
         help="folder under content/policies/ (default: the one that drives the consent revision)",
@@ -61,28 +72,32 @@ def main(argv: list[str] | None = None) -> int:
         help="settings to override, as pelican -e takes them",
     )
     args = parser.parse_args(argv)
+    commands = DEFAULT_COMMANDS  # until the site's settings name its own
     try:
-        message = run(args)
+        override = {"PATH": str(Path(args.content).resolve())} if args.content else {}
+        for pair in args.extra_settings:
+            key, _, value = pair.partition("=")
+            override[key] = json.loads(value)
+        settings = read_site(read_settings(args.settings, override=override))
+        config = read_config(settings)
+        commands = config["commands"]
+        message = run(args, settings, config)
     except PolicyError as error:
-        print(f"make policy-version: {error.reason}", file=sys.stderr)
+        print(f"{commands.program}: {error.reason}", file=sys.stderr)
         return 1
     print(message)
     return 0
 
 
-def run(args: argparse.Namespace) -> str:
+def run(args: argparse.Namespace, settings: dict, config: dict) -> str:
+    commands = config["commands"]
+    example = commands.run(args.action, "2027-03-01")
     if not ISO_DATE.match(args.day):
-        raise PolicyError(f"DATE must be YYYY-MM-DD, like DATE=2027-03-01, not {args.day!r}")
+        raise PolicyError(f"DATE must be YYYY-MM-DD, like {example}, not {args.day!r}")
     try:
         day = dt.date.fromisoformat(args.day)
     except ValueError as error:
-        raise PolicyError(f"DATE={args.day}: {error}") from None
-    override = {"PATH": str(Path(args.content).resolve())} if args.content else {}
-    for pair in args.extra_settings:
-        key, _, value = pair.partition("=")
-        override[key] = json.loads(value)
-    settings = read_site(read_settings(args.settings, override=override))
-    config = read_config(settings)
+        raise PolicyError(f"DATE {args.day}: {error}") from None
     document = args.document or config["consent_document"]
     folder = Path(settings["PATH"]) / config["source"] / document
     if not folder.is_dir():
@@ -90,9 +105,10 @@ def run(args: argparse.Namespace) -> str:
     today = build_date(config, settings.get("TIMEZONE") or "UTC")
     markdown = folder / f"{args.day}.md"
     if args.action == "lock":
-        return lock(folder, markdown, day, today, Readers(settings), settings.get("SITENAME", ""))
+        site_name = settings.get("SITENAME", "")
+        return lock(folder, markdown, day, today, Readers(settings), site_name, commands)
     drives_consent = document == config["consent_document"]
-    return new_version(folder, markdown, day, today, settings, drives_consent)
+    return new_version(folder, markdown, day, today, settings, drives_consent, commands)
 
 
 def read_site(settings: dict) -> dict:
@@ -119,7 +135,13 @@ def read_site(settings: dict) -> dict:
 
 
 def lock(
-    folder: Path, markdown: Path, day: dt.date, today: dt.date, readers: Readers, site_name: str
+    folder: Path,
+    markdown: Path,
+    day: dt.date,
+    today: dt.date,
+    readers: Readers,
+    site_name: str,
+    commands: Commands,
 ) -> str:
     if not markdown.exists():
         raise PolicyError(f"no version {markdown}")
@@ -135,7 +157,7 @@ def lock(
     if questions:
         raise PolicyError(
             f"{markdown}: not locked, legal has still to answer: {'; '.join(questions)}. "
-            f"Then lock it with `make policy-version LOCK={key}`."
+            f"Then lock it with {commands.run('lock', key)}."
         )
     said = []
     if key not in entries or entries[key].digest != digest:
@@ -158,8 +180,8 @@ def lock(
         said.append(f"Locked {translation.name} ({digest})")
     if not said:
         return f"{markdown.name} and its translations are locked already in {folder / LOCK_FILE}."
-    write_lock(folder, entries)
-    announced = f" `make publish` now announces it until {key}." if day > today else ""
+    write_lock(folder, entries, commands)
+    announced = f" {commands.publish} now announces it until {key}." if day > today else ""
     return f"{'; '.join(said)} in {folder / LOCK_FILE}; commit it.{announced}"
 
 
@@ -185,7 +207,13 @@ def translations_of(folder: Path, key: str, extensions: set[str]) -> list[Path]:
 
 
 def new_version(
-    folder: Path, markdown: Path, day: dt.date, today: dt.date, settings: dict, declares: bool
+    folder: Path,
+    markdown: Path,
+    day: dt.date,
+    today: dt.date,
+    settings: dict,
+    declares: bool,
+    commands: Commands,
 ) -> str:
     if markdown.exists() and day <= today:
         raise PolicyError(f"version {day} has taken effect; its declaration is locked")
@@ -194,12 +222,12 @@ def new_version(
     if markdown.exists():
         if not declares:
             raise PolicyError(f"version {day} exists already")
-        write_declaration(markdown, day, today, settings)
+        write_declaration(markdown, day, today, settings, commands)
         return (
             f"Rewrote the declaration of the upcoming version {day} from today's settings: "
             f"{declaration_path(markdown)}. Until it is locked again the version is a draft: "
-            '`make build` shows it marked "Draft, not approved", `make publish` refuses '
-            f"it. Review it, then `make policy-version LOCK={day}` once legal has approved it."
+            f'{commands.preview} show it marked "Draft, not approved", {commands.publish} '
+            f"refuses it. Review it, then {commands.run('lock', day)} once legal has approved it."
         )
     versions = sorted(folder.glob("????-??-??.md"))
     if not versions:
@@ -215,20 +243,22 @@ def new_version(
     )
     markdown.write_text(f"{head}\nSummary: \n\n{body}", encoding="utf-8")
     if declares:
-        write_declaration(markdown, day, today, settings)
+        write_declaration(markdown, day, today, settings, commands)
     return (
         f"Wrote {markdown}, a copy of {newest.name}"
         + (f", and its declaration {declaration_path(markdown).name}" if declares else "")
-        + ". It is a draft until it is locked: `make build` and `make serve` show it marked "
-        '"Draft, not approved", `make publish` refuses it. Now edit the text, say what '
+        + f". It is a draft until it is locked: {commands.preview} show it marked "
+        f'"Draft, not approved", {commands.publish} refuses it. Now edit the text, say what '
         "changed in 'Summary:' (and, if it adds a third party or purpose, 'Reconsent: yes' or "
-        f"'no'), and once legal has approved it, lock it with `make policy-version LOCK={day}`: "
-        "from then `make publish` announces it until its day."
+        f"'no'), and once legal has approved it, lock it with {commands.run('lock', day)}: "
+        f"from then {commands.publish} announces it until its day."
     )
 
 
-def write_declaration(markdown: Path, day: dt.date, today: dt.date, settings: dict) -> None:
-    heading = DECLARATION_HEADING.format(day=day, today=today)
+def write_declaration(
+    markdown: Path, day: dt.date, today: dt.date, settings: dict, commands: Commands
+) -> None:
+    heading = DECLARATION_HEADING.format(day=day, today=today, program=commands.program)
     text = declaration_text(site_declaration(settings), heading)
     declaration_path(markdown).write_text(text, encoding="utf-8")
 

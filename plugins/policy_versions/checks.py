@@ -13,6 +13,7 @@ from pathlib import Path
 from .declaration import additions, disagreements, held_to, not_declared_remedy, unused
 from .lock import GIT_HISTORY_DEPTH, LOCK_FILE, changed_lines, in_git, locked_record, read_lock
 from .model import (
+    Commands,
     Declaration,
     Lock,
     PolicyDocument,
@@ -46,7 +47,9 @@ def open_questions(summary: str, reconsent_stated: bool, added: list[str]) -> li
     return questions
 
 
-def unapproved(text: PolicyVersion | PolicyTranslation, site_name: str) -> list[str]:
+def unapproved(
+    text: PolicyVersion | PolicyTranslation, site_name: str, commands: Commands
+) -> list[str]:
     """What keeps a version or translation a draft; [] once it is approved.
 
     The one definition of a draft. A version is approved when it is locked as it is now
@@ -55,6 +58,7 @@ def unapproved(text: PolicyVersion | PolicyTranslation, site_name: str) -> list[
     "Draft, not approved" and with a warning; a publishing build refuses it.
     """
     day = text.effective.isoformat()
+    lock = commands.run("lock", day)
     missing = []
     if text.original is text:
         added = added_to(text, site_name)
@@ -62,15 +66,15 @@ def unapproved(text: PolicyVersion | PolicyTranslation, site_name: str) -> list[
     elif text.original.draft:
         missing.append(f"its version {day} is a draft")
     if text.lock is None:
-        missing.append(f"not locked: run `make policy-version LOCK={day}` once approved")
+        missing.append(f"not locked: run {lock} once approved")
     elif text.lock.digest != text.sha256:
-        missing.append(
-            f"changed since it was locked: run `make policy-version LOCK={day}` once approved"
-        )
+        missing.append(f"changed since it was locked: run {lock} once approved")
     return missing
 
 
-def check_approval(texts: list[PolicyVersion | PolicyTranslation], publishing: bool) -> None:
+def check_approval(
+    texts: list[PolicyVersion | PolicyTranslation], publishing: bool, commands: Commands
+) -> None:
     """A draft is a warning in a preview and an error when publishing; a locked version
     whose questions are open is an error in every build (the lock approved it as it is)."""
     refused = []
@@ -83,40 +87,47 @@ def check_approval(texts: list[PolicyVersion | PolicyTranslation], publishing: b
         if text.original is text and text.lock and text.lock.digest == text.sha256:
             raise PolicyError(
                 f"{text.source_path}: {text.name} is locked, but {missing}; "
-                f"answer it, then lock it again with "
-                f"`make policy-version LOCK={text.effective.isoformat()}`"
+                f"answer it, then lock it again with {commands.run('lock', text.effective)}"
             )
         if publishing:
             refused.append(f"  - {text.source_path}: {missing}")
             continue
         logger.warning(
             '%s: %s is a draft, not approved: %s. Its pages are marked "Draft, '
-            'not approved"; `make publish` refuses it.',
+            'not approved"; %s refuses it.',
             text.source_path,
             text.name,
             missing,
+            commands.publish,
         )
     if refused:
         raise PolicyError(
-            "not approved, so never published (a draft shows only in "
-            "`make build` and `make serve`):\n" + "\n".join(refused)
+            f"not approved, so never published (a draft shows only in {commands.preview}):\n"
+            + "\n".join(refused)
         )
 
 
 def check_document(
-    document: PolicyDocument, folder: Path, where: str, site_name: str, publishing: bool
+    document: PolicyDocument,
+    folder: Path,
+    where: str,
+    site_name: str,
+    publishing: bool,
+    commands: Commands,
 ) -> None:
     """Say of each text whether it is approved (unapproved), then check the lock and the
     approvals; `where`, the folder as the messages name it."""
     locks = read_lock(folder)
     for text in document.texts:  # a version before its translations, which depend on it
         text.lock = locks.get(text.lock_key)
-        text.unapproved = unapproved(text, site_name)
-    check_lock(folder, document, where, locks)
-    check_approval(document.texts, publishing)
+        text.unapproved = unapproved(text, site_name, commands)
+    check_lock(folder, document, where, locks, commands)
+    check_approval(document.texts, publishing, commands)
 
 
-def check_lock(folder: Path, document: PolicyDocument, where: str, locked: dict[str, Lock]) -> None:
+def check_lock(
+    folder: Path, document: PolicyDocument, where: str, locked: dict[str, Lock], commands: Commands
+) -> None:
     """Every version and translation whose day has come is locked, and still hashes to its
     lock; before its day a change only makes it a draft again (see unapproved)."""
     texts = {text.lock_key: text for text in document.texts}
@@ -130,7 +141,7 @@ def check_lock(folder: Path, document: PolicyDocument, where: str, locked: dict[
         if not text.fixed:
             continue
         if text.lock is None:
-            raise PolicyError(f"{text.source_path}: {_unlocked(text, where)}")
+            raise PolicyError(f"{text.source_path}: {_unlocked(text, where, commands)}")
         if text.lock.digest == text.sha256:
             continue
         source = Path(folder) / Path(text.source_path).name
@@ -140,7 +151,7 @@ def check_lock(folder: Path, document: PolicyDocument, where: str, locked: dict[
             if before is not None
             else _not_found(folder, text)
         )
-        raise PolicyError(f"{text.source_path}: {_changed(text)} What changed:\n{diff}")
+        raise PolicyError(f"{text.source_path}: {_changed(text, commands)} What changed:\n{diff}")
 
 
 def _embedded_in(site: Declaration, declared: Declaration, settings: dict) -> list[str]:
@@ -172,35 +183,37 @@ def _not_found(folder: Path, text: PolicyVersion | PolicyTranslation) -> str:
     )
 
 
-def _unlocked(text: PolicyVersion | PolicyTranslation, where: str) -> str:
+def _unlocked(text: PolicyVersion | PolicyTranslation, where: str, commands: Commands) -> str:
     day = text.effective.isoformat()
+    lock = commands.run("lock", day)
     if text.original is text:
         return (
             f"version {day} has taken effect but is not locked; check it is the text legal "
-            f"approved, run `make policy-version LOCK={day}` and commit {where}/{LOCK_FILE}"
+            f"approved, run {lock} and commit {where}/{LOCK_FILE}"
         )
     return (
         f"translation {text.lock_key} is published from {text.day} but is not locked; "
-        f"check it, run `make policy-version LOCK={day}` and commit {where}/{LOCK_FILE}"
+        f"check it, run {lock} and commit {where}/{LOCK_FILE}"
     )
 
 
-def _changed(text: PolicyVersion | PolicyTranslation) -> str:
+def _changed(text: PolicyVersion | PolicyTranslation, commands: Commands) -> str:
     day = text.effective.isoformat()
     if text.original is text:
         return (
             f"version {day} is locked (it took effect on {day}) but its text or declaration "
-            "changed; restore it and publish the change as a new version "
-            "(`make policy-version DATE=YYYY-MM-DD`)."
+            f"changed; restore it and publish the change as a new version ({commands.run('new')})."
         )
     return (
         f"translation {text.lock_key} is locked (published from {text.day}) but its text "
         f"changed; restore it: a published translation never changes. Correct it in the "
-        "translation of the next version (`make policy-version DATE=YYYY-MM-DD`)."
+        f"translation of the next version ({commands.run('new')})."
     )
 
 
-def check_site_against(document: PolicyDocument, site: Declaration, settings: dict) -> None:
+def check_site_against(
+    document: PolicyDocument, site: Declaration, settings: dict, commands: Commands
+) -> None:
     """What the site sets and contacts must be what the version in force declares.
 
     What the banner holds back until a version declares it (consent records, the consent
@@ -231,7 +244,7 @@ def check_site_against(document: PolicyDocument, site: Declaration, settings: di
             f"({in_force.source_path}) does not declare:\n  - "
             + "\n  - ".join(problems)
             + "".join(f"\n{line}" for line in _embedded_in(site, in_force.declaration, settings))
-            + f"\nWhat to do: {not_declared_remedy(str(coming.effective) if coming else None)}."
+            + f"\nWhat to do: {not_declared_remedy(commands, coming and str(coming.effective))}."
         )
     for item in unused(site, in_force.declaration, "CONSENT_PROVIDERS" in settings):
         logger.warning(

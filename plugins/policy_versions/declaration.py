@@ -2,7 +2,7 @@
 
 A declaration lives beside its version, ``2026-12-01.toml`` next to ``2026-12-01.md``, so
 legal reviews both together. It is written once, from the site's settings, when the
-version is created (``make policy-version``), and never recomputed: changing the
+version is created (the plugin's ``new`` command), and never recomputed: changing the
 settings later changes what the site does, never what a version said.
 
 The site's side comes from the consent_banner plugin: ``COOKIE_INVENTORY`` (dicts with
@@ -21,7 +21,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
-from .model import Declaration, PolicyError
+from .model import DEFAULT_COMMANDS, Commands, Declaration, PolicyError
 
 COOKIE_FIELDS = ("name", "provider", "purpose", "duration", "category")
 PROVIDER_FIELDS = ("name", "category", "hosts", "policy_url")
@@ -174,19 +174,19 @@ def disagreements(site: Declaration, declared: Declaration) -> list[str]:
     return problems
 
 
-def not_declared_remedy(upcoming: str | None = None) -> str:
+def not_declared_remedy(commands: Commands = DEFAULT_COMMANDS, upcoming: str | None = None) -> str:
     """What to do about a cookie or provider the policy in force does not declare, in the
     words of both the build and the audit; `upcoming`, the day of a version that declares it."""
     if upcoming:
         return (
             f"the upcoming version {upcoming} declares it: until that day it stays out of the "
-            f"published site (`make publish` refuses it); rebuild on {upcoming}"
+            f"published site ({commands.publish} refuses it); rebuild on {upcoming}"
         )
     return (
-        "legal first starts a policy version that declares it (`make policy-version "
-        "DATE=YYYY-MM-DD`, see “Publishing a new privacy-policy version”); until that "
-        "version's day it stays out of the published site (`make publish` refuses it): take "
-        "it out of the page, or out of the settings (CONSENT in pelicanconf.py)"
+        f"legal first starts a policy version that declares it ({commands.run('new')}, see "
+        "“Publishing a new privacy-policy version”); until that version's day it stays out "
+        f"of the published site ({commands.publish} refuses it): take it out of the page, or "
+        "out of the settings (CONSENT in pelicanconf.py)"
     )
 
 

@@ -17,17 +17,17 @@ import difflib
 import subprocess
 from pathlib import Path
 
-from .model import Lock, PolicyError, sha256
+from .model import Commands, Lock, PolicyError, sha256
 
 LOCK_FILE = "versions.lock"
 # Written once, when the file is created; locking again keeps the heading the file has.
-LOCK_HEADING = (
-    "# SHA-256 of each locked version: its Markdown file followed by its declaration,\n"
-    "# as `cat DATE.md DATE.toml | sha256sum` prints it, and of each locked translation\n"
-    "# (DATE.nl: `sha256sum DATE.nl.md`), then the day it was locked. Written by\n"
-    "# `make policy-version LOCK=DATE`; the build fails when a locked version or\n"
-    "# translation changes once its day has come.\n"
-)
+LOCK_HEADING = """\
+# SHA-256 of each locked version: its Markdown file followed by its declaration,
+# as `cat DATE.md DATE.toml | sha256sum` prints it, and of each locked translation
+# (DATE.nl: `sha256sum DATE.nl.md`), then the day it was locked. Written by
+# {lock}; the build fails when a locked version or
+# translation changes once its day has come.
+"""
 GIT_HISTORY_DEPTH = 200  # commits searched for the text a version had when it was locked
 
 
@@ -67,12 +67,12 @@ def read_lock(folder: Path) -> dict[str, Lock]:
     return entries
 
 
-def lock_heading(folder: Path) -> str:
+def lock_heading(folder: Path, commands: Commands) -> str:
     """The comment the lock file starts with, byte for byte, so that locking changes no
     more than the lines it locks; the default heading for a new file."""
     path = folder / LOCK_FILE
     if not path.exists():
-        return LOCK_HEADING
+        return LOCK_HEADING.format(lock=commands.run("lock", "DATE"))
     kept = []
     for line in path.read_text(encoding="utf-8").splitlines(keepends=True):
         if not line.startswith("#"):
@@ -81,9 +81,9 @@ def lock_heading(folder: Path) -> str:
     return "".join(kept)
 
 
-def write_lock(folder: Path, entries: dict[str, Lock]) -> None:
+def write_lock(folder: Path, entries: dict[str, Lock], commands: Commands) -> None:
     lines = [lock.line(key) for key, lock in sorted(entries.items())]
-    text = lock_heading(folder) + "\n".join(lines) + "\n"
+    text = lock_heading(folder, commands) + "\n".join(lines) + "\n"
     (folder / LOCK_FILE).write_text(text, encoding="utf-8")
 
 

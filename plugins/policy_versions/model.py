@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import os
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,7 +32,7 @@ class PolicyError(Exception):
 
     def __init__(self, reason: str) -> None:
         super().__init__(PREFIX + reason)
-        self.reason = reason  # without the plugin's name, for `make policy-version`
+        self.reason = reason  # without the plugin's name, for the command line
 
 
 class _Named(logging.LoggerAdapter):
@@ -40,6 +41,35 @@ class _Named(logging.LoggerAdapter):
 
 
 logger = _Named(logging.getLogger(__package__), {})
+
+
+@dataclass(frozen=True)
+class Commands:
+    """How the site runs each step, as the messages quote it (POLICY_VERSIONS['commands']):
+    `new` and `lock` take the version's {day}; `publish` and `preview` are the builds."""
+
+    new: str
+    lock: str
+    publish: str
+    preview: str
+
+    def run(self, step: str, day: object = "YYYY-MM-DD") -> str:
+        """One step in the site's words: `make policy-version LOCK=2027-03-01`."""
+        return getattr(self, step).format(day=day)
+
+    @property
+    def program(self) -> str:
+        """The plugin's command line as the site runs it: what `new` and `lock` begin with."""
+        return os.path.commonprefix([self.new, self.lock]).strip(" `")
+
+
+# A site's own commands replace these (each a command in backticks, or words).
+DEFAULT_COMMANDS = Commands(
+    new="`python -m pelican.plugins.policy_versions new {day}`",
+    lock="`python -m pelican.plugins.policy_versions lock {day}`",
+    publish='a publishing build (site_check "fail")',
+    preview='previews (site_check "warn")',
+)
 
 
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

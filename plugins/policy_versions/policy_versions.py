@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from dataclasses import asdict, fields
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -32,6 +33,8 @@ from .archive import atom_feed, versions_json
 from .checks import check_document, check_site_against
 from .declaration import site_declaration
 from .model import (
+    DEFAULT_COMMANDS,
+    Commands,
     PolicyDocument,
     PolicyError,
     PolicyTranslation,
@@ -50,6 +53,8 @@ DEFAULT_CONFIG = {
     # site and the policy in force, and any draft; "warn": a preview (pelicanconf.py),
     # which shows both with a warning. See publishing().
     "site_check": "fail",
+    # How the messages name each step (see model.Commands): a site sets its own.
+    "commands": asdict(DEFAULT_COMMANDS),
 }
 SITE_CHECKS = ("fail", "warn")
 
@@ -64,7 +69,31 @@ def read_config(settings: dict) -> dict:
             f"Invalid 'POLICY_VERSIONS' key: 'site_check': "
             f"{config['site_check']!r} is not one of {', '.join(SITE_CHECKS)}"
         )
+    config["commands"] = read_commands(config["commands"])
     return config
+
+
+def read_commands(given: object) -> Commands:
+    """The site's commands over the plugin's own; each a string, `new` and `lock` with {day}."""
+    steps = [step.name for step in fields(Commands)]
+    if not isinstance(given, dict):
+        raise PolicyError(f"POLICY_VERSIONS['commands'] must be a dict of {', '.join(steps)}")
+    commands = {**asdict(DEFAULT_COMMANDS), **given}
+    for step, command in commands.items():
+        if step not in steps:
+            raise PolicyError(
+                f"POLICY_VERSIONS['commands']: unknown step {step!r}; the steps: {', '.join(steps)}"
+            )
+        try:
+            if not isinstance(command, str):
+                raise TypeError
+            command.format(day="YYYY-MM-DD")
+        except (TypeError, KeyError, IndexError, ValueError):
+            raise PolicyError(
+                f"POLICY_VERSIONS['commands'][{step!r}] must be a string with no braces "
+                f"but {{day}}, not {command!r}"
+            ) from None
+    return Commands(**commands)
 
 
 def publishing(config: dict) -> bool:
@@ -110,17 +139,24 @@ class PolicyVersionsGenerator(PolicyReader):
         site_name = self.settings.get("SITENAME", "")
         self.documents = []
         for folder in folders:
-            document = self.read_document(folder, today, folder.name == consent_slug)
-            check_document(document, folder, self.where(folder), site_name, publishing(config))
+            document = self.read_document(
+                folder, today, folder.name == consent_slug, config["commands"]
+            )
+            where, commands = self.where(folder), config["commands"]
+            check_document(document, folder, where, site_name, publishing(config), commands)
             self.documents.append(document)
         self.today = today
         consent = next(d for d in self.documents if d.slug == consent_slug)
         try:
-            check_site_against(consent, site_declaration(self.settings), self.settings)
+            check_site_against(
+                consent, site_declaration(self.settings), self.settings, config["commands"]
+            )
         except PolicyError as disagreement:
             if config["site_check"] == "fail":
                 raise
-            logger.warning("%s (a preview: 'make publish' refuses this)", disagreement.reason)
+            logger.warning(
+                "%s (a preview: %s refuses this)", disagreement.reason, config["commands"].publish
+            )
         self.context.update(
             policy_documents=self.documents,
             policy_versions=consent.newest_first,

@@ -20,7 +20,14 @@ from pelican.generators import Generator
 
 from .declaration import read_declaration
 from .lock import declaration_path, record
-from .model import PolicyDocument, PolicyError, PolicyTranslation, PolicyVersion, date_of
+from .model import (
+    Commands,
+    PolicyDocument,
+    PolicyError,
+    PolicyTranslation,
+    PolicyVersion,
+    date_of,
+)
 
 # 2026-12-01.md, a version; 2026-12-01.nl.md, its translation into Dutch.
 FILE_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:\.([a-z]{2,3}(?:-[A-Za-z0-9]+)*))?\.\w+$")
@@ -113,7 +120,9 @@ def attach(translations: list[PolicyTranslation], today: dt.date) -> None:
 class PolicyReader(Generator):
     """Reads every version and translation of a document folder, as Pelican pages."""
 
-    def read_document(self, folder: Path, today: dt.date, drives_consent: bool) -> PolicyDocument:
+    def read_document(
+        self, folder: Path, today: dt.date, drives_consent: bool, commands: Commands
+    ) -> PolicyDocument:
         extensions = set(self.readers.extensions)
         files = sorted(p for p in folder.iterdir() if p.suffix.lstrip(".") in extensions)
         named = [(path, self.name_parts(path)) for path in files]
@@ -127,14 +136,14 @@ class PolicyReader(Generator):
         ]
         attach(translations, today)
         for translation in translations:
-            translation.content = self.fill_placeholders(translation)
+            translation.content = self.fill_placeholders(translation, commands)
         for version in versions:
-            version.content = self.fill_placeholders(version)
+            version.content = self.fill_placeholders(version, commands)
             if drives_consent and version.declaration is None:
                 raise PolicyError(
                     f"{version.source_path}: no declaration of cookies and "
                     f"third parties beside it; while it is upcoming, write one with "
-                    f"`make policy-version DATE={version.effective}`"
+                    f"{commands.run('new', version.effective)}"
                 )
         return PolicyDocument(slug=folder.name, versions=versions, in_force=in_force)
 
@@ -237,7 +246,9 @@ class PolicyReader(Generator):
         self.add_source_path(page)
         return translation
 
-    def fill_placeholders(self, version: PolicyVersion | PolicyTranslation) -> str:
+    def fill_placeholders(
+        self, version: PolicyVersion | PolicyTranslation, commands: Commands
+    ) -> str:
         """Fill {contact_email} from the settings, the tables from the version's declaration."""
 
         def fill(match: re.Match) -> str:
@@ -255,7 +266,7 @@ class PolicyReader(Generator):
                     raise PolicyError(
                         f"{version.source_path}: {{{name}}} needs a "
                         "declaration beside the version; write one with "
-                        f"`make policy-version DATE={version.effective}`"
+                        f"{commands.run('new', version.effective)}"
                     )
                 template, key = TABLES[name]
                 entries = getattr(version.declaration, key)
