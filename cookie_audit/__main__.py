@@ -11,7 +11,8 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from pelican.plugins.policy_versions.policy_versions import DEFAULT_CONFIG
+from pelican.plugins.policy_versions.model import DEFAULT_COMMANDS, PolicyError
+from pelican.plugins.policy_versions.policy_versions import read_config
 from pelican.settings import read_settings
 
 from cookie_audit.audit import Audit, AuditError, run_audit, run_engine_audit
@@ -131,15 +132,13 @@ def backend_url(text: str) -> str:
     return text
 
 
-def refuses_undeclared(settings_file: Path) -> bool:
-    """Whether a settings file makes the build refuse what the policy in force does not
-    declare (POLICY_VERSIONS site_check "fail", as publishconf.py has it)."""
+def policy_config(settings_file: Path) -> dict:
+    """The site's POLICY_VERSIONS: whether its build refuses what the policy in force does
+    not declare (site_check "fail", as publishconf.py has it), and its commands."""
     try:
-        settings = read_settings(str(settings_file))
-    except (OSError, SyntaxError) as error:
+        return read_config(read_settings(str(settings_file)))
+    except (OSError, SyntaxError, PolicyError) as error:
         raise AuditError(f"cannot read the settings {settings_file}: {error}") from error
-    config = {**DEFAULT_CONFIG, **(settings.get("POLICY_VERSIONS") or {})}
-    return config["site_check"] == "fail"
 
 
 def summary(audit: Audit) -> str:
@@ -163,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
+        policy = policy_config(args.settings) if args.settings else None
         if args.engine != "chromium":
             audit = run_engine_audit(
                 args.site, args.engine, progress=Progress(sys.stderr), api=args.api
@@ -175,7 +175,8 @@ def main(argv: list[str] | None = None) -> int:
                 progress=Progress(sys.stderr),
                 exhaustive=args.exhaustive,
                 cache=None if args.no_cache else args.cache,
-                publishing=args.settings is not None and refuses_undeclared(args.settings),
+                publishing=bool(policy) and policy["site_check"] == "fail",
+                commands=policy["commands"] if policy else DEFAULT_COMMANDS,
                 api=args.api,
             )
     except AuditError as error:

@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from pelican.plugins.policy_versions.model import DEFAULT_COMMANDS, Commands
 from playwright.async_api import Error as PlaywrightError
 
 from cookie_audit.cache import VisitCache, audit_fingerprint
@@ -147,6 +148,7 @@ def run_audit(
     exhaustive: bool = False,
     cache: Path | None = None,
     publishing: bool = False,
+    commands: Commands = DEFAULT_COMMANDS,
     api: str | None = None,
 ) -> Audit:
     """Audit the built site in `site`, `workers` browser contexts at once.
@@ -155,7 +157,8 @@ def run_audit(
     wrote a banner manifest. `progress(done, total)` hears of every page visit. `cache`
     is a folder whose results of unchanged pages are reused; None audits from scratch.
     What the policy in force does not declare is a violation when `publishing` (as
-    `make publish` refuses it), else a warning (as `make build` previews it). `api` is
+    `make publish` refuses it), else a warning (as `make build` previews it); the advice
+    names the site's `commands` (POLICY_VERSIONS['commands']). `api` is
     the URL of a backend that answers the site's /api/ (see `SiteServer`).
     """
     started = time.perf_counter()
@@ -204,7 +207,7 @@ def run_audit(
     store.save({page: (make_ups[page].key, visits[page], clicks_by_page[page]) for page in pages})
     every_visit = _in_walk_order(visits, pages)
     violations, warnings = judge(every_visit, declarations, choice_page, clicks)
-    if policy := read_policy_in_force(site):
+    if policy := read_policy_in_force(site, commands):
         beyond_policy = check_policy(declarations, choice_page, policy)
         (violations if publishing else warnings).extend(beyond_policy)
     elapsed = time.perf_counter() - started

@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from pelican.plugins.policy_versions.declaration import not_declared_remedy
+from pelican.plugins.policy_versions.model import DEFAULT_COMMANDS, Commands
 
 from cookie_audit.inventory import PageDeclarations
 from cookie_audit.rules import Finding
@@ -39,15 +40,17 @@ class PolicyInForce:
 
     in_force: DeclaredVersion
     upcoming: tuple[DeclaredVersion, ...]
+    commands: Commands  # the site's, for the advice
 
     def remedy(self, declares) -> str:
         """The build's advice, naming the first upcoming version that declares it."""
         later = next((v.effective for v in self.upcoming if declares(v)), None)
-        return not_declared_remedy(upcoming=later)
+        return not_declared_remedy(self.commands, upcoming=later)
 
 
-def read_policy_in_force(site: Path) -> PolicyInForce | None:
-    """The declarations of the consent policy's versions; None for a site without one."""
+def read_policy_in_force(site: Path, commands: Commands = DEFAULT_COMMANDS) -> PolicyInForce | None:
+    """The declarations of the consent policy's versions; None for a site without one.
+    `commands`: how the site runs policy_versions (POLICY_VERSIONS['commands'])."""
     for listing in sorted(site.rglob("versions.json")):
         data = json.loads(listing.read_text(encoding="utf-8"))
         versions = [_read_version(site, v) for v in data["versions"]]
@@ -55,7 +58,7 @@ def read_policy_in_force(site: Path) -> PolicyInForce | None:
         if in_force and in_force.cookies:  # the consent policy: the one that declares cookies
             later = [v for v in versions if v.effective > in_force.effective]
             upcoming = sorted(later, key=lambda v: v.effective)
-            return PolicyInForce(in_force, tuple(upcoming))
+            return PolicyInForce(in_force, tuple(upcoming), commands)
     return None
 
 

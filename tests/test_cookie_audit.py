@@ -18,7 +18,7 @@ from pelican.plugins.policy_versions.declaration import not_declared_remedy
 from backend.audit import backend_for
 from cookie_audit import audit as audit_module
 from cookie_audit import cache as audit_cache
-from cookie_audit.__main__ import main
+from cookie_audit.__main__ import main, policy_config
 from cookie_audit.audit import run_audit
 from cookie_audit.crawl import STATES
 from cookie_audit.durations import parse_duration
@@ -687,11 +687,12 @@ def test_a_provider_the_policy_in_force_does_not_declare_is_reported_by_name(
     beyond = [f for f in found if f["rule"] == "not-in-policy"]
     vimeo = next(f for f in beyond if f["subject"] == "provider 'Vimeo'")
     assert vimeo["page"] == "/demo/"
-    # The build's words: one source for them.
+    # The build's words, with the site's own commands: one source for them.
     assert vimeo["detail"] == (
         "a third party the policy in force (/privacy-policy/2026-12-01/) does not declare; "
-        + not_declared_remedy()
+        + not_declared_remedy(policy_config(ROOT / settings)["commands"])
     )
+    assert "`make publish` refuses it" in vimeo["detail"]
     cookies = {f["subject"]: f["detail"] for f in beyond if f is not vimeo}
     assert cookies.keys() == {"vuid", "__cf_bm"}
     assert cookies["vuid"].startswith("a cookie of Vimeo the policy in force")
